@@ -1,0 +1,1 @@
+"""Assembly of the bot (settings, dispatcher, middlewares, scheduler, keyboards) and the domain rules."""

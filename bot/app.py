@@ -1,0 +1,141 @@
+"""Building the bot, the dispatcher and everything around them, without module globals:
+a process (or a test) can build as many as it needs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.fsm import SQLiteStorage
+from bot.i18n import PersonI18nMiddleware, build_i18n
+from bot.jobs import JobContext
+from bot.middlewares import ErrorsMiddleware, PersonMiddleware, ThrottleMiddleware
+from bot.scheduler import build_scheduler, run_due
+from handlers.common import set_default_commands
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE = 10.0  # seconds in-flight updates get to finish on SIGTERM
+
+
+def build_bot(settings: Settings, session: Any = None) -> Bot:
+    """A Bot for the official API, or for a self-hosted Bot API server (``TELEGRAM_API_URL``)."""
+    if session is None and settings.telegram_api_url:
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url, is_local=settings.telegram_api_is_local)
+        )
+    return Bot(settings.token(), session=session, default=DefaultBotProperties(parse_mode="HTML"))
+
+
+def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I18n) -> Dispatcher:
+    """The dispatcher with its middlewares and routers; dependencies reach handlers by name."""
+    dp = Dispatcher(storage=SQLiteStorage(db), db=db, settings=settings, clock=clock, i18n=i18n)
+    dp.update.outer_middleware(ErrorsMiddleware())
+    dp.update.outer_middleware(PersonMiddleware(db, clock, settings.operator_ids))
+    dp.update.outer_middleware(ThrottleMiddleware(settings.throttle_per_second))
+    PersonI18nMiddleware(i18n, i18n_key="i18n").setup(dp)
+    dp.include_routers(*handlers.routers())
+    return dp
+
+
+@dataclass
+class App:
+    """One running bot: its settings, database, Bot, dispatcher, scheduler and sender."""
+
+    settings: Settings
+    db: Database
+    bot: Bot
+    dp: Dispatcher
+    i18n: I18n
+    clock: Clock
+    scheduler: AsyncIOScheduler | None = None
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @property
+    def job_context(self) -> JobContext:
+        return JobContext(self.db, self.bot, self.clock, self.settings, self.i18n)
+
+    async def on_startup(self) -> None:
+        """Commands in both languages, catch up with what fell due, then the scheduler and sender."""
+        try:
+            await set_default_commands(self.bot, self.i18n)
+        except Exception:
+            log.exception("could not register commands")
+        await run_due(self.job_context)
+        self.scheduler = build_scheduler(self.job_context)
+        self.scheduler.start()
+        from bot.delivery import start_sender
+
+        self.background.append(start_sender(self.job_context))
+
+    async def on_shutdown(self) -> None:
+        """Let in-flight updates finish, stop the clock and the sender, close the database."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        pending = list(getattr(self.dp, "_handle_update_tasks", ()))
+        if pending:
+            await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        await self.db.close()
+
+
+async def build_app(settings: Settings, *, clock: Clock | None = None, session: Any = None) -> App:
+    db = await Database(settings.database_path).connect()
+    i18n = build_i18n()
+    clock = clock or SystemClock()
+    dp = build_dispatcher(db=db, settings=settings, clock=clock, i18n=i18n)
+    bot = build_bot(settings, session)
+    app = App(settings, db, bot, dp, i18n, clock)
+    dp.startup.register(app.on_startup)
+    dp.shutdown.register(app.on_shutdown)
+    return app
+
+
+async def run_polling(app: App) -> None:
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+
+
+async def run_webhook(app: App) -> None:
+    """aiohttp server; Telegram's secret header is checked on every request."""
+    import signal
+
+    from aiohttp import web
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    settings = app.settings
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    web_app = web.Application()
+    SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret, handle_in_background=True).register(
+        web_app, path=settings.webhook_path
+    )
+    setup_application(web_app, app.dp, bot=app.bot)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    assert settings.webhook_url is not None
+    await app.bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False)
+    log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping webhook server")
+    await runner.cleanup()
+    await app.bot.session.close()

@@ -1,0 +1,91 @@
+"""Settings from the environment and an optional ``.env``, validated once at start."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_RE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
+
+
+class Settings(BaseSettings):
+    """Every setting, with the default that just works on one machine."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = Field(None, description="the token from @BotFather (required to run)")
+    database_path: Path = Field(Path("data/bot.sqlite3"), description="the SQLite file")
+    telegram_api_url: str | None = Field(None, description="a self-hosted Bot API server, e.g. http://127.0.0.1:8081")
+    telegram_api_is_local: bool = Field(False, description="the self-hosted server runs with --local (files by path)")
+    mode: Literal["polling", "webhook"] = Field("polling", description="how updates arrive")
+    webhook_url: str | None = Field(None, description="public https URL Telegram posts updates to (webhook mode)")
+    webhook_secret: SecretStr | None = Field(None, description="checked in X-Telegram-Bot-Api-Secret-Token")
+    webhook_host: str = Field("0.0.0.0", description="address the webhook server listens on")
+    webhook_port: int = Field(8080, description="port the webhook server listens on")
+    webhook_path: str = Field("/webhook", description="path of the webhook on that server")
+    operator_ids: Annotated[frozenset[int], NoDecode] = Field(
+        frozenset(), description="Telegram ids of the operators, comma-separated"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="logging level")
+    throttle_per_second: float = Field(3.0, description="updates a person may send per second before being slowed")
+    send_rate: float = Field(30.0, description="messages per second the sender sends in all")
+    send_rate_per_chat: float = Field(1.0, description="messages per second to one chat")
+    allow_paid_broadcast: bool = Field(
+        False, description="paid broadcasts: up to 1000 msg/s at 0.1 Star a message (costs Stars)"
+    )
+    reminder_late_minutes: int = Field(30, description="a reminder claimed later than this is skipped")
+    tick_seconds: float = Field(5.0, description="how often the scheduler looks for due work")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not TOKEN_RE.match(value.get_secret_value().strip()):
+            raise ValueError("BOT_TOKEN does not look like a token from @BotFather (digits:letters)")
+        return value
+
+    @field_validator("operator_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in re.split(r"[,\s]+", value.strip()) if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://", value):
+            raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> Settings:
+        if self.mode == "webhook" and not self.webhook_url:
+            raise ValueError("MODE=webhook needs WEBHOOK_URL")
+        return self
+
+    def token(self) -> str:
+        """The token, or a clear error when it is missing."""
+        if self.bot_token is None:
+            raise MissingToken
+        return self.bot_token.get_secret_value().strip()
+
+
+class MissingToken(Exception):
+    """BOT_TOKEN is not set."""
+
+
+def describe_settings() -> str:
+    """The settings table for ``--help``: name, default, meaning."""
+    lines = []
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else str(field.default)
+        if isinstance(field.default, frozenset):
+            default = ""
+        lines.append(f"  {name.upper():<24} {default:<20} {field.description or ''}")
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""Dates, times and money the way people read them, through Babel, in the district's zone."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.dates import format_time as _format_time
+from babel.numbers import format_decimal, format_percent
+
+BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
+
+
+def babel_locale(lang: str) -> str:
+    return BABEL_LOCALES.get(lang, "kk_KZ")
+
+
+def local(at: datetime, tz: str) -> datetime:
+    return at.astimezone(ZoneInfo(tz))
+
+
+def format_datetime(at: datetime, tz: str, lang: str) -> str:
+    """«25 қараша 2026 ж., 15:00» / «25 ноября 2026 г., 15:00» in the district's zone."""
+    moment = local(at, tz)
+    return f"{format_day(moment.date(), lang)}, {_format_time(moment, 'HH:mm', locale=babel_locale(lang))}"
+
+
+def format_day(day: date, lang: str) -> str:
+    return _format_date(day, "long", locale=babel_locale(lang))
+
+
+def format_time(at: datetime, tz: str, lang: str) -> str:
+    return _format_time(local(at, tz), "HH:mm", locale=babel_locale(lang))
+
+
+def format_weekday_datetime(at: datetime, tz: str, lang: str) -> str:
+    """With the weekday, for events: «сәрсенбі, 25 қараша 2026 ж., 15:00»."""
+    moment = local(at, tz)
+    weekday = _format_datetime(moment, "EEEE", locale=babel_locale(lang))
+    return f"{weekday}, {format_datetime(at, tz, lang)}"
+
+
+def format_money(amount: int | Decimal, lang: str) -> str:
+    """Whole tenge with the locale's grouping: «1 500 000 ₸»."""
+    return f"{format_decimal(amount, format='#,##0', locale=babel_locale(lang))} ₸"
+
+
+def format_number(value: int | float | Decimal, lang: str) -> str:
+    return format_decimal(value, locale=babel_locale(lang))
+
+
+def format_share(share: float, lang: str, digits: int = 1) -> str:
+    """A share (0.253) as a percent in the locale's style: «25,3 %»."""
+    pattern = "#,##0." + "0" * digits + " %" if digits else "#,##0 %"
+    return format_percent(share, format=pattern, locale=babel_locale(lang))
+
+
+def escape(text: str | None) -> str:
+    """User text shown back in an HTML message."""
+    return html.escape(text or "", quote=False)

@@ -1,0 +1,134 @@
+"""What every update needs: the person and their role, throttling, and one place for errors.
+
+Order (outermost first, on ``update``): errors → person → throttle; then the i18n middleware on
+each event picks the person's language. The database, settings, clock and i18n reach handlers
+as keyword arguments from the dispatcher's workflow data.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.utils.i18n import I18n
+
+from bot.clock import Clock, to_db
+from bot.errors import DomainError
+from bot.i18n import N_, language_of
+from storage import people
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+SEEN_EVERY = 3600.0  # seconds between writes of last_seen_at for the same person
+
+
+class PersonMiddleware(BaseMiddleware):
+    """Loads (or creates, on first contact) the person behind a private update as ``person``."""
+
+    def __init__(self, db: Database, clock: Clock, operator_ids: frozenset[int]) -> None:
+        self.db, self.clock, self.operator_ids = db, clock, operator_ids
+        self._seen: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        person = None
+        if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
+            now = time.monotonic()
+            if now - self._seen.get(user.id, -SEEN_EVERY) < SEEN_EVERY:
+                person = await people.load(self.db, user.id, operator_ids=self.operator_ids)
+            if person is None:
+                person = await people.load_or_create(
+                    self.db, user.id, language_of(user), now=to_db(self.clock.now()), operator_ids=self.operator_ids
+                )
+                self._seen[user.id] = now
+        data["person"] = person
+        return await handler(event, data)
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """A token bucket per person: past ``rate`` updates a second they are asked, once, to slow down."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = burst if burst is not None else max(rate * 2, 1.0)
+        self._buckets: dict[int, tuple[float, float, bool]] = {}  # tokens, at, warned
+
+    def allow(self, user_id: int, now: float) -> tuple[bool, bool]:
+        """(let it through, warn now)."""
+        tokens, at, warned = self._buckets.get(user_id, (self.burst, now, False))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[user_id] = (tokens - 1.0, now, False)
+            return True, False
+        self._buckets[user_id] = (tokens, now, True)
+        if len(self._buckets) > 100_000:
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
+        return False, not warned
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or self.rate <= 0:
+            return await handler(event, data)
+        allowed, warn = self.allow(user.id, time.monotonic())
+        if allowed:
+            return await handler(event, data)
+        if warn:
+            await _say(data, N_("You are sending messages very fast. Please wait a moment and try again."))
+        log.info("throttled user %s", user.id)
+        return None
+
+
+class ErrorsMiddleware(BaseMiddleware):
+    """Any exception in a handler: a short apology in the person's language, the state cleared, a log line."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except DomainError as error:
+            await _say(data, error.msgid, **error.values)
+            await _answer_callback(event, data)
+        except Exception:
+            update_id = event.update_id if isinstance(event, Update) else None
+            log.exception("update %s failed", update_id)
+            state: FSMContext | None = data.get("state")
+            try:
+                if state is not None:
+                    await state.clear()
+                await _say(data, N_("Sorry, something went wrong on our side. Please try again."))
+                await _answer_callback(event, data)
+            except Exception:
+                log.exception("could not apologise for update %s", update_id)
+        return None
+
+
+async def _answer_callback(event: TelegramObject, data: dict[str, Any]) -> None:
+    if isinstance(event, Update) and event.callback_query is not None:
+        bot: Bot = data["bot"]
+        try:
+            await bot.answer_callback_query(event.callback_query.id)
+        except Exception:  # an old query can no longer be answered; nothing to do
+            log.debug("callback %s not answered", event.callback_query.id)
+
+
+async def _say(data: dict[str, Any], msgid: str, **values: Any) -> None:
+    """Send a translated message with the main menu to the chat of the update (private chats only)."""
+    from bot.keyboards.common import main_menu  # keyboards import the i18n helpers; avoid a cycle
+
+    chat: Chat | None = data.get("event_chat")
+    i18n: I18n = data["i18n"]
+    person = data.get("person")
+    if chat is None or chat.type != "private":
+        return
+    lang = person.language if person is not None else language_of(data.get("event_from_user"))
+    with i18n.context(), i18n.use_locale(lang):
+        text = i18n.gettext(msgid).format(**values) if values else i18n.gettext(msgid)
+        markup = main_menu(person) if person is not None and person.onboarded else None
+    bot: Bot = data["bot"]
+    await bot.send_message(chat.id, text, reply_markup=markup)

@@ -1,0 +1,53 @@
+"""The routers, composed in one place. Include order is priority: catch-alls last."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from handlers import (
+    admin,
+    broadcasts,
+    contests,
+    documents,
+    events,
+    fallback,
+    groups,
+    initiatives,
+    menu,
+    operator,
+    settings,
+    start,
+)
+from handlers.common import IsStaff, Onboarded
+
+FEATURES = (initiatives, contests, events, documents, broadcasts)
+
+
+def _free(*routers: Router) -> list[Router]:
+    # Feature routers live in their modules; each new dispatcher (tests, several bot tokens in
+    # one process) takes them over. Their handlers hold no state, so sharing them is safe.
+    for router in routers:
+        router._parent_router = None  # noqa: SLF001
+    return list(routers)
+
+
+def routers() -> list[Router]:
+    """Groups first (silence there), then commands that work in any state, then the features."""
+    private = Router(name="private")
+    private.message.filter(F.chat.type == "private")
+    private.callback_query.filter(F.message.chat.type == "private")
+
+    staff = Router(name="staff")
+    staff.message.filter(IsStaff())
+    staff.callback_query.filter(IsStaff())
+    staff.include_routers(*_free(admin.router, *(feature.admin_router for feature in FEATURES)))
+
+    residents = Router(name="residents")
+    residents.message.filter(Onboarded())
+    residents.callback_query.filter(Onboarded())
+    residents.include_routers(*_free(*(feature.router for feature in FEATURES)))
+
+    private.include_routers(
+        *_free(operator.router, start.router, menu.router, settings.router), staff, residents, *_free(fallback.router)
+    )
+    return [*_free(groups.router), private]

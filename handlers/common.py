@@ -1,0 +1,125 @@
+"""What several routers share: scope filters, the main menu, and the consent gate."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.filters import BaseFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BotCommand, BotCommandScopeChat, CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import LANGUAGES
+from bot.keyboards.common import consent_keyboard, continue_keyboard, main_menu
+from storage import consent, places
+from storage.db import Database
+from storage.people import Person
+
+
+class Onboarded(BaseFilter):
+    """The person has a language, a rural district and a village."""
+
+    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
+        return person is not None and person.onboarded
+
+
+class IsStaff(BaseFilter):
+    """Staff of the person's rural district, or an operator. Set once on each admin router."""
+
+    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
+        return person is not None and person.onboarded and person.is_staff
+
+
+class IsOperator(BaseFilter):
+    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
+        return person is not None and person.is_operator
+
+
+def target(event: Message | CallbackQuery) -> Message:
+    """The message to answer: the message itself, or the one a button was pressed under."""
+    if isinstance(event, CallbackQuery):
+        assert isinstance(event.message, Message)
+        return event.message
+    return event
+
+
+async def show_menu(message: Message, person: Person, text: str | None = None) -> None:
+    await message.answer(text or _("Main menu. Please choose a section."), reply_markup=main_menu(person))
+
+
+def commands(i18n: I18n, lang: str) -> list[BotCommand]:
+    with i18n.use_locale(lang):
+        return [
+            BotCommand(command="start", description=_("Start over")),
+            BotCommand(command="menu", description=_("Main menu")),
+            BotCommand(command="language", description=_("Change language")),
+            BotCommand(command="cancel", description=_("Cancel the current step")),
+            BotCommand(command="help", description=_("Help")),
+        ]
+
+
+async def set_chat_commands(bot: Bot, i18n: I18n, chat_id: int, lang: str) -> None:
+    """Telegram's command menu in the language the person chose, for their chat only."""
+    await bot.set_my_commands(commands(i18n, lang), scope=BotCommandScopeChat(chat_id=chat_id))
+
+
+async def set_default_commands(bot: Bot, i18n: I18n) -> None:
+    """Registered once at start: Kazakh by default, Russian for Russian-language clients."""
+    with i18n.context():
+        await bot.set_my_commands(commands(i18n, "kk"))
+        for lang in LANGUAGES:
+            await bot.set_my_commands(commands(i18n, lang), language_code=lang)
+
+
+async def consent_text(db: Database, person: Person) -> str:
+    """The deployment's consent text, naming the akim's office of the person's rural district."""
+    current = await consent.current(db)
+    rd = await places.rural_district(db, person.rural_district_id)
+    lang = person.language
+    owner = (rd.office_ru if lang == "ru" else rd.office_kk) if rd else None
+    if rd and not owner:
+        owner = _("the akim's office of {name}").format(name=rd.name(lang))
+    owner = owner or _("the akim's office of your rural district")
+    custom = current.text_ru if lang == "ru" else current.text_kk
+    if custom:
+        return custom.replace("{owner}", owner)
+    return _(
+        "<b>Consent to the processing of personal data</b>\n\n"
+        "To run the bot we keep your Telegram id, your language, your rural district and village.\n\n"
+        "With your consent we also keep what you give us: your name and phone number, the texts, "
+        "photos and voice messages of your initiatives and questions, your votes, supports and "
+        "answers to invitations. They are used only to review your initiatives, count votes and "
+        "remind you of events.\n\n"
+        "Data owner: {owner}. Data are kept while you use the bot and deleted within 30 days "
+        "after you ask (Settings → My data). Messages travel through Telegram's servers abroad.\n\n"
+        "Law of the Republic of Kazakhstan No. 94-V of 21 May 2013 «On personal data and their protection»."
+    ).format(owner=owner)
+
+
+async def send_consent(message: Message, db: Database, person: Person) -> None:
+    await message.answer(await consent_text(db, person), reply_markup=consent_keyboard())
+
+
+async def consent_given(
+    event: Message | CallbackQuery, person: Person, db: Database, state: FSMContext, resume: str | None = None
+) -> bool:
+    """True when the person's consent is current; otherwise ask for it and remember where to resume."""
+    current = await consent.current(db)
+    if person.consented(current.version):
+        return True
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+    await state.update_data(resume=resume)
+    await target(event).answer(_("This needs your consent to keep personal data. Please read and choose."))
+    await send_consent(target(event), db, person)
+    return False
+
+
+async def after_consent(message: Message, person: Person, state: FSMContext) -> None:
+    """Where the person goes once they agreed: back to what they were doing, or the menu."""
+    data = await state.get_data()
+    resume = data.get("resume")
+    if resume:
+        await state.update_data(resume=None)
+        await message.answer(_("Thank you. You can continue now."), reply_markup=continue_keyboard(resume))
+    await show_menu(message, person, _("Thank you. Main menu: please choose a section."))

@@ -1,0 +1,168 @@
+"""People: who they are to the bot, their language, place, consent and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from storage.db import Database, Tx
+
+STAFF, REPRESENTATIVE, CHAIR = "staff", "representative", "chair"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    telegram_id: int
+    language: str
+    language_chosen: bool
+    rural_district_id: int | None
+    village_id: int | None
+    consent_version: int | None
+    consent_declined: bool
+    phone: str | None
+    full_name: str | None
+    notify_announcements: bool
+    notify_reminders: bool
+    roles: frozenset[tuple[int, str]] = field(default_factory=frozenset)  # (rural_district_id, role)
+    is_operator: bool = False
+
+    @property
+    def onboarded(self) -> bool:
+        """Has chosen a language, a rural district and a village: can use the menu."""
+        return self.language_chosen and self.rural_district_id is not None and self.village_id is not None
+
+    def has_role(self, role: str, rural_district_id: int | None = None) -> bool:
+        rd = self.rural_district_id if rural_district_id is None else rural_district_id
+        return (rd, role) in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff of the rural district the person is in now, or an operator."""
+        return self.is_operator or self.has_role(STAFF)
+
+    def consented(self, current_version: int) -> bool:
+        return self.consent_version is not None and self.consent_version >= current_version
+
+
+_COLUMNS = (
+    "id, telegram_id, language, language_chosen, rural_district_id, village_id, consent_version,"
+    " consent_declined_at IS NOT NULL, phone, full_name, notify_announcements, notify_reminders"
+)
+
+
+async def load(db: Database, telegram_id: int, *, operator_ids: frozenset[int] = frozenset()) -> Person | None:
+    async with db.read() as tx:
+        return await _load(tx, telegram_id, operator_ids)
+
+
+async def _load(tx: Tx, telegram_id: int, operator_ids: frozenset[int]) -> Person | None:
+    row = await tx.fetchone(f"SELECT {_COLUMNS} FROM people WHERE telegram_id = ?", (telegram_id,))
+    if row is None:
+        return None
+    roles = await tx.fetchall("SELECT rural_district_id, role FROM roles WHERE person_id = ?", (row[0],))
+    return Person(
+        *[bool(v) if i in (3, 7, 10, 11) else v for i, v in enumerate(row)],
+        roles=frozenset((r[0], r[1]) for r in roles),
+        is_operator=telegram_id in operator_ids,
+    )
+
+
+async def load_or_create(
+    db: Database, telegram_id: int, language: str, *, now: str, operator_ids: frozenset[int] = frozenset()
+) -> Person:
+    """The person, created on first contact with the language Telegram suggests."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO people (telegram_id, language, last_seen_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (telegram_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, unreachable_at = NULL",
+            (telegram_id, language, now),
+        )
+        person = await _load(tx, telegram_id, operator_ids)
+    assert person is not None
+    return person
+
+
+async def get_by_id(db: Database | Tx, person_id: int) -> tuple[int, str] | None:
+    """(telegram_id, language) of a person."""
+    row = await db.fetchone("SELECT telegram_id, language FROM people WHERE id = ?", (person_id,))
+    return (row[0], row[1]) if row else None
+
+
+async def set_language(db: Database, person_id: int, language: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE people SET language = ?, language_chosen = 1 WHERE id = ?", (language, person_id))
+
+
+async def set_place(db: Database, person_id: int, rural_district_id: int, village_id: int | None) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE people SET rural_district_id = ?, village_id = ? WHERE id = ?",
+            (rural_district_id, village_id, person_id),
+        )
+
+
+async def set_consent(db: Database, person_id: int, version: int | None, *, now: str) -> None:
+    """Accept a consent version, or (``None``) decline and forget what needed consent."""
+    async with db.transaction() as tx:
+        if version is None:
+            await tx.execute(
+                "UPDATE people SET consent_version = NULL, consent_at = NULL, consent_declined_at = ?,"
+                " phone = NULL, full_name = NULL WHERE id = ?",
+                (now, person_id),
+            )
+        else:
+            await tx.execute(
+                "UPDATE people SET consent_version = ?, consent_at = ?, consent_declined_at = NULL WHERE id = ?",
+                (version, now, person_id),
+            )
+
+
+async def set_notifications(db: Database, person_id: int, *, announcements: bool, reminders: bool) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE people SET notify_announcements = ?, notify_reminders = ? WHERE id = ?",
+            (int(announcements), int(reminders), person_id),
+        )
+
+
+async def set_phone(db: Database, person_id: int, phone: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE people SET phone = ? WHERE id = ?", (phone, person_id))
+
+
+async def ensure_person(tx: Tx, telegram_id: int) -> int:
+    """The id of the person with this Telegram id, created if the operator names them first."""
+    await tx.execute("INSERT INTO people (telegram_id) VALUES (?) ON CONFLICT (telegram_id) DO NOTHING", (telegram_id,))
+    return int(await tx.fetchval("SELECT id FROM people WHERE telegram_id = ?", (telegram_id,)))
+
+
+async def grant_role(
+    tx: Tx, person_id: int, rural_district_id: int, role: str, village_id: int | None = None
+) -> None:
+    await tx.execute(
+        "INSERT INTO roles (person_id, rural_district_id, role, village_id) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (person_id, rural_district_id, role) DO UPDATE SET village_id = excluded.village_id",
+        (person_id, rural_district_id, role, village_id),
+    )
+
+
+async def revoke_role(tx: Tx, person_id: int, rural_district_id: int, role: str) -> int:
+    return await tx.execute(
+        "DELETE FROM roles WHERE person_id = ? AND rural_district_id = ? AND role = ?",
+        (person_id, rural_district_id, role),
+    )
+
+
+async def staff_of(db: Database | Tx, rural_district_id: int) -> list[int]:
+    """Person ids of the staff of a rural district."""
+    rows = await db.fetchall(
+        "SELECT person_id FROM roles WHERE rural_district_id = ? AND role = 'staff'", (rural_district_id,)
+    )
+    return [r[0] for r in rows]
+
+
+async def reload(db: Database, person: Person) -> Person:
+    """The person as stored now (after a change in this update)."""
+    fresh = await load(db, person.telegram_id, operator_ids=frozenset({person.telegram_id}) if person.is_operator else frozenset())
+    assert fresh is not None
+    return fresh

@@ -1,0 +1,146 @@
+"""Regions, districts, rural districts and their villages."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from storage.db import Database, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class RuralDistrict:
+    id: int
+    district_id: int
+    kind: str
+    name_kk: str
+    name_ru: str
+    office_kk: str | None
+    office_ru: str | None
+    timezone: str
+    quiet_start: str
+    quiet_end: str
+
+    def name(self, lang: str) -> str:
+        return self.name_ru if lang == "ru" else self.name_kk
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> RuralDistrict:
+        return cls(**{k: row[k] for k in cls.__slots__})  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A region, district or village as a choice in a list."""
+
+    id: int
+    name_kk: str
+    name_ru: str
+
+    def name(self, lang: str) -> str:
+        return self.name_ru if lang == "ru" else self.name_kk
+
+
+_RD_COLUMNS = "id, district_id, kind, name_kk, name_ru, office_kk, office_ru, timezone, quiet_start, quiet_end"
+
+
+async def add_region(tx: Tx, name_kk: str, name_ru: str) -> int:
+    row = await tx.fetchone("SELECT id FROM regions WHERE name_kk = ?", (name_kk,))
+    if row:
+        return int(row[0])
+    return await tx.execute("INSERT INTO regions (name_kk, name_ru) VALUES (?, ?)", (name_kk, name_ru))
+
+
+async def add_district(tx: Tx, region_id: int, name_kk: str, name_ru: str) -> int:
+    row = await tx.fetchone("SELECT id FROM districts WHERE region_id = ? AND name_kk = ?", (region_id, name_kk))
+    if row:
+        return int(row[0])
+    return await tx.execute(
+        "INSERT INTO districts (region_id, name_kk, name_ru) VALUES (?, ?, ?)", (region_id, name_kk, name_ru)
+    )
+
+
+async def add_rural_district(
+    tx: Tx,
+    district_id: int,
+    name_kk: str,
+    name_ru: str,
+    *,
+    kind: str = "rural_district",
+    timezone: str = "Asia/Almaty",
+    office_kk: str | None = None,
+    office_ru: str | None = None,
+) -> int:
+    return await tx.execute(
+        "INSERT INTO rural_districts (district_id, kind, name_kk, name_ru, timezone, office_kk, office_ru)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (district_id, kind, name_kk, name_ru, timezone, office_kk, office_ru),
+    )
+
+
+async def add_village(tx: Tx, rural_district_id: int, name_kk: str, name_ru: str) -> int:
+    return await tx.execute(
+        "INSERT INTO villages (rural_district_id, name_kk, name_ru) VALUES (?, ?, ?)",
+        (rural_district_id, name_kk, name_ru),
+    )
+
+
+async def regions(db: Database) -> list[Place]:
+    rows = await db.fetchall(
+        "SELECT r.id, r.name_kk, r.name_ru FROM regions r"
+        " WHERE EXISTS (SELECT 1 FROM districts d JOIN rural_districts rd ON rd.district_id = d.id"
+        "               WHERE d.region_id = r.id) ORDER BY r.name_kk"
+    )
+    return [Place(*row) for row in rows]
+
+
+async def districts(db: Database, region_id: int) -> list[Place]:
+    rows = await db.fetchall(
+        "SELECT d.id, d.name_kk, d.name_ru FROM districts d WHERE d.region_id = ?"
+        " AND EXISTS (SELECT 1 FROM rural_districts rd WHERE rd.district_id = d.id) ORDER BY d.name_kk",
+        (region_id,),
+    )
+    return [Place(*row) for row in rows]
+
+
+async def rural_districts_of(db: Database, district_id: int) -> list[Place]:
+    rows = await db.fetchall(
+        "SELECT id, name_kk, name_ru FROM rural_districts WHERE district_id = ? ORDER BY name_kk", (district_id,)
+    )
+    return [Place(*row) for row in rows]
+
+
+async def all_rural_districts(db: Database) -> list[RuralDistrict]:
+    rows = await db.fetchall(f"SELECT {_RD_COLUMNS} FROM rural_districts ORDER BY id")
+    return [RuralDistrict.from_row(row) for row in rows]
+
+
+async def rural_district(db: Database | Tx, rural_district_id: int | None) -> RuralDistrict | None:
+    if rural_district_id is None:
+        return None
+    row = await db.fetchone(f"SELECT {_RD_COLUMNS} FROM rural_districts WHERE id = ?", (rural_district_id,))
+    return RuralDistrict.from_row(row) if row else None
+
+
+async def villages(db: Database | Tx, rural_district_id: int) -> list[Place]:
+    rows = await db.fetchall(
+        "SELECT id, name_kk, name_ru FROM villages WHERE rural_district_id = ? ORDER BY name_kk",
+        (rural_district_id,),
+    )
+    return [Place(*row) for row in rows]
+
+
+async def village(db: Database | Tx, village_id: int | None) -> Place | None:
+    if village_id is None:
+        return None
+    row = await db.fetchone("SELECT id, name_kk, name_ru FROM villages WHERE id = ?", (village_id,))
+    return Place(*row) if row else None
+
+
+async def village_in(db: Database | Tx, rural_district_id: int, village_id: int) -> Place | None:
+    """The village only if it belongs to that rural district (ids from buttons are not trusted)."""
+    row = await db.fetchone(
+        "SELECT id, name_kk, name_ru FROM villages WHERE id = ? AND rural_district_id = ?",
+        (village_id, rural_district_id),
+    )
+    return Place(*row) if row else None

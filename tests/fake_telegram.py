@@ -1,0 +1,375 @@
+"""A fake Telegram Bot API: the same core answers in-process (``RecordingSession``) and over
+HTTP on 127.0.0.1 (``FakeBotAPIServer``), where it stands in for Telegram and for a self-hosted
+Bot API server alike (``is_local``: files by path).
+
+It records every request, answers with plausible results, and refuses what Telegram refuses
+(tests/telegram_spec.py). Optional Telegram limits (30 messages a second in all, 1 a second per
+chat: 429 with ``retry_after``), blocked chats (403) and server errors (5xx) make it a test bed
+for the sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.telegram_spec import problems
+
+BOT_ID = 123456
+TOKEN = f"{BOT_ID}:TEST-token-for-the-fake-bot-api-000000"
+SEND_METHODS = {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendlocation", "sendmediagroup",
+                "copymessage", "sendaudio", "sendvideo"}
+
+
+@dataclass
+class Request:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+    status: int = 200
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None and str(value).lstrip("-").isdigit() else None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+    @property
+    def markup(self) -> dict[str, Any]:
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return markup or {}
+
+    @property
+    def buttons(self) -> list[str]:
+        rows = self.markup.get("inline_keyboard") or self.markup.get("keyboard") or []
+        return [b["text"] if isinstance(b, dict) else str(b) for row in rows for b in row]
+
+    @property
+    def inline(self) -> list[dict[str, Any]]:
+        return [b for row in self.markup.get("inline_keyboard") or [] for b in row]
+
+
+@dataclass
+class Limits:
+    """Telegram's flood limits; ``None`` switches one off."""
+
+    per_second: float | None = 30.0
+    per_chat_per_second: float | None = 1.0
+    retry_after: int = 1
+
+
+class FakeTelegram:
+    """The state of the fake: messages, files, updates, injected failures and limits."""
+
+    def __init__(self, *, limits: Limits | None = None, files_dir: Path | None = None) -> None:
+        self.requests: list[Request] = []
+        self.violations: list[str] = []
+        self.limits = limits
+        self.blocked: set[int] = set()  # chats that blocked the bot: 403
+        self.gone: set[int] = set()     # chats that do not exist: 400 chat not found
+        self.server_error_rate = 0.0   # share of send requests answered 502
+        self.failures: list[tuple[Callable[[Request], bool], int, str, int | None]] = []
+        self._message_ids = itertools.count(1000)
+        self._file_ids = itertools.count(1)
+        self.files: dict[str, bytes] = {}
+        self.files_dir = files_dir
+        self.updates: deque[dict[str, Any]] = deque()
+        self._update_ids = itertools.count(1)
+        self._update_event = asyncio.Event()
+        self.webhook: dict[str, Any] | None = None
+        self._sent_times: deque[float] = deque()
+        self._chat_times: dict[int, float] = {}
+        self.penalty_until = 0.0
+        self.sent_in_penalty = 0
+        self.count_429 = 0
+        self.random = random.Random(7)
+
+    # --- test controls ------------------------------------------------------------------
+
+    def fail(self, when: Callable[[Request], bool], status: int, description: str,
+             retry_after: int | None = None, times: int = 1) -> None:
+        """Answer the next ``times`` matching requests with an error."""
+        for _ in range(times):
+            self.failures.append((when, status, description, retry_after))
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        update = dict(update)
+        update.setdefault("update_id", next(self._update_ids))
+        self.updates.append(update)
+        self._update_event.set()
+        return int(update["update_id"])
+
+    def sent_to(self, chat_id: int) -> list[Request]:
+        return [r for r in self.requests if r.chat_id == chat_id and r.status == 200
+                and r.method.lower() in SEND_METHODS | {"editmessagetext", "editmessagereplymarkup"}]
+
+    # --- answering ---------------------------------------------------------------------
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer one request as Telegram would: (HTTP status, JSON body)."""
+        request = Request(method, params)
+        self.requests.append(request)
+        name = method.lower()
+        found = problems(method, params)
+        if found:
+            self.violations += found
+            return self._error(request, 400, "Bad Request: " + "; ".join(found))
+        for i, (when, status, description, retry_after) in enumerate(self.failures):
+            if when(request):
+                del self.failures[i]
+                return self._error(request, status, description, retry_after)
+        if name in SEND_METHODS:
+            chat_id = request.chat_id
+            if chat_id in self.blocked:
+                return self._error(request, 403, "Forbidden: bot was blocked by the user")
+            if chat_id in self.gone:
+                return self._error(request, 400, "Bad Request: chat not found")
+            if self.server_error_rate and self.random.random() < self.server_error_rate:
+                return self._error(request, 502, "Bad Gateway")
+            limited = self._limit(chat_id)
+            if limited is not None:
+                return self._error(request, 429, f"Too Many Requests: retry after {limited}", limited)
+        return 200, {"ok": True, "result": self.result(name, params)}
+
+    def _limit(self, chat_id: int | None) -> int | None:
+        if self.limits is None:
+            return None
+        now = time.monotonic()
+        if now < self.penalty_until:
+            self.sent_in_penalty += 1
+        window = self._sent_times
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        too_many = self.limits.per_second is not None and len(window) >= self.limits.per_second
+        last = self._chat_times.get(chat_id) if chat_id is not None else None
+        too_fast = (self.limits.per_chat_per_second is not None and last is not None
+                    and now - last < 1.0 / self.limits.per_chat_per_second)
+        if too_many or too_fast:
+            self.count_429 += 1
+            self.penalty_until = max(self.penalty_until, now + self.limits.retry_after)
+            return self.limits.retry_after
+        window.append(now)
+        if chat_id is not None:
+            self._chat_times[chat_id] = now
+        return None
+
+    def _error(self, request: Request, status: int, description: str,
+               retry_after: int | None = None) -> tuple[int, dict[str, Any]]:
+        request.status = status
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        return status, body
+
+    def new_file(self, content: bytes = b"") -> str:
+        file_id = f"FILE{next(self._file_ids):06d}"
+        self.files[file_id] = content
+        return file_id
+
+    def _file(self, value: Any) -> dict[str, Any]:
+        content = value if isinstance(value, bytes) else b""
+        file_id = str(value) if isinstance(value, str) and not value.startswith("attach://") else self.new_file(content)
+        return {"file_id": file_id, "file_unique_id": "U" + file_id, "file_size": len(self.files.get(file_id, b""))}
+
+    def result(self, name: str, params: dict[str, Any]) -> Any:
+        now = int(time.time())
+        if name == "getme":
+            return {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot", "username": "test_bot",
+                    "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        if name in SEND_METHODS or name in {"editmessagetext", "editmessagecaption", "editmessagereplymarkup"}:
+            chat_id = params.get("chat_id") or 0
+            message: dict[str, Any] = {
+                "message_id": int(params.get("message_id") or next(self._message_ids)),
+                "date": now,
+                "chat": {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "group", "first_name": "X"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot"},
+            }
+            if "text" in params:
+                message["text"] = params["text"]
+            if "caption" in params:
+                message["caption"] = params["caption"]
+            if name == "sendphoto":
+                message["photo"] = [dict(self._file(params.get("photo")), width=640, height=480)]
+            if name == "senddocument":
+                message["document"] = self._file(params.get("document"))
+            if name == "sendvoice":
+                message["voice"] = dict(self._file(params.get("voice")), duration=1)
+            if name == "sendlocation":
+                message["location"] = {"latitude": params["latitude"], "longitude": params["longitude"]}
+            markup = params.get("reply_markup")
+            if isinstance(markup, str):
+                markup = json.loads(markup)
+            if isinstance(markup, dict) and "inline_keyboard" in markup:
+                message["reply_markup"] = markup
+            if name == "copymessage":
+                return {"message_id": message["message_id"]}
+            if name == "sendmediagroup":
+                media = params.get("media") or []
+                if isinstance(media, str):
+                    media = json.loads(media)
+                return [dict(message, message_id=next(self._message_ids),
+                             photo=[dict(self._file(m.get("media")), width=640, height=480)]) for m in media]
+            return message
+        if name == "getfile":
+            file_id = str(params["file_id"])
+            path = f"documents/{file_id}.bin"
+            if self.files_dir is not None:  # a self-hosted server in --local mode answers with a local path
+                target = self.files_dir / f"{file_id}.bin"
+                target.write_bytes(self.files.get(file_id, b""))
+                path = str(target)
+            return {"file_id": file_id, "file_unique_id": "U" + file_id,
+                    "file_size": len(self.files.get(file_id, b"")), "file_path": path}
+        if name == "getupdates":
+            return []
+        if name == "getwebhookinfo":
+            return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                    "pending_update_count": len(self.updates)}
+        if name == "getmycommands":
+            return []
+        return True
+
+    # --- updates -----------------------------------------------------------------------
+
+    async def get_updates(self, offset: int | None, timeout: float) -> list[dict[str, Any]]:
+        if offset is not None:
+            while self.updates and self.updates[0]["update_id"] < offset:
+                self.updates.popleft()
+        if not self.updates and timeout > 0:
+            self._update_event.clear()
+            try:
+                await asyncio.wait_for(self._update_event.wait(), timeout)
+            except TimeoutError:
+                pass
+        return list(self.updates)[:100]
+
+
+class FakeBotAPIServer:
+    """The fake on 127.0.0.1 over HTTP, as aiogram (or ``bot.py``) sees a Bot API server."""
+
+    def __init__(self, telegram: FakeTelegram | None = None, *, is_local: bool = False) -> None:
+        self.telegram = telegram or FakeTelegram()
+        self.is_local = is_local
+        self.port = 0
+        self._runner: Any = None
+        self._webhook_task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> FakeBotAPIServer:
+        from aiohttp import web
+
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
+        self._webhook_task = asyncio.create_task(self._deliver_webhooks())
+        return self
+
+    async def stop(self) -> None:
+        if self._webhook_task:
+            self._webhook_task.cancel()
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _params(self, request: Any) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if hasattr(value, "file"):  # an uploaded file
+                    params[key] = value.file.read()
+                else:
+                    params[key] = value
+        for key, value in list(params.items()):
+            if key in {"reply_markup", "media", "commands", "scope", "allowed_updates", "link_preview_options"} \
+                    and isinstance(value, str):
+                try:
+                    params[key] = json.loads(value)
+                except ValueError:
+                    pass
+        # uploaded files referenced as attach://name
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                params[key] = params.pop(value[len("attach://"):], b"")
+        return params
+
+    async def _api(self, request: Any) -> Any:
+        from aiohttp import web
+
+        if request.match_info["token"] != TOKEN:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"]
+        params = await self._params(request)
+        numeric = {"chat_id", "offset", "timeout", "limit", "message_id", "latitude", "longitude"}
+        for key in numeric & params.keys():
+            try:
+                params[key] = json.loads(params[key]) if isinstance(params[key], str) else params[key]
+            except ValueError:
+                pass
+        name = method.lower()
+        if name == "getupdates":
+            if self.telegram.webhook:
+                return web.json_response({"ok": False, "error_code": 409,
+                                          "description": "Conflict: can't use getUpdates while webhook is active"},
+                                         status=409)
+            updates = await self.telegram.get_updates(params.get("offset"), float(params.get("timeout") or 0))
+            self.telegram.requests.append(Request(method, params))
+            return web.json_response({"ok": True, "result": updates})
+        if name == "setwebhook":
+            self.telegram.webhook = {"url": params.get("url"), "secret": params.get("secret_token")}
+        if name == "deletewebhook":
+            self.telegram.webhook = None
+        status, body = self.telegram.handle(method, params)
+        return web.json_response(body, status=status)
+
+    async def _download(self, request: Any) -> Any:
+        from aiohttp import web
+
+        path = request.match_info["path"]
+        file_id = Path(path).stem
+        if file_id not in self.telegram.files:
+            return web.Response(status=404)
+        return web.Response(body=self.telegram.files[file_id])
+
+    async def _deliver_webhooks(self) -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as session:
+            while True:
+                hook = self.telegram.webhook
+                if not hook or not self.telegram.updates:
+                    await asyncio.sleep(0.02)
+                    continue
+                update = self.telegram.updates[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret"]} if hook.get("secret") else {}
+                try:
+                    async with session.post(hook["url"], json=update, headers=headers) as response:
+                        if response.status == 200:
+                            self.telegram.updates.popleft()
+                        else:
+                            await asyncio.sleep(0.1)
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
