@@ -1,0 +1,367 @@
+"""Documents: versions, files (per-bot file_ids and the bytes), browsing, search, report questions.
+
+A document is a series of versions sharing ``series_id`` (the first version's id). Residents see
+only the current published version of each series; publishing a new version supersedes the
+previous one, which stays readable as history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.documents import KINDS, matches, search_key
+from storage.db import Database, Tx
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: int
+    rural_district_id: int
+    series_id: int
+    version: int
+    kind: str
+    status: str
+    title_kk: str
+    title_ru: str
+    text_kk: str | None
+    text_ru: str | None
+    file_kk: int | None
+    file_ru: int | None
+    url: str | None
+    issuer: str | None
+    year: int | None
+    event_id: int | None
+    created_by: int | None
+    created_at: str
+    published_at: str | None
+    superseded_at: str | None
+    superseded_by: int | None
+
+    @property
+    def published(self) -> bool:
+        return self.status == "published"
+
+    @property
+    def current(self) -> bool:
+        return self.published and self.superseded_at is None
+
+    def title(self, lang: str) -> str:
+        first, second = (self.title_ru, self.title_kk) if lang == "ru" else (self.title_kk, self.title_ru)
+        return first.strip() or second.strip()
+
+    def text(self, lang: str) -> str | None:
+        first, second = (self.text_ru, self.text_kk) if lang == "ru" else (self.text_kk, self.text_ru)
+        return (first or "").strip() or (second or "").strip() or None
+
+    def file(self, lang: str) -> int | None:
+        first, second = (self.file_ru, self.file_kk) if lang == "ru" else (self.file_kk, self.file_ru)
+        return first or second
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Document:
+        return cls(**{k: row[k] for k in cls.__slots__})  # type: ignore[attr-defined]
+
+
+_COLUMNS = ", ".join(Document.__slots__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    id: int
+    file_name: str | None
+    mime_type: str | None
+    size: int | None
+    path: str | None
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def files_dir(db: Database) -> Path:
+    """Where uploaded files are kept: ``files/`` next to the database file."""
+    return db.path.parent / "files"
+
+
+async def add_file(
+    tx: Tx,
+    *,
+    file_name: str | None,
+    mime_type: str | None = None,
+    size: int | None = None,
+    bot_id: int = 0,
+    file_id: str | None = None,
+    file_unique_id: str | None = None,
+) -> int:
+    """Record a file (and this bot's file_id for it); its bytes are saved later with ``save_bytes``."""
+    ref = await tx.execute(
+        "INSERT INTO document_files (file_name, mime_type, size) VALUES (?, ?, ?)", (file_name, mime_type, size)
+    )
+    if file_id:
+        await remember_file_id(tx, ref, bot_id, file_id, file_unique_id)
+    return ref
+
+
+async def remember_file_id(tx: Tx, file_ref: int, bot_id: int, file_id: str, file_unique_id: str | None = None) -> None:
+    await tx.execute(
+        "INSERT INTO document_file_ids (file_ref, bot_id, file_id, file_unique_id) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (file_ref, bot_id) DO UPDATE SET file_id = excluded.file_id,"
+        " file_unique_id = COALESCE(excluded.file_unique_id, document_file_ids.file_unique_id)",
+        (file_ref, bot_id, file_id, file_unique_id),
+    )
+
+
+async def save_bytes(db: Database, file_ref: int, data: bytes) -> Path:
+    """Keep a file's bytes under the data directory, so any bot can upload it again."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder = files_dir(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{file_ref}-{digest[:16]}"
+    path.write_bytes(data)
+    relative = str(path.relative_to(db.path.parent))
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE document_files SET path = ?, sha256 = ?, size = ? WHERE id = ?",
+            (relative, digest, len(data), file_ref),
+        )
+    return path
+
+
+async def file_info(db: Database | Tx, file_ref: int) -> StoredFile | None:
+    row = await db.fetchone("SELECT id, file_name, mime_type, size, path FROM document_files WHERE id = ?", (file_ref,))
+    return StoredFile(*row) if row else None
+
+
+async def file_id_for(db: Database | Tx, file_ref: int, bot_id: int) -> str | None:
+    """This bot's file_id for the file, or None when this bot has not sent it yet."""
+    return await db.fetchval(  # type: ignore[no-any-return]
+        "SELECT file_id FROM document_file_ids WHERE file_ref = ? AND bot_id = ?", (file_ref, bot_id)
+    )
+
+
+async def any_file_id(db: Database | Tx, file_ref: int) -> str | None:
+    """A file_id of an unknown bot (given by another feature): worth a try when no bytes are kept."""
+    return await db.fetchval(  # type: ignore[no-any-return]
+        "SELECT file_id FROM document_file_ids WHERE file_ref = ? AND bot_id = 0", (file_ref,)
+    )
+
+
+def file_path(db: Database, stored: StoredFile) -> Path | None:
+    if not stored.path:
+        return None
+    path = db.path.parent / stored.path
+    return path if path.exists() else None
+
+
+# -- documents --------------------------------------------------------------------------------
+
+
+async def publish(
+    tx: Tx,
+    *,
+    rural_district_id: int,
+    kind: str,
+    title_kk: str,
+    title_ru: str,
+    text_kk: str | None = None,
+    text_ru: str | None = None,
+    file_id: str | None = None,
+    file_name: str | None = None,
+    event_id: int | None = None,
+    created_by: int | None = None,
+    bot_id: int = 0,
+    file_ref: int | None = None,
+    file_ref_kk: int | None = None,
+    file_ref_ru: int | None = None,
+    url: str | None = None,
+    issuer: str | None = None,
+    year: int | None = None,
+    replaces: int | None = None,
+    draft: bool = False,
+    now: str | None = None,
+) -> int:
+    """Publish a document (or, with ``draft=True``, keep it as a draft); return its id.
+
+    ``file_id`` is a Telegram file_id of the bot ``bot_id`` (0: not known); the file then serves
+    both languages, as does ``file_ref`` (a stored file). ``replaces`` is any version of the
+    document this one is a new version of: the current version is superseded when this one is
+    published.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown document kind {kind!r}")
+    if not (title_kk or "").strip() and not (title_ru or "").strip():
+        raise ValueError("a document needs a title")
+    if file_id and file_ref is None:
+        file_ref = await add_file(tx, file_name=file_name, bot_id=bot_id, file_id=file_id)
+    file_kk = file_ref_kk or file_ref
+    file_ru = file_ref_ru or file_ref
+    if not ((text_kk or "").strip() or (text_ru or "").strip() or file_kk or file_ru):
+        raise ValueError("a document needs a text or a file")
+    series_id, version = None, 1
+    if replaces is not None:
+        row = await tx.fetchone(
+            "SELECT series_id, (SELECT MAX(version) FROM documents d2 WHERE d2.series_id = d.series_id)"
+            " FROM documents d WHERE id = ? AND rural_district_id = ?",
+            (replaces, rural_district_id),
+        )
+        if row is None:
+            raise ValueError("the document to replace is not in this rural district")
+        series_id, version = row[0], row[1] + 1
+    doc_id = await tx.execute(
+        "INSERT INTO documents (rural_district_id, series_id, version, kind, status, title_kk, title_ru, text_kk,"
+        " text_ru, file_kk, file_ru, url, issuer, year, event_id, search, created_by, created_at)"
+        f" VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
+        (
+            rural_district_id, series_id, version, kind, (title_kk or "").strip(), (title_ru or "").strip(),
+            _clean(text_kk), _clean(text_ru), file_kk, file_ru, url, issuer, year, event_id,
+            search_key(kind, title_kk, title_ru), created_by, now,
+        ),
+    )
+    if series_id is None:
+        await tx.execute("UPDATE documents SET series_id = id WHERE id = ?", (doc_id,))
+    if not draft:
+        await publish_draft(tx, doc_id, rural_district_id=rural_district_id, now=now)
+    return doc_id
+
+
+async def publish_draft(tx: Tx, document_id: int, *, rural_district_id: int, now: str | None = None) -> bool:
+    """Publish a draft of this rural district, superseding the series' current version; False if none."""
+    row = await tx.fetchone(
+        "SELECT series_id FROM documents WHERE id = ? AND rural_district_id = ? AND status = 'draft'",
+        (document_id, rural_district_id),
+    )
+    if row is None:
+        return False
+    await tx.execute(
+        f"UPDATE documents SET superseded_at = COALESCE(?, {_NOW}), superseded_by = ?"
+        " WHERE series_id = ? AND status = 'published' AND superseded_at IS NULL",
+        (now, document_id, row[0]),
+    )
+    await tx.execute(
+        f"UPDATE documents SET status = 'published', published_at = COALESCE(?, {_NOW}) WHERE id = ?",
+        (now, document_id),
+    )
+    return True
+
+
+async def delete_draft(tx: Tx, document_id: int, *, rural_district_id: int) -> bool:
+    return bool(
+        await tx.execute(
+            "DELETE FROM documents WHERE id = ? AND rural_district_id = ? AND status = 'draft'",
+            (document_id, rural_district_id),
+        )
+    )
+
+
+async def get(db: Database | Tx, document_id: int) -> Document | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM documents WHERE id = ?", (document_id,))
+    return Document.from_row(row) if row else None
+
+
+async def visible(db: Database | Tx, document_id: int, rural_district_id: int) -> Document | None:
+    """A published document (current or superseded) of the rural district; drafts are never visible."""
+    doc = await get(db, document_id)
+    if doc is None or doc.rural_district_id != rural_district_id or not doc.published:
+        return None
+    return doc
+
+
+async def current_of_series(db: Database | Tx, series_id: int) -> Document | None:
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM documents WHERE series_id = ? AND status = 'published' AND superseded_at IS NULL",
+        (series_id,),
+    )
+    return Document.from_row(row) if row else None
+
+
+async def history(db: Database | Tx, series_id: int) -> list[Document]:
+    """Every published version, newest first."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM documents WHERE series_id = ? AND status = 'published' ORDER BY version DESC",
+        (series_id,),
+    )
+    return [Document.from_row(r) for r in rows]
+
+
+async def kind_counts(db: Database | Tx, rural_district_id: int) -> dict[str, int]:
+    """How many current documents of each kind the district has published."""
+    rows = await db.fetchall(
+        "SELECT kind, COUNT(*) FROM documents WHERE rural_district_id = ? AND status = 'published'"
+        " AND superseded_at IS NULL GROUP BY kind",
+        (rural_district_id,),
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+async def current(
+    db: Database | Tx, rural_district_id: int, kind: str | None = None, *, offset: int = 0, limit: int = 5
+) -> tuple[list[Document], int]:
+    """Current published documents (of a kind), newest first: a page and the total."""
+    where = "rural_district_id = ? AND status = 'published' AND superseded_at IS NULL"
+    params: list[object] = [rural_district_id]
+    if kind:
+        where += " AND kind = ?"
+        params.append(kind)
+    total = await db.fetchval(f"SELECT COUNT(*) FROM documents WHERE {where}", params)
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM documents WHERE {where} ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [Document.from_row(r) for r in rows], int(total or 0)
+
+
+async def latest(db: Database | Tx, rural_district_id: int, kind: str, year: int | None = None) -> Document | None:
+    """The newest current document of a kind (of a year, when given)."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM documents WHERE rural_district_id = ? AND kind = ? AND status = 'published'"
+        " AND superseded_at IS NULL AND (? IS NULL OR year IS NULL OR year = ?)"
+        " ORDER BY (year = ?) DESC, published_at DESC, id DESC LIMIT 1",
+        (rural_district_id, kind, year, year, year),
+    )
+    return Document.from_row(row) if row else None
+
+
+async def search(
+    db: Database | Tx, rural_district_id: int, query: str, *, offset: int = 0, limit: int = 5
+) -> tuple[list[Document], int]:
+    """Current documents whose titles contain every word of the folded query, newest first.
+
+    The search column is folded in Python when a document is saved (SQLite's LOWER does not fold
+    Cyrillic), and matched here in Python too: a district has hundreds of documents, not millions.
+    """
+    rows = await db.fetchall(
+        "SELECT id, search FROM documents WHERE rural_district_id = ? AND status = 'published'"
+        " AND superseded_at IS NULL ORDER BY published_at DESC, id DESC",
+        (rural_district_id,),
+    )
+    ids = [r[0] for r in rows if matches(r[1], query)]
+    page = ids[offset : offset + limit]
+    docs = [doc for doc in [await get(db, i) for i in page] if doc is not None]
+    return docs, len(ids)
+
+
+async def drafts(db: Database | Tx, rural_district_id: int) -> list[Document]:
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM documents WHERE rural_district_id = ? AND status = 'draft' ORDER BY id DESC",
+        (rural_district_id,),
+    )
+    return [Document.from_row(r) for r in rows]
+
+
+async def by_event(db: Database | Tx, event_id: int) -> list[Document]:
+    """Current published documents attached to an event (its protocol)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM documents WHERE event_id = ? AND status = 'published' AND superseded_at IS NULL"
+        " ORDER BY id DESC",
+        (event_id,),
+    )
+    return [Document.from_row(r) for r in rows]
+
+
+def _clean(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
