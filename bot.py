@@ -142,6 +142,10 @@ def cmd_i18n(args: argparse.Namespace) -> None:
         from pathlib import Path
 
         print(i18n.fill_catalogs(json.loads(Path(args.file).read_text(encoding="utf-8"))), "translations set")
+    elif args.action == "prune":
+        unused, _missing = i18n.unused_and_missing()
+        i18n.drop_unused(ids=unused)
+        print(f"removed {len(unused)} msgid(s) no code uses")
     elif args.action == "compile":
         i18n.compile_catalogs(force=True)
         print("compiled")
@@ -226,8 +230,8 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("ru", help="file with the Russian text")
     a.set_defaults(func=_with_db(_set_consent))
 
-    a = sub.add_parser("i18n", help="translation catalogs: update from the code, fill, compile, check")
-    a.add_argument("action", choices=["update", "fill", "compile", "check"])
+    a = sub.add_parser("i18n", help="translation catalogs: update from the code, fill, prune, compile, check")
+    a.add_argument("action", choices=["update", "fill", "prune", "compile", "check"])
     a.add_argument("file", nargs="?", help='for fill: JSON [{"msgid": ..., "kk": ..., "ru": ...}]')
     a.set_defaults(func=cmd_i18n)
     return p

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import html
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -53,7 +55,7 @@ async def operator_help(message: Message, db: Database) -> None:
           "/add_village rural district id | name kk | name ru\n"
           "/add_staff rural district id | Telegram id\n"
           "/remove_staff rural district id | Telegram id\n"
-          "/set_consent text kk | text ru  ({owner} stands for the akim's office)\n\n"
+          "/set_consent: a new consent text (you will be asked for kk and ru)\n\n"
           "{tree}").format(tree=f"<pre>{html.escape(await operator.places_tree(db))}</pre>")
     )
 
@@ -106,9 +108,31 @@ async def remove_staff(message: Message, command: CommandObject, person: Person,
     await message.answer(_("Done.") if removed else _("Nothing to change."))
 
 
+class ConsentText(StatesGroup):
+    kk = State()
+    ru = State()
+
+
 @router.message(Command("set_consent"))
-async def set_consent(message: Message, command: CommandObject, person: Person, db: Database) -> None:
-    """Publish a new version of the consent text; everyone is asked again."""
-    kk, ru = _args(command, 2)
-    version = await operator.set_consent_text(db, _actor(person), kk, ru)
+async def set_consent(message: Message, state: FSMContext) -> None:
+    """A new consent text, in two messages: Kazakh, then Russian."""
+    await state.set_state(ConsentText.kk)
+    await message.answer(_("Send the consent text in Kazakh. {owner} in the text stands for the akim's office. "
+                           "/cancel stops."))
+
+
+@router.message(ConsentText.kk, F.text, ~F.text.startswith("/"))
+async def consent_text_kk(message: Message, state: FSMContext) -> None:
+    """The Kazakh text; now the Russian one."""
+    await state.update_data(kk=message.html_text)
+    await state.set_state(ConsentText.ru)
+    await message.answer(_("Now send the same text in Russian."))
+
+
+@router.message(ConsentText.ru, F.text, ~F.text.startswith("/"))
+async def consent_text_ru(message: Message, state: FSMContext, person: Person, db: Database) -> None:
+    """Publish the new version; everyone is asked again."""
+    data = await state.get_data()
+    version = await operator.set_consent_text(db, _actor(person), data["kk"], message.html_text)
+    await state.clear()
     await message.answer(_("Consent text version {version} is published.").format(version=version))

@@ -91,7 +91,7 @@ class World:
     @classmethod
     async def create(cls, tmp_path: Path, *, setup: bool = True, **settings: Any) -> World:
         db_path = tmp_path / "bot.sqlite3"
-        config = Settings(bot_token=TOKEN, database_path=db_path, throttle_per_second=0, **settings)
+        config = Settings(_env_file=None, **{"bot_token": TOKEN, "database_path": db_path, "throttle_per_second": 0, **settings})
         db = await Database(db_path).connect()
         telegram = FakeTelegram()
         world = cls(db, Dispatcher(), Bot(TOKEN), telegram, FixedClock(NOW), config, build_i18n(), tmp_path)
