@@ -1,0 +1,156 @@
+"""The rules of gatherings and meetings, as plain functions of plain values.
+
+Three kinds of event, three different bodies: the gathering (жиын / сход) of every resident of
+the villages it concerns, the separate gathering (бөлек жиын / раздельный сход) of one village,
+and the meeting (жиналыс / собрание) of the representatives and the chair. Anyone may follow a
+meeting as a listener (тыңдаушы / слушатель). Reminders fall a day and two hours before the start;
+one claimed later than the margin (the bot was down) is skipped rather than sent late.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Kind(StrEnum):
+    GATHERING = "gathering"
+    SEPARATE_GATHERING = "separate_gathering"
+    MEETING = "meeting"
+
+
+class Role(StrEnum):
+    """What a person is to an event."""
+
+    INVITED = "invited"
+    LISTENER = "listener"
+
+
+# minutes before the start: a day, and two hours
+DEFAULT_REMINDERS = (24 * 60, 2 * 60)
+DURATIONS = (60, 90, 120, 180)  # the expected lengths staff choose from, in minutes
+
+
+def role_of(kind: str, *, village_id: int | None, event_villages: Iterable[int],
+            representative_of: int | None, is_chair: bool) -> Role:
+    """Invited or listener: residents of the villages for a gathering, members for a meeting."""
+    villages = set(event_villages)
+    if kind == Kind.MEETING:
+        if is_chair or (representative_of is not None and representative_of in villages):
+            return Role.INVITED
+        return Role.LISTENER
+    return Role.INVITED if village_id in villages else Role.LISTENER
+
+
+def villages_ok(kind: str, village_ids: Sequence[int]) -> bool:
+    """A separate gathering concerns exactly one village; the others at least one."""
+    if kind == Kind.SEPARATE_GATHERING:
+        return len(set(village_ids)) == 1
+    return len(set(village_ids)) >= 1
+
+
+def reminder_times(starts_at: datetime, now: datetime,
+                   minutes_before: Iterable[int] = DEFAULT_REMINDERS) -> list[tuple[int, datetime]]:
+    """The reminders still to come for an event starting at ``starts_at``: (minutes before, due)."""
+    due = [(m, starts_at - timedelta(minutes=m)) for m in sorted(set(minutes_before), reverse=True)]
+    return [(m, at) for m, at in due if at > now]
+
+
+def too_late(due_at: datetime, now: datetime, late_minutes: int) -> bool:
+    """A reminder whose moment passed more than the margin ago (the bot was down) is not sent."""
+    return now - due_at > timedelta(minutes=late_minutes)
+
+
+def is_past(starts_at: datetime, now: datetime) -> bool:
+    """An event that has begun can no longer be answered, moved or cancelled."""
+    return starts_at <= now
+
+
+def can_rsvp(starts_at: datetime, cancelled: bool, now: datetime) -> bool:
+    return not cancelled and not is_past(starts_at, now)
+
+
+_DATETIME = re.compile(
+    r"^\s*(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4})\s*[,]?\s+(?P<H>\d{1,2})[:.](?P<M>\d{2})\s*$"
+)
+
+
+def parse_local(text: str, tz: str) -> datetime | None:
+    """«10.12.2026 15:00» in the district's zone → an aware UTC instant, or None."""
+    match = _DATETIME.match(text or "")
+    if not match:
+        return None
+    try:
+        local = datetime(int(match["y"]), int(match["m"]), int(match["d"]), int(match["H"]), int(match["M"]),
+                         tzinfo=ZoneInfo(tz))
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+def split_agenda(text: str) -> list[str]:
+    """Agenda items from a message: one a line, list numbers and bullets dropped."""
+    items = []
+    for line in (text or "").splitlines():
+        item = re.sub(r"^\s*(?:\d+[.)]|[-•*–])\s*", "", line).strip()
+        if item:
+            items.append(item)
+    return items
+
+
+# --- iCalendar (RFC 5545), written by hand: a few lines do not need a dependency -------------
+
+
+def _ics_escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _fold(line: str) -> list[str]:
+    """Lines longer than 75 octets are folded: CRLF then a space (never inside a UTF-8 character)."""
+    out, current, size = [], "", 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        limit = 75 if not out else 74  # continuation lines start with a space
+        if size + width > limit:
+            out.append(current)
+            current, size = "", 0
+        current += char
+        size += width
+    out.append(current)
+    return [out[0]] + [" " + part for part in out[1:]]
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def ics(*, uid: str, starts_at: datetime, ends_at: datetime, summary: str, location: str,
+        description: str, stamp: datetime, sequence: int = 0, cancelled: bool = False) -> str:
+    """One event as an iCalendar file, times in UTC, CRLF line endings."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//rural-self-government-bot//events//KK-RU",
+        "CALSCALE:GREGORIAN",
+        "METHOD:" + ("CANCEL" if cancelled else "PUBLISH"),
+        "BEGIN:VEVENT",
+        "UID:" + uid,
+        "SEQUENCE:" + str(sequence),
+        "DTSTAMP:" + _utc(stamp),
+        "DTSTART:" + _utc(starts_at),
+        "DTEND:" + _utc(ends_at),
+        "SUMMARY:" + _ics_escape(summary),
+        "LOCATION:" + _ics_escape(location),
+        "DESCRIPTION:" + _ics_escape(description),
+        "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
+    ]
+    if not cancelled:
+        lines += [
+            "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT2H", "DESCRIPTION:" + _ics_escape(summary), "END:VALARM",
+        ]
+    lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "".join(part + "\r\n" for line in lines for part in _fold(line))

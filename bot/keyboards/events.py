@@ -1,0 +1,303 @@
+"""Buttons of events: the resident's calendar and answers, the staff's event and representative screens.
+
+Admin callback prefixes start with ``adm`` so that a resident's forged one is refused by the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.events import DURATIONS, Kind
+from bot.formatting import escape, format_time, format_weekday_datetime
+from bot.i18n import N_
+from bot.keyboards.admin import AdminMenu, back_to_admin
+from bot.keyboards.common import cancel_button, inline, menu_button
+
+KIND_NAMES = {
+    Kind.GATHERING: N_("Gathering"),
+    Kind.SEPARATE_GATHERING: N_("Separate gathering"),
+    Kind.MEETING: N_("Meeting"),
+}
+# the full names, for the heading of an event
+KIND_TITLES = {
+    Kind.GATHERING: N_("Gathering of the local community"),
+    Kind.SEPARATE_GATHERING: N_("Separate gathering of the local community"),
+    Kind.MEETING: N_("Meeting of the local community"),
+}
+
+
+class EvAct(StrEnum):
+    UPCOMING = "up"
+    PAST = "past"
+    OPEN = "open"
+    YES = "yes"
+    NO = "no"
+    ICS = "ics"
+    PROTOCOL = "prot"
+    REPORT = "rep"
+
+
+class Ev(CallbackData, prefix="ev"):
+    act: EvAct
+    id: int = 0
+
+
+class AdmAct(StrEnum):
+    LIST = "list"
+    NEW = "new"
+    OPEN = "open"
+    MOVE = "move"
+    CANCEL = "cancel"
+    CANCEL_YES = "cancel_yes"
+    PROTOCOL = "prot"
+    REPORT = "rep"
+    ATTACH_DONE = "att_done"
+
+
+class AdmEv(CallbackData, prefix="admev"):
+    act: AdmAct
+    id: int = 0
+
+
+class NewAct(StrEnum):
+    KIND = "kind"
+    VILLAGE = "vil"
+    VILLAGES_DONE = "vdone"
+    SKIP = "skip"
+    DURATION = "dur"
+    INITIATIVE = "ini"
+    AGENDA_DONE = "adone"
+    REPORT = "rep"
+    PUBLISH = "pub"
+
+
+class AdmEvNew(CallbackData, prefix="admevn"):
+    act: NewAct
+    v: str = ""
+
+
+class RepAct(StrEnum):
+    ADD = "add"
+    OPEN = "open"
+    CHAIR = "chair"
+    UNCHAIR = "unchair"
+    REMOVE = "rm"
+
+
+class AdmRep(CallbackData, prefix="admrep"):
+    act: RepAct
+    id: int = 0
+
+
+def kind_name(kind: str) -> str:
+    return _(KIND_NAMES[Kind(kind)])
+
+
+def kind_title(kind: str) -> str:
+    return _(KIND_TITLES[Kind(kind)])
+
+
+def _short(text: str, size: int = 32) -> str:
+    return text if len(text) <= size else text[: size - 1].rstrip() + "…"
+
+
+# --- texts the screens and the reminders share -------------------------------------------
+
+
+class Shown(Protocol):
+    """What the texts need of an event (``storage.events.Event``)."""
+
+    kind: str
+    place: str
+    starts_at: datetime
+    ends_at: datetime
+
+    def title(self, lang: str) -> str: ...
+
+
+def current_language() -> str:
+    return str(get_i18n().current_locale)
+
+
+def when_text(event: Shown, tz: str, lang: str) -> str:
+    """«сәрсенбі, 10 желтоқсан 2026 ж., 15:00–17:00» in the district's zone."""
+    start = format_weekday_datetime(event.starts_at, tz, lang)
+    return f"{start}–{format_time(event.ends_at, tz, lang)}"
+
+
+def reminder_text(event: Shown, tz: str) -> str:
+    """The reminder a day and two hours before, in the current language."""
+    lang = current_language()
+    return _("⏰ <b>Reminder</b>\n{kind}: {title}\n🕒 {when}\n📍 {place}").format(
+        kind=kind_name(event.kind), title=escape(event.title(lang)), when=when_text(event, tz, lang),
+        place=escape(event.place))
+
+
+# --- residents ----------------------------------------------------------------------------
+
+
+def events_list(items: Sequence[tuple[int, str]], *, past: bool) -> InlineKeyboardMarkup:
+    """One event a row ("25.11 · Title"), then the other list and the menu."""
+    rows = [[InlineKeyboardButton(text=_short(label), callback_data=Ev(act=EvAct.OPEN, id=i).pack())]
+            for i, label in items]
+    other = (InlineKeyboardButton(text=_("📅 Upcoming"), callback_data=Ev(act=EvAct.UPCOMING).pack()) if past
+             else InlineKeyboardButton(text=_("🗂 Past events"), callback_data=Ev(act=EvAct.PAST).pack()))
+    rows.append([other])
+    rows.append([menu_button()])
+    return inline(rows)
+
+
+def event_card(event_id: int, *, can_answer: bool, answer: str | None, calendar: bool,
+               protocol_file: bool, report_file: bool, past: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if can_answer:
+        rows.append([
+            InlineKeyboardButton(text=("☑️ " if answer == "yes" else "") + _("I'll come"),
+                                 callback_data=Ev(act=EvAct.YES, id=event_id).pack()),
+            InlineKeyboardButton(text=("☑️ " if answer == "no" else "") + _("I can't come"),
+                                 callback_data=Ev(act=EvAct.NO, id=event_id).pack()),
+        ])
+    if calendar:
+        rows.append([InlineKeyboardButton(text=_("📆 To my calendar"), callback_data=Ev(act=EvAct.ICS, id=event_id).pack())])
+    if protocol_file:
+        rows.append([InlineKeyboardButton(text=_("📄 Protocol"), callback_data=Ev(act=EvAct.PROTOCOL, id=event_id).pack())])
+    if report_file:
+        rows.append([InlineKeyboardButton(text=_("📄 Akim's report"),
+                                          callback_data=Ev(act=EvAct.REPORT, id=event_id).pack())])
+    back = Ev(act=EvAct.PAST if past else EvAct.UPCOMING).pack()
+    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back), menu_button()])
+    return inline(rows)
+
+
+def open_event_button(event_id: int) -> list[list[dict[str, str]]]:
+    """The button under a notice in the outbox (plain data: it is stored as JSON)."""
+    return [[{"text": _("📅 Open the event"), "callback_data": Ev(act=EvAct.OPEN, id=event_id).pack()}]]
+
+
+# --- staff: events ------------------------------------------------------------------------
+
+
+def admin_events(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=_("➕ New event"), callback_data=AdmEv(act=AdmAct.NEW).pack())]]
+    rows += [[InlineKeyboardButton(text=_short(label), callback_data=AdmEv(act=AdmAct.OPEN, id=i).pack())]
+             for i, label in items]
+    rows.append([back_to_admin()])
+    return inline(rows)
+
+
+def admin_event_card(event_id: int, *, upcoming: bool, begun: bool, report_hearing: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if upcoming:
+        rows.append([
+            InlineKeyboardButton(text=_("🕒 Move"), callback_data=AdmEv(act=AdmAct.MOVE, id=event_id).pack()),
+            InlineKeyboardButton(text=_("❌ Cancel event"), callback_data=AdmEv(act=AdmAct.CANCEL, id=event_id).pack()),
+        ])
+    if begun:
+        rows.append([InlineKeyboardButton(text=_("📎 Protocol"),
+                                          callback_data=AdmEv(act=AdmAct.PROTOCOL, id=event_id).pack())])
+        if report_hearing:
+            rows.append([InlineKeyboardButton(text=_("📎 Akim's report"),
+                                              callback_data=AdmEv(act=AdmAct.REPORT, id=event_id).pack())])
+    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="events").pack())])
+    return inline(rows)
+
+
+def confirm_cancel(event_id: int) -> InlineKeyboardMarkup:
+    return inline([
+        [InlineKeyboardButton(text=_("Yes, cancel it"), callback_data=AdmEv(act=AdmAct.CANCEL_YES, id=event_id).pack())],
+        [InlineKeyboardButton(text=_("No, keep it"), callback_data=AdmEv(act=AdmAct.OPEN, id=event_id).pack())],
+    ])
+
+
+def attach_done() -> InlineKeyboardMarkup:
+    return inline([[InlineKeyboardButton(text=_("✅ Publish it"), callback_data=AdmEv(act=AdmAct.ATTACH_DONE).pack())],
+                   [cancel_button()]])
+
+
+def kinds() -> InlineKeyboardMarkup:
+    return inline([[InlineKeyboardButton(text=_(KIND_NAMES[k]), callback_data=AdmEvNew(act=NewAct.KIND, v=k).pack())]
+                   for k in Kind] + [[cancel_button()]])
+
+
+def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *, many: bool) -> InlineKeyboardMarkup:
+    """Toggle villages (a gathering or a meeting), or pick one (a separate gathering)."""
+    rows = []
+    for vid, name in villages:
+        mark = ("✅ " if vid in chosen else "▫️ ") if many else ""
+        rows.append([InlineKeyboardButton(text=mark + name, callback_data=AdmEvNew(act=NewAct.VILLAGE, v=str(vid)).pack())])
+    if many:
+        rows.append([InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmEvNew(act=NewAct.VILLAGES_DONE).pack())])
+    rows.append([cancel_button()])
+    return inline(rows)
+
+
+def skip() -> InlineKeyboardMarkup:
+    return inline([[InlineKeyboardButton(text=_("⏭ Skip this step"), callback_data=AdmEvNew(act=NewAct.SKIP).pack())],
+                   [cancel_button()]])
+
+
+def cancel_only() -> InlineKeyboardMarkup:
+    return inline([[cancel_button()]])
+
+
+def durations() -> InlineKeyboardMarkup:
+    def label(minutes: int) -> str:
+        hours, rest = divmod(minutes, 60)
+        return _("{hours}:{minutes:02d} h").format(hours=hours, minutes=rest)
+
+    buttons = [InlineKeyboardButton(text=label(m), callback_data=AdmEvNew(act=NewAct.DURATION, v=str(m)).pack())
+               for m in DURATIONS]
+    return inline([buttons[:2], buttons[2:], [cancel_button()]])
+
+
+def agenda(offers: Sequence[tuple[int, str]], taken: Sequence[int], has_items: bool) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=("✅ " if i in taken else "➕ ") + _short(title),
+                                  callback_data=AdmEvNew(act=NewAct.INITIATIVE, v=str(i)).pack())]
+            for i, title in offers]
+    if has_items:
+        rows.append([InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmEvNew(act=NewAct.AGENDA_DONE).pack())])
+    rows.append([cancel_button()])
+    return inline(rows)
+
+
+def report_question() -> InlineKeyboardMarkup:
+    return inline([
+        [InlineKeyboardButton(text=_("Yes"), callback_data=AdmEvNew(act=NewAct.REPORT, v="1").pack()),
+         InlineKeyboardButton(text=_("No"), callback_data=AdmEvNew(act=NewAct.REPORT, v="0").pack())],
+        [cancel_button()],
+    ])
+
+
+def publish() -> InlineKeyboardMarkup:
+    return inline([[InlineKeyboardButton(text=_("✅ Publish it"), callback_data=AdmEvNew(act=NewAct.PUBLISH).pack())],
+                   [cancel_button()]])
+
+
+# --- staff: representatives ---------------------------------------------------------------
+
+
+def representatives(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=_("➕ Add a representative"), callback_data=AdmRep(act=RepAct.ADD).pack())]]
+    rows += [[InlineKeyboardButton(text=_short(label), callback_data=AdmRep(act=RepAct.OPEN, id=pid).pack())]
+             for pid, label in items]
+    rows.append([back_to_admin()])
+    return inline(rows)
+
+
+def representative(person_id: int, *, chair: bool) -> InlineKeyboardMarkup:
+    toggle = (InlineKeyboardButton(text=_("Not the chair"), callback_data=AdmRep(act=RepAct.UNCHAIR, id=person_id).pack())
+              if chair else
+              InlineKeyboardButton(text=_("⭐ Make chair"), callback_data=AdmRep(act=RepAct.CHAIR, id=person_id).pack()))
+    return inline([
+        [toggle],
+        [InlineKeyboardButton(text=_("🗑 Remove"), callback_data=AdmRep(act=RepAct.REMOVE, id=person_id).pack())],
+        [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="representatives").pack())],
+    ])
