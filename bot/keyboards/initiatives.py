@@ -1,0 +1,301 @@
+"""Buttons of civic initiatives: the resident's guided form, lists and cards, and the staff's queue."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.formatting import format_day
+from bot.i18n import N_
+from bot.initiatives import TOPICS, Status
+from bot.keyboards.admin import back_to_admin
+from bot.keyboards.common import back_button, cancel_button, inline, menu_button
+from storage.initiatives import Initiative
+from storage.places import Place
+
+TOPIC_LABELS = {
+    "greening": N_("🌳 Greening"),
+    "roads": N_("💡 Roads and lighting"),
+    "water": N_("🚰 Water"),
+    "waste": N_("🗑 Waste"),
+    "sports": N_("⚽ Sports and play"),
+    "other": N_("📝 Other"),
+}
+STATUS_LABELS = {
+    Status.SUBMITTED: N_("submitted"),
+    Status.REVIEW: N_("under review"),
+    Status.ACCEPTED: N_("accepted"),
+    Status.REJECTED: N_("rejected"),
+    Status.IN_PROGRESS: N_("in progress"),
+    Status.DONE: N_("done"),
+    Status.EXTENDED: N_("review extended"),
+    Status.FORWARDED: N_("forwarded"),
+    Status.MERGED: N_("merged"),
+    Status.HIDDEN: N_("hidden"),
+}
+# What the staff's status buttons say: the action, not the state.
+STATUS_ACTIONS = {
+    Status.REVIEW: N_("🔎 Start review"),
+    Status.ACCEPTED: N_("✅ Accept"),
+    Status.IN_PROGRESS: N_("🛠 In progress"),
+    Status.DONE: N_("🏁 Done"),
+    Status.EXTENDED: N_("⏳ Extend"),
+    Status.FORWARDED: N_("↪️ Forward"),
+    Status.REJECTED: N_("❌ Reject"),
+}
+# The staff's queue filters: a key and the statuses it shows.
+FILTERS: dict[str, tuple[str, tuple[Status, ...]]] = {
+    "open": (N_("⏳ Awaiting"), (Status.SUBMITTED, Status.REVIEW, Status.EXTENDED)),
+    "work": (N_("🛠 Accepted"), (Status.ACCEPTED, Status.IN_PROGRESS)),
+    "closed": (N_("📁 Closed"), (Status.DONE, Status.REJECTED, Status.FORWARDED, Status.MERGED, Status.HIDDEN)),
+}
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS[Status(status)])
+
+
+def topic_label(topic: str) -> str:
+    return _(TOPIC_LABELS.get(topic, TOPIC_LABELS["other"]))
+
+
+def short(text: str, limit: int = 24) -> str:
+    """A title cut to fit on a button."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- the resident ---------------------------------------------------------------------------
+
+
+class IniAct(StrEnum):
+    HOME = "h"
+    NEW = "n"
+    MINE = "m"
+    BROWSE = "b"
+    OPEN = "o"
+    SUPPORT = "s"
+
+
+class Ini(CallbackData, prefix="ini"):
+    act: IniAct
+    id: int = 0
+    page: int = 0
+    sort: str = "n"  # n: newest first, s: most supported first
+    src: str = "m"   # where a card was opened from: m (my initiatives) or b (the district's list)
+
+
+class DraftAct(StrEnum):
+    TOPIC = "t"
+    BACK = "b"
+    NEXT = "n"
+    VILLAGE = "v"
+    SUBMIT = "s"
+
+
+class DraftCb(CallbackData, prefix="ind"):
+    act: DraftAct
+    value: str = ""
+
+
+def home_keyboard() -> InlineKeyboardMarkup:
+    return inline([
+        [InlineKeyboardButton(text=_("➕ New initiative"), callback_data=Ini(act=IniAct.NEW).pack())],
+        [InlineKeyboardButton(text=_("📋 My initiatives"), callback_data=Ini(act=IniAct.MINE).pack())],
+        [InlineKeyboardButton(text=_("👥 In my district"), callback_data=Ini(act=IniAct.BROWSE).pack())],
+        [menu_button()],
+    ])
+
+
+def _back_cancel() -> list[InlineKeyboardButton]:
+    return [back_button(DraftCb(act=DraftAct.BACK).pack()), cancel_button()]
+
+
+def topics_keyboard() -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(text=_(TOPIC_LABELS[t]), callback_data=DraftCb(act=DraftAct.TOPIC, value=t).pack())
+               for t in TOPICS]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([cancel_button()])
+    return inline(rows)
+
+
+def step_keyboard(*, next_label: str | None = None) -> InlineKeyboardMarkup:
+    """Back and Cancel, and a Next (or Skip) button for the optional steps."""
+    rows = []
+    if next_label:
+        rows.append([InlineKeyboardButton(text=next_label, callback_data=DraftCb(act=DraftAct.NEXT).pack())])
+    rows.append(_back_cancel())
+    return inline(rows)
+
+
+def location_labels() -> dict[str, str]:
+    return {"skip": _("⏭ Skip"), "back": _("⬅️ Back"), "cancel": _("✖️ Cancel")}
+
+
+def location_keyboard() -> ReplyKeyboardMarkup:
+    """Telegram's location button lives only on a reply keyboard."""
+    labels = location_labels()
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=_("📍 Send location"), request_location=True)],
+            [KeyboardButton(text=labels["skip"])],
+            [KeyboardButton(text=labels["back"]), KeyboardButton(text=labels["cancel"])],
+        ],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
+
+
+def villages_keyboard(villages: list[Place], lang: str) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=v.name(lang), callback_data=DraftCb(act=DraftAct.VILLAGE, value=str(v.id)).pack())]
+            for v in villages]
+    rows.append(_back_cancel())
+    return inline(rows)
+
+
+def preview_keyboard() -> InlineKeyboardMarkup:
+    return inline([
+        [InlineKeyboardButton(text=_("✅ Submit"), callback_data=DraftCb(act=DraftAct.SUBMIT).pack())],
+        _back_cancel(),
+    ])
+
+
+def list_keyboard(items: list[Initiative], *, act: IniAct, page: int, pages: int, sort: str = "n"
+                  ) -> InlineKeyboardMarkup:
+    """One initiative a row, a pager, and for the district's list the order to sort by."""
+    src = "b" if act == IniAct.BROWSE else "m"
+    rows = [[InlineKeyboardButton(text=f"№{i.number} {short(i.title)}",
+                                  callback_data=Ini(act=IniAct.OPEN, id=i.id, page=page, sort=sort, src=src).pack())]
+            for i in items]
+    pager = []
+    if page > 0:
+        pager.append(InlineKeyboardButton(text="◀️", callback_data=Ini(act=act, page=page - 1, sort=sort).pack()))
+    if page + 1 < pages:
+        pager.append(InlineKeyboardButton(text="▶️", callback_data=Ini(act=act, page=page + 1, sort=sort).pack()))
+    if pager:
+        rows.append(pager)
+    if act == IniAct.BROWSE:
+        other = "s" if sort == "n" else "n"
+        label = _("🔥 Most supported") if other == "s" else _("🆕 Newest")
+        rows.append([InlineKeyboardButton(text=label, callback_data=Ini(act=act, sort=other).pack())])
+    rows.append([back_button(Ini(act=IniAct.HOME).pack()), menu_button()])
+    return inline(rows)
+
+
+def card_keyboard(initiative: Initiative, *, src: str, page: int, sort: str, can_support: bool
+                  ) -> InlineKeyboardMarkup:
+    rows = []
+    if can_support:
+        rows.append([InlineKeyboardButton(
+            text=_("👍 Support"),
+            callback_data=Ini(act=IniAct.SUPPORT, id=initiative.id, page=page, sort=sort, src=src).pack())])
+    back = Ini(act=IniAct.BROWSE if src == "b" else IniAct.MINE, page=page, sort=sort).pack()
+    rows.append([back_button(back), menu_button()])
+    return inline(rows)
+
+
+# --- the staff ---------------------------------------------------------------------------------
+
+
+class AdmAct(StrEnum):
+    QUEUE = "q"
+    OPEN = "o"
+    STATUS = "st"
+    DATE = "dt"
+    NO_ANSWER = "na"
+    PUBLISH = "pub"
+    HIDE = "hide"
+    MERGE = "mrg"
+    EXPORT = "csv"
+    SETTINGS = "cfg"
+    DIGEST = "dig"
+
+
+class AdmIni(CallbackData, prefix="admi"):
+    act: AdmAct
+    id: int = 0
+    s: str = ""  # a filter, a status, a date or a setting
+    v: int = 0   # a village filter
+    p: int = 0   # a page
+
+
+def queue_keyboard(items: list[Initiative], *, flt: str, village_id: int, villages: list[Place], lang: str,
+                   page: int, pages: int, digest: bool) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=f"№{i.number} {short(i.title)}",
+                                  callback_data=AdmIni(act=AdmAct.OPEN, id=i.id).pack())] for i in items]
+    pager = []
+    if page > 0:
+        pager.append(InlineKeyboardButton(
+            text="◀️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page - 1).pack()))
+    if page + 1 < pages:
+        pager.append(InlineKeyboardButton(
+            text="▶️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page + 1).pack()))
+    if pager:
+        rows.append(pager)
+    rows.append([
+        InlineKeyboardButton(text=("• " if key == flt else "") + _(label),
+                             callback_data=AdmIni(act=AdmAct.QUEUE, s=key, v=village_id).pack())
+        for key, (label, _statuses) in FILTERS.items()
+    ])
+    places = [InlineKeyboardButton(text=("• " if not village_id else "") + _("All villages"),
+                                   callback_data=AdmIni(act=AdmAct.QUEUE, s=flt).pack())]
+    places += [InlineKeyboardButton(text=("• " if v.id == village_id else "") + v.name(lang),
+                                    callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=v.id).pack()) for v in villages]
+    rows += [places[i : i + 3] for i in range(0, len(places), 3)]
+    rows.append([
+        InlineKeyboardButton(text=_("⬇️ CSV"), callback_data=AdmIni(act=AdmAct.EXPORT).pack()),
+        InlineKeyboardButton(text=_("⚙️ Settings"), callback_data=AdmIni(act=AdmAct.SETTINGS).pack()),
+    ])
+    rows.append([InlineKeyboardButton(text=_("📰 Notices: daily digest") if digest else _("🔔 Notices: each new"),
+                                      callback_data=AdmIni(act=AdmAct.DIGEST).pack())])
+    rows.append([back_to_admin()])
+    return inline(rows)
+
+
+def staff_card_keyboard(initiative: Initiative, next_statuses: list[Status], *, can_merge: bool, can_hide: bool
+                        ) -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(text=_(STATUS_ACTIONS[s]),
+                                    callback_data=AdmIni(act=AdmAct.STATUS, id=initiative.id, s=s.value).pack())
+               for s in next_statuses]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    extra = []
+    if can_hide:
+        extra.append(InlineKeyboardButton(
+            text=_("🔒 Keep private") if initiative.published else _("🌐 Publish"),
+            callback_data=AdmIni(act=AdmAct.PUBLISH, id=initiative.id, s="0" if initiative.published else "1").pack()))
+    if can_merge:
+        extra.append(InlineKeyboardButton(text=_("🔗 Merge"), callback_data=AdmIni(act=AdmAct.MERGE, id=initiative.id).pack()))
+    if can_hide:
+        extra.append(InlineKeyboardButton(text=_("🚫 Hide"), callback_data=AdmIni(act=AdmAct.HIDE, id=initiative.id).pack()))
+    if extra:
+        rows.append(extra)
+    rows.append([InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())])
+    return inline(rows)
+
+
+def dates_keyboard(initiative_id: int, days: list[date], lang: str) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(text=format_day(d, lang),
+                                  callback_data=AdmIni(act=AdmAct.DATE, id=initiative_id, s=d.isoformat()).pack())]
+            for d in days]
+    rows.append([cancel_button()])
+    return inline(rows)
+
+
+def answer_keyboard(initiative_id: int, *, optional: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if optional:
+        rows.append([InlineKeyboardButton(text=_("Without an answer"),
+                                          callback_data=AdmIni(act=AdmAct.NO_ANSWER, id=initiative_id).pack())])
+    rows.append([cancel_button()])
+    return inline(rows)
+
+
+def settings_keyboard() -> InlineKeyboardMarkup:
+    return inline([
+        [InlineKeyboardButton(text=_("Review days"), callback_data=AdmIni(act=AdmAct.SETTINGS, s="review_days").pack())],
+        [InlineKeyboardButton(text=_("Per person a day"), callback_data=AdmIni(act=AdmAct.SETTINGS, s="per_day").pack())],
+        [InlineKeyboardButton(text=_("Agenda threshold"), callback_data=AdmIni(act=AdmAct.SETTINGS, s="threshold").pack())],
+        [InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())],
+    ])
