@@ -1,0 +1,571 @@
+"""Project contests: contests, their villages and projects, votes, offline protocols, turnout.
+
+Every query that reads or changes a contest for a person is scoped to their rural district: an
+id from a button is never trusted on its own. The rules (who may vote, funding) live in
+``bot/contests.py``; this module only asks them and stores what they allow.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import contests as rules
+from bot.clock import from_db, to_db
+from bot.errors import DomainError, NotFound
+from bot.formatting import local
+from storage import audit, outbox
+from storage.db import Database, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Contest:
+    id: int
+    rural_district_id: int
+    title_kk: str
+    title_ru: str
+    description_kk: str
+    description_ru: str
+    money_budget: int
+    money_fees: int
+    money_sponsors: int
+    money_investors: int
+    opens_at: datetime
+    closes_at: datetime
+    status: str
+    change_kind: str | None
+    change_reason: str | None
+
+    def title(self, lang: str) -> str:
+        """The title in the person's language, or the other one when that is empty."""
+        return _pick(self.title_kk, self.title_ru, lang)
+
+    def description(self, lang: str) -> str:
+        return _pick(self.description_kk, self.description_ru, lang)
+
+    @property
+    def money(self) -> dict[str, int]:
+        return dict(zip(rules.SOURCES, (self.money_budget, self.money_fees, self.money_sponsors,
+                                        self.money_investors), strict=True))
+
+    @property
+    def budget(self) -> int:
+        return self.money_budget + self.money_fees + self.money_sponsors + self.money_investors
+
+    def phase(self, now: datetime) -> rules.Phase:
+        return rules.phase(self.status, self.opens_at, self.closes_at, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    contest_id: int
+    title_kk: str
+    title_ru: str
+    description_kk: str
+    description_ru: str
+    category: str
+    village_id: int | None
+    cost: int
+    photo_file_id: str | None
+    offline_votes: int
+
+    def title(self, lang: str) -> str:
+        return _pick(self.title_kk, self.title_ru, lang)
+
+    def description(self, lang: str) -> str:
+        return _pick(self.description_kk, self.description_ru, lang)
+
+
+def _pick(kk: str, ru: str, lang: str) -> str:
+    first, other = (ru, kk) if lang == "ru" else (kk, ru)
+    return first if first.strip() else other
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for the catalogs (``bot.i18n.N_`` without importing aiogram into storage)."""
+    return msgid
+
+
+class PhoneAlreadyVoted(DomainError):
+    """This phone number has voted in the contest from another Telegram account."""
+
+
+class VoteRefused(DomainError):
+    """The rules refuse the vote (closed, not open yet, village not covered)."""
+
+    def __init__(self, msgid: str, refusal: rules.Refusal, **values: Any) -> None:
+        super().__init__(msgid, **values)
+        self.refusal = refusal
+
+
+_CONTEST = (
+    "c.id, c.rural_district_id, c.title_kk, c.title_ru, c.description_kk, c.description_ru, c.money_budget,"
+    " c.money_fees, c.money_sponsors, c.money_investors, c.opens_at, c.closes_at, c.status, c.change_kind,"
+    " c.change_reason"
+)
+_PROJECT = (
+    "p.id, p.contest_id, p.title_kk, p.title_ru, p.description_kk, p.description_ru, p.category, p.village_id,"
+    " p.cost, p.photo_file_id, p.offline_votes"
+)
+
+
+def _contest(row: sqlite3.Row | tuple[Any, ...]) -> Contest:
+    values = list(row)
+    values[10], values[11] = from_db(values[10]), from_db(values[11])
+    return Contest(*values)
+
+
+def _project(row: sqlite3.Row | tuple[Any, ...]) -> Project:
+    return Project(*row)
+
+
+# --- staff: drafting and publishing ------------------------------------------------------
+
+
+async def create(
+    db: Database,
+    *,
+    rural_district_id: int,
+    titles: tuple[str, str],
+    descriptions: tuple[str, str],
+    village_ids: list[int],
+    money: dict[str, int],
+    opens_at: datetime,
+    closes_at: datetime,
+    created_by: int | None,
+    actor_telegram_id: int | None,
+    actor_kind: str = "staff",
+) -> int:
+    """A draft contest; the villages must be the rural district's own."""
+    async with db.transaction() as tx:
+        if village_ids:
+            marks = ",".join("?" * len(village_ids))
+            own = await tx.fetchval(
+                f"SELECT COUNT(*) FROM villages WHERE rural_district_id = ? AND id IN ({marks})",
+                (rural_district_id, *village_ids),
+            )
+            if own != len(set(village_ids)):
+                raise NotFound(N_("This village is not in your rural district."))
+        contest_id = await tx.execute(
+            "INSERT INTO contests (rural_district_id, title_kk, title_ru, description_kk, description_ru,"
+            " money_budget, money_fees, money_sponsors, money_investors, opens_at, closes_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (rural_district_id, *titles, *descriptions, *(money.get(s, 0) for s in rules.SOURCES),
+             to_db(opens_at), to_db(closes_at), created_by),
+        )
+        await tx.executemany(
+            "INSERT INTO contest_villages (contest_id, village_id) VALUES (?, ?)",
+            [(contest_id, v) for v in dict.fromkeys(village_ids)],
+        )
+        await audit.record(
+            tx, actor_kind=actor_kind, actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
+            action="contest_created", object_type="contest", object_id=contest_id,
+            after={"titles": titles, "villages": village_ids, "money": money,
+                   "opens_at": to_db(opens_at), "closes_at": to_db(closes_at)},
+        )
+    return contest_id
+
+
+async def add_project(
+    db: Database,
+    *,
+    contest_id: int,
+    rural_district_id: int,
+    titles: tuple[str, str],
+    descriptions: tuple[str, str],
+    category: str,
+    village_id: int | None,
+    cost: int,
+    photo_file_id: str | None,
+    actor_telegram_id: int | None,
+    actor_kind: str = "staff",
+) -> int:
+    """A project of a draft contest of this rural district."""
+    async with db.transaction() as tx:
+        status = await tx.fetchval(
+            "SELECT status FROM contests WHERE id = ? AND rural_district_id = ?", (contest_id, rural_district_id)
+        )
+        if status is None:
+            raise NotFound(N_("This contest is not available."))
+        if status != "draft":
+            raise DomainError(N_("Projects can only be added while the contest is a draft."))
+        if village_id is not None and await tx.fetchval(
+            "SELECT 1 FROM villages WHERE id = ? AND rural_district_id = ?", (village_id, rural_district_id)
+        ) is None:
+            raise NotFound(N_("This village is not in your rural district."))
+        project_id = await tx.execute(
+            "INSERT INTO contest_projects (contest_id, title_kk, title_ru, description_kk, description_ru, category,"
+            " village_id, cost, photo_file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (contest_id, *titles, *descriptions, category, village_id, cost, photo_file_id),
+        )
+        await audit.record(
+            tx, actor_kind=actor_kind, actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
+            action="contest_project_added", object_type="contest", object_id=contest_id,
+            after={"project_id": project_id, "titles": titles, "category": category, "village_id": village_id,
+                   "cost": cost, "photo": photo_file_id},
+        )
+    return project_id
+
+
+async def publish(
+    db: Database,
+    *,
+    contest_id: int,
+    rural_district_id: int,
+    now: datetime,
+    actor_telegram_id: int | None,
+    texts: dict[str, str],
+    buttons: dict[str, Any] | None,
+    actor_kind: str = "staff",
+) -> int:
+    """Publish a draft and announce it to the residents of the villages it covers; return how many."""
+    async with db.transaction() as tx:
+        row = await tx.fetchone(
+            "SELECT status, closes_at, (SELECT COUNT(*) FROM contest_projects WHERE contest_id = c.id)"
+            " FROM contests c WHERE id = ? AND rural_district_id = ?",
+            (contest_id, rural_district_id),
+        )
+        if row is None:
+            raise NotFound(N_("This contest is not available."))
+        if row[0] != "draft":
+            raise DomainError(N_("This contest is already published."))
+        if row[2] < 2:
+            raise DomainError(N_("A contest needs at least two projects to choose from."))
+        if from_db(row[1]) <= now:
+            raise DomainError(N_("The voting window has already ended. Please create the contest again."))
+        await tx.execute(
+            "UPDATE contests SET status = 'published', published_at = ? WHERE id = ?", (to_db(now), contest_id)
+        )
+        recipients = await outbox.residents(
+            tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
+        )
+        await outbox.enqueue(
+            tx, rural_district_id=rural_district_id, kind="notice", texts=texts, buttons=buttons,
+            recipients=recipients, source_type="contest", source_id=contest_id, not_before=to_db(now),
+        )
+        await audit.record(
+            tx, actor_kind=actor_kind, actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
+            action="contest_published", object_type="contest", object_id=contest_id,
+            before={"status": "draft"}, after={"status": "published", "recipients": len(recipients)},
+        )
+    return len(recipients)
+
+
+async def close_early(
+    db: Database, *, contest_id: int, rural_district_id: int, reason: str, now: datetime, actor_telegram_id: int
+) -> None:
+    """Move the deadline to now, with the reason residents see; the scheduler's close follows."""
+    async with db.transaction() as tx:
+        contest = await _get(tx, contest_id, rural_district_id)
+        if contest.phase(now) is not rules.Phase.OPEN:
+            raise DomainError(N_("Only a contest whose voting is open can be closed early."))
+        await tx.execute(
+            "UPDATE contests SET closes_at = ?, change_kind = 'closed_early', change_reason = ? WHERE id = ?",
+            (to_db(now), reason, contest_id),
+        )
+        await audit.record(
+            tx, actor_kind="staff", actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
+            action="contest_closed_early", object_type="contest", object_id=contest_id,
+            before={"closes_at": to_db(contest.closes_at)}, after={"closes_at": to_db(now), "reason": reason},
+        )
+
+
+async def extend(
+    db: Database,
+    *,
+    contest_id: int,
+    rural_district_id: int,
+    closes_at: datetime,
+    reason: str,
+    now: datetime,
+    actor_telegram_id: int,
+    texts: dict[str, str],
+    buttons: dict[str, Any] | None,
+) -> None:
+    """A later deadline, with the reason; the residents it covers are told."""
+    async with db.transaction() as tx:
+        contest = await _get(tx, contest_id, rural_district_id)
+        if contest.phase(now) not in (rules.Phase.OPEN, rules.Phase.UPCOMING):
+            raise DomainError(N_("Only a contest that has not closed yet can be extended."))
+        if closes_at <= contest.closes_at:
+            raise DomainError(N_("The new deadline must be later than the current one."))
+        await tx.execute(
+            "UPDATE contests SET closes_at = ?, change_kind = 'extended', change_reason = ? WHERE id = ?",
+            (to_db(closes_at), reason, contest_id),
+        )
+        recipients = await outbox.residents(
+            tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
+        )
+        await outbox.enqueue(
+            tx, rural_district_id=rural_district_id, kind="notice", texts=texts, buttons=buttons,
+            recipients=recipients, source_type="contest", source_id=contest_id, not_before=to_db(now),
+        )
+        await audit.record(
+            tx, actor_kind="staff", actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
+            action="contest_extended", object_type="contest", object_id=contest_id,
+            before={"closes_at": to_db(contest.closes_at)}, after={"closes_at": to_db(closes_at), "reason": reason},
+        )
+
+
+async def record_offline(
+    db: Database,
+    *,
+    contest_id: int,
+    rural_district_id: int,
+    tally: dict[int, int],
+    photo_file_id: str,
+    now: datetime,
+    person_id: int,
+    actor_telegram_id: int,
+) -> int:
+    """Add the votes of one signed protocol (paper ballots, show of hands) to the contest's projects."""
+    async with db.transaction() as tx:
+        contest = await _get(tx, contest_id, rural_district_id)
+        if contest.status != "published" or contest.phase(now) is rules.Phase.CLOSED:
+            raise DomainError(N_("Offline votes can be entered only before the contest closes."))
+        own = {row[0] for row in await tx.fetchall(
+            "SELECT id FROM contest_projects WHERE contest_id = ?", (contest_id,))}
+        if not set(tally) <= own or any(v < 0 for v in tally.values()):
+            raise NotFound(N_("This project is not available."))
+        before = {row[0]: row[1] for row in await tx.fetchall(
+            "SELECT id, offline_votes FROM contest_projects WHERE contest_id = ?", (contest_id,))}
+        await tx.executemany(
+            "UPDATE contest_projects SET offline_votes = offline_votes + ? WHERE id = ? AND contest_id = ?",
+            [(votes, project_id, contest_id) for project_id, votes in tally.items()],
+        )
+        protocol_id = await tx.execute(
+            "INSERT INTO contest_protocols (contest_id, photo_file_id, tally_json, entered_by, entered_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (contest_id, photo_file_id, json.dumps({str(k): v for k, v in tally.items()}), person_id, to_db(now)),
+        )
+        await audit.record(
+            tx, actor_kind="staff", actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
+            action="contest_offline_tally", object_type="contest", object_id=contest_id,
+            before={"offline_votes": before},
+            after={"protocol_id": protocol_id, "added": tally, "photo": photo_file_id},
+        )
+    return protocol_id
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+async def _get(tx: Tx | Database, contest_id: int, rural_district_id: int) -> Contest:
+    row = await tx.fetchone(
+        f"SELECT {_CONTEST} FROM contests c WHERE c.id = ? AND c.rural_district_id = ?",
+        (contest_id, rural_district_id),
+    )
+    if row is None:
+        raise NotFound(N_("This contest is not available."))
+    return _contest(row)
+
+
+async def get(db: Database, contest_id: int, rural_district_id: int) -> Contest:
+    """The contest, only if it belongs to that rural district; else ``NotFound``."""
+    return await _get(db, contest_id, rural_district_id)
+
+
+async def for_resident(db: Database, contest_id: int, rural_district_id: int) -> Contest:
+    """A published contest of the resident's rural district (drafts are staff-only)."""
+    contest = await _get(db, contest_id, rural_district_id)
+    if contest.status == "draft":
+        raise NotFound(N_("This contest is not available."))
+    return contest
+
+
+async def _covered(tx: Tx | Database, contest_id: int) -> list[int]:
+    rows = await tx.fetchall("SELECT village_id FROM contest_villages WHERE contest_id = ? ORDER BY village_id",
+                             (contest_id,))
+    return [row[0] for row in rows]
+
+
+async def covered(db: Database, contest_id: int) -> list[int]:
+    return await _covered(db, contest_id)
+
+
+async def visible(db: Database, rural_district_id: int, village_id: int | None, now: datetime,
+                  *, closed_days: int = 60) -> list[Contest]:
+    """Published contests that cover the village (or the whole district when none is listed), newest first:
+    open and upcoming ones, and the closed ones of the last ``closed_days``."""
+    since = to_db(now - timedelta(days=closed_days))
+    rows = await db.fetchall(
+        f"SELECT {_CONTEST} FROM contests c WHERE c.rural_district_id = ? AND c.status != 'draft'"
+        " AND (c.status = 'published' OR c.closes_at >= ?)"
+        " AND EXISTS (SELECT 1 FROM contest_villages cv WHERE cv.contest_id = c.id AND cv.village_id = ?)"
+        " ORDER BY c.closes_at DESC, c.id DESC",
+        (rural_district_id, since, village_id),
+    )
+    return [_contest(row) for row in rows]
+
+
+async def of_district(db: Database, rural_district_id: int) -> list[Contest]:
+    """Every contest of the rural district, for the staff: drafts and open first."""
+    rows = await db.fetchall(
+        f"SELECT {_CONTEST} FROM contests c WHERE c.rural_district_id = ?"
+        " ORDER BY c.status = 'closed', c.closes_at DESC, c.id DESC LIMIT 30",
+        (rural_district_id,),
+    )
+    return [_contest(row) for row in rows]
+
+
+async def projects(db: Database | Tx, contest_id: int) -> list[Project]:
+    rows = await db.fetchall(f"SELECT {_PROJECT} FROM contest_projects p WHERE p.contest_id = ? ORDER BY p.id",
+                             (contest_id,))
+    return [_project(row) for row in rows]
+
+
+async def project(db: Database, contest_id: int, project_id: int) -> Project:
+    """A project, only as part of that contest (the pair comes from a button and is not trusted)."""
+    row = await db.fetchone(f"SELECT {_PROJECT} FROM contest_projects p WHERE p.id = ? AND p.contest_id = ?",
+                            (project_id, contest_id))
+    if row is None:
+        raise NotFound(N_("This project is not available."))
+    return _project(row)
+
+
+async def my_vote(db: Database, contest_id: int, person_id: int) -> int | None:
+    """The project the person voted for (only they see it)."""
+    value = await db.fetchval("SELECT project_id FROM contest_votes WHERE contest_id = ? AND person_id = ?",
+                              (contest_id, person_id))
+    return None if value is None else int(value)
+
+
+async def tallies(db: Database | Tx, contest_id: int) -> list[rules.Tally]:
+    rows = await db.fetchall(
+        "SELECT p.id, p.cost, (SELECT COUNT(*) FROM contest_votes v WHERE v.project_id = p.id), p.offline_votes"
+        " FROM contest_projects p WHERE p.contest_id = ? ORDER BY p.id",
+        (contest_id,),
+    )
+    return [rules.Tally(*row) for row in rows]
+
+
+async def results(db: Database | Tx, contest: Contest) -> rules.Results:
+    return rules.results(await tallies(db, contest.id), contest.budget)
+
+
+# --- voting -----------------------------------------------------------------------------
+
+
+async def cast_vote(
+    db: Database,
+    *,
+    contest_id: int,
+    project_id: int,
+    person_id: int,
+    rural_district_id: int,
+    village_id: int | None,
+    phone: str,
+    now: datetime,
+) -> tuple[str, Project]:
+    """Store or change the person's vote; return ('new' | 'changed' | 'same', the project).
+
+    The rules are checked inside the write transaction, so a vote that arrives after the deadline
+    is refused even before the scheduler has closed the contest; the unique indexes keep one vote
+    per person and per phone number whatever the handler does.
+    """
+    async with db.transaction() as tx:
+        row = await tx.fetchone(
+            f"SELECT {_PROJECT}, c.status, c.opens_at, c.closes_at, c.rural_district_id,"
+            " EXISTS (SELECT 1 FROM contest_villages cv WHERE cv.contest_id = c.id AND cv.village_id = ?),"
+            " (SELECT project_id FROM contest_votes v WHERE v.contest_id = c.id AND v.person_id = ?)"
+            " FROM contest_projects p JOIN contests c ON c.id = p.contest_id WHERE p.id = ? AND p.contest_id = ?",
+            (village_id, person_id, project_id, contest_id),
+        )
+        if row is None or row[14] != rural_district_id:
+            raise NotFound(N_("This project is not available."))
+        chosen = _project(row[:11])
+        status, opens_at, closes_at, is_covered, previous = row[11], row[12], row[13], row[15], row[16]
+        current = rules.phase(status, from_db(opens_at), from_db(closes_at), now)
+        refusal = rules.may_vote(current, {village_id} if is_covered and village_id else set(), village_id)
+        if refusal is not None:
+            raise VoteRefused(REFUSALS[refusal], refusal)
+        if previous == project_id:
+            return "same", chosen
+        stamp = to_db(now)
+        try:
+            await tx.execute(
+                "INSERT INTO contest_votes (contest_id, project_id, person_id, phone, village_id, cast_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (contest_id, person_id) DO UPDATE SET project_id = excluded.project_id,"
+                " changed_at = excluded.cast_at, changes = changes + 1",
+                (contest_id, project_id, person_id, phone, village_id, stamp),
+            )
+        except sqlite3.IntegrityError as error:
+            if "phone" in str(error):
+                raise PhoneAlreadyVoted(
+                    N_("This phone number has already voted in this contest from another Telegram account.")
+                ) from error
+            raise
+    return ("new" if previous is None else "changed"), chosen
+
+
+REFUSALS = {
+    rules.Refusal.NOT_PUBLISHED: N_("This contest is not available."),
+    rules.Refusal.NOT_OPEN_YET: N_("Voting in this contest has not started yet."),
+    rules.Refusal.CLOSED: N_("Voting in this contest is closed. This vote was not counted."),
+    rules.Refusal.NOT_COVERED: N_("This contest is for other villages: residents of your village do not vote in it."),
+}
+
+
+# --- closing ----------------------------------------------------------------------------
+
+
+async def claim_due(tx: Tx, now: datetime) -> list[Contest]:
+    """Close every published contest whose deadline has passed (however long ago); return them."""
+    rows = await tx.fetchall(
+        "UPDATE contests SET status = 'closed', closed_at = ? WHERE status = 'published' AND closes_at <= ?"
+        " RETURNING id",
+        (to_db(now), to_db(now)),
+    )
+    closed = []
+    for (contest_id,) in rows:
+        row = await tx.fetchone(f"SELECT {_CONTEST} FROM contests c WHERE c.id = ?", (contest_id,))
+        assert row is not None
+        closed.append(_contest(row))
+    return closed
+
+
+async def voters(tx: Tx | Database, contest_id: int) -> list[int]:
+    rows = await tx.fetchall("SELECT person_id FROM contest_votes WHERE contest_id = ? ORDER BY person_id",
+                             (contest_id,))
+    return [row[0] for row in rows]
+
+
+# --- turnout ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Turnout:
+    registered: int
+    votes: int
+    by_village: list[tuple[int, int, int]]  # village id, votes, registered residents
+    by_day: list[tuple[str, int]]  # local date (ISO), votes first cast that day
+
+
+async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
+    """Votes in all, per covered village and per local day, against the residents registered in the bot."""
+    async with db.read() as tx:
+        village_ids = await _covered(tx, contest.id)
+        marks = ",".join("?" * len(village_ids)) or "NULL"
+        registered = dict(await tx.fetchall(
+            f"SELECT village_id, COUNT(*) FROM people WHERE rural_district_id = ? AND village_id IN ({marks})"
+            " GROUP BY village_id",
+            (contest.rural_district_id, *village_ids),
+        ))
+        votes = dict(await tx.fetchall(
+            "SELECT village_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY village_id", (contest.id,)
+        ))
+        stamps = [row[0] for row in await tx.fetchall(
+            "SELECT cast_at FROM contest_votes WHERE contest_id = ?", (contest.id,))]
+    days = Counter(local(from_db(stamp), tz).date().isoformat() for stamp in stamps)
+    return Turnout(
+        registered=sum(registered.values()),
+        votes=len(stamps),
+        by_village=[(v, votes.get(v, 0), registered.get(v, 0)) for v in village_ids],
+        by_day=sorted(days.items()),
+    )

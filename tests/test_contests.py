@@ -1,0 +1,436 @@
+"""Project contests: staff create and publish, residents vote (once, changeably, with consent and their
+own phone number), the scheduler closes at the deadline, results rank and fund; forged buttons change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import contests as rules
+from bot import operator, phones
+from storage import contests
+from tests.harness import NOW, Person, World
+
+# --- helpers: the staff's data, set up the way the admin flow stores it --------------------------
+
+
+async def published_contest(
+    world: World,
+    projects: list[tuple[str, int]] | None = None,
+    *,
+    budget: int = 5_000_000,
+    village_ids: list[int] | None = None,
+    opens: datetime | None = None,
+    closes: datetime | None = None,
+    rural_district_id: int | None = None,
+    publish: bool = True,
+) -> tuple[int, list[int]]:
+    """A contest with projects (title, cost), open now for a week unless told otherwise."""
+    rd = rural_district_id or world.rural_district_id
+    if village_ids is None:
+        rows = await world.db.fetchall("SELECT id FROM villages WHERE rural_district_id = ? ORDER BY id", (rd,))
+        village_ids = [r[0] for r in rows]
+    contest_id = await contests.create(
+        world.db, rural_district_id=rd, titles=("Саябақ жобалары", "Проекты парков"),
+        descriptions=("Ауылға не керек?", "Что нужно селу?"), village_ids=village_ids,
+        money={"budget": budget, "fees": 0, "sponsors": 0, "investors": 0},
+        opens_at=opens or NOW - timedelta(hours=1), closes_at=closes or NOW + timedelta(days=7),
+        created_by=None, actor_telegram_id=None, actor_kind="cli",
+    )
+    ids = []
+    for title, cost in projects or [("Балалар ойын алаңы", 2_000_000), ("Спорт алаңы", 3_000_000)]:
+        ids.append(await contests.add_project(
+            world.db, contest_id=contest_id, rural_district_id=rd, titles=(title, title + " (ru)"),
+            descriptions=("Сипаттама", "Описание"), category="playground", village_id=village_ids[0],
+            cost=cost, photo_file_id=None, actor_telegram_id=None, actor_kind="cli"))
+    if publish:
+        await contests.publish(world.db, contest_id=contest_id, rural_district_id=rd, now=world.clock.now(),
+                               actor_telegram_id=None, texts={"kk": "Конкурс", "ru": "Конкурс"}, buttons=None,
+                               actor_kind="cli")
+    return contest_id, ids
+
+
+async def with_phone(person: Person, phone: str) -> None:
+    await person.world.db.conn.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
+
+
+async def vote(person: Person, contest_id: int, project_id: int) -> None:
+    """The two taps of a vote: «Vote» on the project, then «Yes» on the confirmation."""
+    await person.press_data(f"ct:a:{contest_id}:{project_id}")
+    await person.press_data(f"ct:v:{contest_id}:{project_id}")
+
+
+def plain(text: str) -> str:
+    """Babel groups digits with no-break spaces; compare with ordinary ones."""
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
+async def votes(world: World, contest_id: int) -> list[tuple[int, int, str]]:
+    rows = await world.db.fetchall(
+        "SELECT person_id, project_id, phone FROM contest_votes WHERE contest_id = ? ORDER BY id", (contest_id,))
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+# --- the rules, with plain values --------------------------------------------------------------
+
+
+def test_funding_goes_down_the_ranking_and_skips_what_does_not_fit() -> None:
+    tallies = [rules.Tally(1, cost=3_000_000, online=50), rules.Tally(2, cost=4_000_000, online=40),
+               rules.Tally(3, cost=1_500_000, online=30), rules.Tally(4, cost=500_000, online=0, offline=0)]
+    result = rules.results(tallies, budget=5_000_000)
+    assert [r.project_id for r in result.ranked] == [1, 2, 3, 4]
+    assert [r.funded for r in result.ranked] == [True, False, True, False]
+    assert result.spent == 4_500_000 and result.left == 500_000
+    # the project with no votes would fit in what is left, and is still not funded
+    assert result.of(4) is not None and not result.of(4).funded  # type: ignore[union-attr]
+
+
+def test_ties_go_to_the_cheaper_project_then_the_one_entered_first() -> None:
+    tallies = [rules.Tally(1, cost=2_000_000, online=10), rules.Tally(2, cost=1_000_000, online=10),
+               rules.Tally(3, cost=1_000_000, online=7, offline=3)]
+    result = rules.results(tallies, budget=2_000_000)
+    assert [r.project_id for r in result.ranked] == [2, 3, 1]
+    assert [r.funded for r in result.ranked] == [True, True, False]
+    assert [r.rank for r in result.ranked] == [1, 2, 3]
+
+
+def test_online_and_offline_votes_rank_together_with_shares() -> None:
+    result = rules.results([rules.Tally(1, 100, online=3, offline=0), rules.Tally(2, 100, online=1, offline=4)], 150)
+    assert [r.project_id for r in result.ranked] == [2, 1]
+    assert (result.online, result.offline, result.total) == (4, 4, 8)
+    assert result.ranked[0].share == pytest.approx(5 / 8)
+    assert [r.funded for r in result.ranked] == [True, False]
+
+
+def test_phase_counts_the_deadline_before_the_scheduler_does() -> None:
+    opens, closes = NOW, NOW + timedelta(hours=2)
+    assert rules.phase("draft", opens, closes, NOW) is rules.Phase.DRAFT
+    assert rules.phase("published", opens, closes, NOW - timedelta(minutes=1)) is rules.Phase.UPCOMING
+    assert rules.phase("published", opens, closes, NOW) is rules.Phase.OPEN
+    assert rules.phase("published", opens, closes, closes) is rules.Phase.CLOSED
+    assert rules.may_vote(rules.Phase.OPEN, {1, 2}, 3) is rules.Refusal.NOT_COVERED
+    assert rules.may_vote(rules.Phase.OPEN, {1, 2}, 2) is None
+    assert rules.may_vote(rules.Phase.CLOSED, {1, 2}, 2) is rules.Refusal.CLOSED
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    ("77011234567", "+77011234567"),
+    ("+77011234567", "+77011234567"),
+    ("+7 701 123 45 67", "+77011234567"),
+    ("8 701 123 45 67", "+77011234567"),
+    ("8 (747) 123-45-67", "+77471234567"),
+    ("87771234567", "+77771234567"),
+])
+def test_kazakhstan_mobile_numbers_are_stored_in_one_form(raw: str, stored: str) -> None:
+    assert phones.mobile(raw) == stored
+
+
+@pytest.mark.parametrize("raw", ["+79161234567", "79161234567", "7011234567", "+7 701 123 45", "phone", "",
+                                 "+7 727 123 45 67", "+77211234567"])
+def test_other_numbers_are_not_kazakhstan_mobiles(raw: str) -> None:
+    assert phones.mobile(raw) is None
+
+
+def test_a_kazakhstan_landline_is_a_number_but_not_a_mobile() -> None:
+    assert phones.normalize("8 7272 12 34 56") == "+77272123456"
+    assert not phones.is_mobile("+77272123456")
+
+
+def test_money_and_local_times_are_read_as_people_type_them() -> None:
+    assert rules.parse_money("1 500 000") == 1_500_000
+    assert rules.parse_money("1500000 ₸") == 1_500_000
+    assert rules.parse_money("0") == 0
+    assert rules.parse_money("1,5 млн") is None
+    assert rules.parse_money("-5") is None
+    at = rules.parse_local("01.12.2026 09:00", "Asia/Almaty")
+    assert at is not None and at.astimezone(UTC) == datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    assert rules.parse_local("31.02.2026 09:00", "Asia/Almaty") is None
+
+
+# --- residents vote ---------------------------------------------------------------------------
+
+
+async def test_resident_browses_projects_and_votes_with_her_own_phone(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world)
+    aigerim = await world.resident("Aigerim")
+    await aigerim.press("🗳 Конкурстар")
+    assert "Саябақ жобалары" in aigerim.last.text
+    await aigerim.press("Саябақ жобалары")
+    assert "Ауылға не керек?" in aigerim.last.text
+    assert "5 000 000 ₸" in plain(aigerim.last.text)
+    await aigerim.press("🗳 Жобалар және дауыс")
+    assert "1/2. Балалар ойын алаңы" in aigerim.last.text
+    assert "2 000 000 ₸" in plain(aigerim.last.text) and "Ақсай" in aigerim.last.text
+    await aigerim.press("▶️")
+    assert "2/2. Спорт алаңы" in aigerim.last.text
+    await aigerim.press("🗳 Дауыс беру")
+    assert "«Спорт алаңы»" in aigerim.last.text
+    await aigerim.press("✅ Иә, дауыс беремін")
+    # no phone yet: the contact button, on a reply keyboard
+    keyboard = aigerim.last.markup["keyboard"]
+    assert keyboard[0][0]["request_contact"] is True
+    assert await votes(world, contest_id) == []
+    await aigerim.share_contact("77011234567")
+    assert "дауысыңыз есептелді" in aigerim.last.text
+    assert "💡 Бастамалар" in aigerim.last.buttons  # the main menu is back instead of the contact button
+    assert await aigerim.stored("phone") == "+77011234567"
+    assert await votes(world, contest_id) == [(await aigerim.person_id(), sports, "+77011234567")]
+
+
+async def test_vote_is_changed_not_duplicated_and_the_resident_sees_her_vote(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77071112233")
+    await vote(ivan, contest_id, playground)
+    assert "Ваш голос за «Балалар ойын алаңы (ru)» учтён" in ivan.last.text
+    await vote(ivan, contest_id, sports)
+    assert "Ваш голос изменён: теперь «Спорт алаңы (ru)»" in ivan.last.text
+    rows = await world.db.fetchall("SELECT project_id, changes FROM contest_votes WHERE contest_id = ?", (contest_id,))
+    assert [tuple(r) for r in rows] == [(sports, 1)]
+    await ivan.press_data(f"ct:c:{contest_id}:0")
+    assert "Ваш голос: «Спорт алаңы (ru)»" in ivan.last.text
+    await ivan.press_data(f"ct:p:{contest_id}:{sports}")
+    assert "Ваш голос — за этот проект" in ivan.last.text
+    assert "🗳 Голосовать" not in ivan.last.buttons
+
+
+async def test_someone_elses_contact_is_refused(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world)
+    aigerim = await world.resident()
+    await vote(aigerim, contest_id, playground)
+    await aigerim.share_contact("77011234567", own=False)
+    assert "басқа адамның контактісі" in aigerim.last.text
+    assert await aigerim.stored("phone") is None
+    assert await votes(world, contest_id) == []
+
+
+async def test_a_number_that_is_not_a_kazakhstan_mobile_cannot_vote(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await vote(ivan, contest_id, playground)
+    await ivan.share_contact("79161234567")
+    assert "нужен мобильный номер Казахстана" in ivan.last.text
+    assert await votes(world, contest_id) == []
+
+
+async def test_typing_a_number_instead_of_the_button_is_not_accepted(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await vote(ivan, contest_id, playground)
+    await ivan.send("+7 701 123 45 67")
+    assert "нажмите кнопку «📱 Отправить мой номер»" in ivan.last.text
+    await ivan.press("✖️ Отмена")
+    assert "Голос не отдан" in ivan.inbox[-1].text
+    assert await votes(world, contest_id) == []
+
+
+async def test_voting_asks_for_consent_first_and_then_continues(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru", consent=False)
+    await ivan.press_data(f"ct:a:{contest_id}:{playground}")
+    assert any("Согласие на обработку персональных данных" in t for t in ivan.texts(-3))
+    await ivan.press("✅ Даю согласие")
+    await ivan.press("▶️ Продолжить")
+    assert "Голосовать за «Балалар ойын алаңы (ru)»?" in ivan.last.text
+    # a forged «yes» without consent is asked for consent again, not counted
+    mira = await world.resident("Mira", lang="ru", consent=False)
+    await with_phone(mira, "+77011230000")
+    await mira.press_data(f"ct:v:{contest_id}:{playground}")
+    assert await votes(world, contest_id) == []
+
+
+async def test_one_phone_number_votes_once_per_contest_across_accounts(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world)
+    first = await world.resident("First", lang="ru")
+    second = await world.resident("Second", lang="ru")
+    await vote(first, contest_id, playground)
+    await first.share_contact("77011234567")
+    await vote(second, contest_id, sports)
+    await second.share_contact("+7 701 123 45 67")
+    assert "Этот номер телефона уже проголосовал" in second.last.text
+    assert [row[1] for row in await votes(world, contest_id)] == [playground]
+
+
+async def test_a_storm_of_concurrent_double_taps_stores_exactly_one_vote(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world)
+    aigerim = await world.resident()
+    await with_phone(aigerim, "+77011234567")
+    await asyncio.gather(*(aigerim.press_data(f"ct:v:{contest_id}:{playground if i % 3 else sports}")
+                           for i in range(60)))
+    stored = await votes(world, contest_id)
+    assert len(stored) == 1
+    assert stored[0][0] == await aigerim.person_id()
+    # and the database itself refuses a second row for the same person, whatever a handler does
+    with pytest.raises(Exception, match="UNIQUE"):
+        async with world.db.transaction() as tx:
+            await tx.execute("INSERT INTO contest_votes (contest_id, project_id, person_id, phone, cast_at)"
+                             " VALUES (?, ?, ?, '+77019999999', 'x')", (contest_id, sports, stored[0][0]))
+
+
+async def test_a_stale_vote_button_after_the_deadline_is_refused_and_not_counted(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(hours=1))
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await vote(ivan, contest_id, playground)
+    await ivan.press_data(f"ct:a:{contest_id}:{sports}")
+    world.clock.advance(hours=1)  # the deadline passes; the scheduler has not run yet
+    await ivan.press("✅ Да, голосовать")
+    assert "Голосование в этом конкурсе закрыто. Этот голос не учтён." in ivan.last.text
+    assert [row[1] for row in await votes(world, contest_id)] == [playground]
+
+
+async def test_residents_of_villages_the_contest_does_not_cover_cannot_vote(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world, village_ids=[world.village_ids[0]])
+    ivan = await world.resident("Ivan", lang="ru", village=1)
+    await with_phone(ivan, "+77011234567")
+    await ivan.press("🗳 Конкурсы")
+    assert "Проекты парков" not in ivan.last.text
+    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    assert "для других сёл" in ivan.last.text
+    assert await votes(world, contest_id) == []
+
+
+# --- forged callback data -----------------------------------------------------------------------
+
+
+async def test_forged_vote_for_a_project_of_another_contest_is_refused(world: World) -> None:
+    contest_id, _ = await published_contest(world)
+    _other, (other_project, _x) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(f"ct:v:{contest_id}:{other_project}")
+    assert "Этот проект недоступен." in ivan.last.text
+    assert await votes(world, contest_id) == [] and await votes(world, _other) == []
+
+
+async def test_forged_vote_in_a_closed_contest_is_refused(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world, closes=NOW + timedelta(minutes=5))
+    world.clock.advance(minutes=10)
+    await world.tick()
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    assert "Голосование в этом конкурсе закрыто" in ivan.last.text
+    assert await votes(world, contest_id) == []
+
+
+async def test_forged_vote_in_another_districts_contest_is_refused(world: World) -> None:
+    other_rd = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
+                                              (("Көктөбе", "Коктобе"),))
+    contest_id, (project, _) = await published_contest(world, rural_district_id=other_rd)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(f"ct:c:{contest_id}:0")
+    assert "Этот конкурс недоступен." in ivan.last.text
+    await ivan.press_data(f"ct:v:{contest_id}:{project}")
+    assert await votes(world, contest_id) == []
+
+
+async def test_a_draft_is_not_shown_or_votable_for_residents(world: World) -> None:
+    contest_id, (project, _) = await published_contest(world, publish=False)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(f"ct:c:{contest_id}:0")
+    assert "Этот конкурс недоступен." in ivan.last.text
+    await ivan.press_data(f"ct:v:{contest_id}:{project}")
+    assert await votes(world, contest_id) == []
+
+
+async def test_an_admin_action_from_a_resident_is_refused_and_changes_nothing(world: World) -> None:
+    contest_id, _ = await published_contest(world, publish=False)
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.press_data(f"admct:pubok:{contest_id}")
+    assert "только сотрудникам аппарата акима" in ivan.last.text
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "draft"
+    assert await world.db.fetchval("SELECT COUNT(*) FROM outbox_messages WHERE source_id = ?", (contest_id,)) == 0
+    refused = await world.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'admin_callback_refused'")
+    assert refused == 1
+
+
+async def test_staff_of_another_district_cannot_act_on_this_contest(world: World) -> None:
+    contest_id, _ = await published_contest(world)
+    other_rd = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
+                                              (("Көктөбе", "Коктобе"),))
+    stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
+    await stranger.press_data(f"admct:x:{contest_id}")
+    assert "Этот конкурс недоступен." in stranger.last.text
+    await stranger.press_data(f"admct:csv:{contest_id}")
+    assert not [r for r in world.telegram.requests if r.method.lower() == "senddocument"]
+    assert await world.db.fetchval("SELECT change_kind FROM contests WHERE id = ?", (contest_id,)) is None
+
+
+# --- closing and results ------------------------------------------------------------------------
+
+
+async def test_the_scheduler_closes_at_the_deadline_and_sends_ranked_results_to_voters(world: World) -> None:
+    contest_id, (playground, sports, _park) = await published_contest(
+        world, [("Ойын алаңы", 2_000_000), ("Спорт алаңы", 4_000_000), ("Саябақ", 1_000_000)],
+        budget=5_000_000, closes=NOW + timedelta(hours=3))
+    voters = []
+    for i, choice in enumerate([sports, sports, playground]):
+        person = await world.resident(f"V{i}", lang="ru")
+        await with_phone(person, f"+7701000000{i}")
+        await vote(person, contest_id, choice)
+        voters.append(person)
+    bystander = await world.resident("Bystander", lang="ru")
+    world.clock.advance(hours=2)
+    await world.tick()
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "published"
+    world.clock.advance(hours=1)
+    await world.tick()
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "closed"
+    await world.deliver()
+    result = plain(voters[0].last.text)
+    assert "Итоги: Проекты парков" in result
+    assert "3 голоса всего" in result
+    assert "✅ 1. <b>Спорт алаңы (ru)</b>" in result and "2 голоса (66,7 %)" in result
+    assert "▫️ 2. <b>Ойын алаңы (ru)</b>" in result  # 4 000 000 spent, 2 000 000 does not fit in 1 000 000
+    assert "▫️ 3. <b>Саябақ (ru)</b>" in result and "Не финансируется: нет голосов" in result
+    assert "Осталось: 1 000 000 ₸" in result
+    assert all("Итоги" in v.last.text for v in voters)
+    assert not any("Итоги" in t for t in bystander.texts())
+    # a second tick sends nothing again
+    await world.tick()
+    assert await world.db.fetchval("SELECT COUNT(*) FROM outbox_messages WHERE kind = 'vote_result'") == 1
+    # and the contest shows them too
+    await bystander.press_data(f"ct:r:{contest_id}:0")
+    assert "Итоги: Проекты парков" in bystander.last.text
+
+
+async def test_a_deadline_passed_while_the_bot_was_down_is_closed_at_start(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world, closes=NOW + timedelta(hours=1))
+    aigerim = await world.resident()
+    await with_phone(aigerim, "+77011234567")
+    await vote(aigerim, contest_id, playground)
+    await world.restart()
+    world.clock.advance(days=3)  # down for three days, over the deadline
+    await world.tick()
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "closed"
+    await world.deliver()
+    assert "Қорытынды" in aigerim.last.text
+
+
+async def test_nothing_public_or_exported_shows_who_voted_for_what(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world, closes=NOW + timedelta(hours=1))
+    ivan = await world.resident("Ivanov", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await vote(ivan, contest_id, playground)
+    staff = await world.staff("Staff", lang="ru")
+    world.clock.advance(hours=1)
+    await world.tick()
+    await world.deliver()
+    await staff.press_data(f"admct:csv:{contest_id}")
+    document = next(r for r in world.telegram.requests if r.method.lower() == "senddocument")
+    content = document.params["document"]
+    assert content.startswith("\ufeff".encode())
+    text = content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["Место", "Проект (kk)", "Проект (ru)"]
+    assert rows[1][1] == "Балалар ойын алаңы" and rows[1][6:9] == ["1", "0", "1"]
+    for shown in (text, ivan.last.text):
+        assert "Ivanov" not in shown and "7011234567" not in shown and str(ivan.user_id) not in shown
