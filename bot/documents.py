@@ -43,6 +43,23 @@ FILE_MIME_PREFIXES = (
     "text/plain",
 )
 
+# Revenue sources: own revenues of the rural district, or transfers from the budgets above.
+REVENUE_SOURCES = {
+    "property_tax": "own",
+    "land_tax": "own",
+    "vehicle_tax": "own",
+    "water_use": "own",
+    "licence_fees": "own",
+    "outdoor_ads": "own",
+    "other_own": "own",
+    "transfers": "transfer",
+}
+# Common spending programmes of a rural district; staff may name others.
+SPENDING_PROGRAMMES = (
+    "office", "lighting", "improvement", "sanitation", "roads", "water_supply", "culture_sport", "transport",
+    "initiatives",
+)
+
 # The decree's self-sufficiency targets (Decree No. 428 of 3 January 2024).
 DECREE_TARGETS = {2024: 0.25, 2025: 0.30}
 

@@ -7,6 +7,7 @@ from aiogram import F, Router
 from handlers import (
     admin,
     broadcasts,
+    budget,
     contests,
     documents,
     events,
@@ -20,7 +21,7 @@ from handlers import (
 )
 from handlers.common import IsStaff, Onboarded
 
-FEATURES = (initiatives, contests, events, documents, broadcasts)
+FEATURES = (initiatives, contests, events, documents, budget, broadcasts)
 
 
 def _free(*routers: Router) -> list[Router]:

@@ -365,3 +365,134 @@ async def by_event(db: Database | Tx, event_id: int) -> list[Document]:
 def _clean(text: str | None) -> str | None:
     text = (text or "").strip()
     return text or None
+
+
+# -- questions about akim reports ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: int
+    rural_district_id: int
+    document_id: int | None
+    event_id: int | None
+    person_id: int | None
+    text: str | None
+    voice_file_id: str | None
+    voice_bot_id: int | None
+    created_at: str
+    answer: str | None
+    answered_at: str | None
+    published: bool
+    supports: int
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not None
+
+
+_Q_COLUMNS = (
+    "q.id, q.rural_district_id, q.document_id, q.event_id, q.person_id, q.text, q.voice_file_id, q.voice_bot_id,"
+    " q.created_at, q.answer, q.answered_at, q.published,"
+    " (SELECT COUNT(*) FROM report_question_supports s WHERE s.question_id = q.id)"
+)
+
+
+def _question(row: sqlite3.Row) -> Question:
+    values = list(row)
+    values[11] = bool(values[11])
+    return Question(*values)
+
+
+async def ask(
+    tx: Tx,
+    *,
+    rural_district_id: int,
+    person_id: int,
+    document_id: int | None = None,
+    event_id: int | None = None,
+    text: str | None = None,
+    voice_file_id: str | None = None,
+    voice_bot_id: int | None = None,
+    voice_duration: int | None = None,
+    now: str | None = None,
+) -> int:
+    """A resident's question about a report (``document_id``: the report's series) or ahead of a gathering."""
+    return await tx.execute(
+        "INSERT INTO report_questions (rural_district_id, document_id, event_id, person_id, text, voice_file_id,"
+        f" voice_bot_id, voice_duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
+        (rural_district_id, document_id, event_id, person_id, _clean(text), voice_file_id, voice_bot_id,
+         voice_duration, now),
+    )
+
+
+async def support(tx: Tx, question_id: int, person_id: int) -> bool:
+    """One support per person per question (a primary key); False when already given."""
+    row = await tx.fetchone(
+        "INSERT INTO report_question_supports (question_id, person_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+        " RETURNING question_id",
+        (question_id, person_id),
+    )
+    return row is not None
+
+
+async def question(db: Database | Tx, question_id: int) -> Question | None:
+    row = await db.fetchone(f"SELECT {_Q_COLUMNS} FROM report_questions q WHERE q.id = ?", (question_id,))
+    return _question(row) if row else None
+
+
+async def questions_about(db: Database | Tx, series_id: int, *, limit: int = 10) -> list[Question]:
+    """The questions about a report, most supported first (then oldest first)."""
+    rows = await db.fetchall(
+        f"SELECT {_Q_COLUMNS} FROM report_questions q WHERE q.document_id = ? AND q.hidden = 0"
+        " ORDER BY 13 DESC, q.id LIMIT ?",
+        (series_id, limit),
+    )
+    return [_question(r) for r in rows]
+
+
+async def count_questions(db: Database | Tx, series_id: int) -> int:
+    return int(await db.fetchval(
+        "SELECT COUNT(*) FROM report_questions WHERE document_id = ? AND hidden = 0", (series_id,)) or 0)
+
+
+async def open_questions(db: Database | Tx, rural_district_id: int, *, limit: int = 10) -> list[Question]:
+    """Unanswered questions of the district, most supported first: what staff should answer next."""
+    rows = await db.fetchall(
+        f"SELECT {_Q_COLUMNS} FROM report_questions q WHERE q.rural_district_id = ? AND q.answer IS NULL"
+        " AND q.hidden = 0 ORDER BY 13 DESC, q.id LIMIT ?",
+        (rural_district_id, limit),
+    )
+    return [_question(r) for r in rows]
+
+
+async def count_open_questions(db: Database | Tx, rural_district_id: int) -> int:
+    return int(await db.fetchval(
+        "SELECT COUNT(*) FROM report_questions WHERE rural_district_id = ? AND answer IS NULL AND hidden = 0",
+        (rural_district_id,)) or 0)
+
+
+async def answer(tx: Tx, question_id: int, *, rural_district_id: int, text: str, by: int | None,
+                 now: str | None = None) -> list[int]:
+    """Store the answer; return who should get it (the asker and every supporter). Empty: not found."""
+    changed = await tx.execute(
+        f"UPDATE report_questions SET answer = ?, answered_by = ?, answered_at = COALESCE(?, {_NOW})"
+        " WHERE id = ? AND rural_district_id = ?",
+        (text.strip(), by, now, question_id, rural_district_id),
+    )
+    if not changed:
+        return []
+    rows = await tx.fetchall(
+        "SELECT person_id FROM report_questions WHERE id = ? AND person_id IS NOT NULL"
+        " UNION SELECT person_id FROM report_question_supports WHERE question_id = ?",
+        (question_id, question_id),
+    )
+    return sorted({r[0] for r in rows})
+
+
+async def publish_answer(tx: Tx, question_id: int, *, rural_district_id: int) -> bool:
+    """Show an answered question with its answer under the report."""
+    return bool(await tx.execute(
+        "UPDATE report_questions SET published = 1 WHERE id = ? AND rural_district_id = ? AND answer IS NOT NULL",
+        (question_id, rural_district_id),
+    ))

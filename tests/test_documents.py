@@ -1,0 +1,412 @@
+"""Documents and akim reports: residents browse, search, read and ask; staff publish and answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.clock import to_db
+from bot.documents import FILE_LIMIT, fold, search_key, search_query, split_text
+from storage import documents as docs
+from tests.harness import NOW, Person, World
+
+
+async def publish(world: World, *, kind: str = "protocol_gathering", title_kk: str = "Жиын хаттамасы",
+                  title_ru: str = "", text_kk: str | None = "Мәтін", text_ru: str | None = None,
+                  rural_district_id: int | None = None, minutes: int = 0, draft: bool = False,
+                  replaces: int | None = None) -> int:
+    async with world.db.transaction() as tx:
+        return await docs.publish(
+            tx, rural_district_id=rural_district_id or world.rural_district_id, kind=kind, title_kk=title_kk,
+            title_ru=title_ru, text_kk=text_kk, text_ru=text_ru, draft=draft, replaces=replaces,
+            now=to_db(NOW + timedelta(minutes=minutes)),
+        )
+
+
+async def open_documents(person: Person) -> None:
+    await person.send("📄 Құжаттар" if person.language_code == "kk" else "📄 Документы")
+
+
+# -- the rules ------------------------------------------------------------------------------
+
+
+def test_split_text_keeps_paragraphs_whole_within_the_limit() -> None:
+    paragraphs = [f"Параграф {i}. " + "сөз " * 150 for i in range(30)]
+    text = "\n\n".join(p.strip() for p in paragraphs)
+    pieces = split_text(text)
+    assert len(pieces) > 1
+    assert all(len(piece) <= 4096 for piece in pieces)
+    # every paragraph lands whole in exactly one piece
+    for paragraph in paragraphs:
+        assert sum(paragraph.strip() in piece.split("\n\n") for piece in pieces) == 1
+    assert "\n\n".join(pieces) == text
+
+
+def test_split_text_cuts_a_huge_paragraph_at_spaces() -> None:
+    text = "сөз " * 3000
+    pieces = split_text(text)
+    assert all(len(p) <= 4096 for p in pieces)
+    assert all(not p.startswith(" ") and not p.endswith("сө") for p in pieces)
+    assert " ".join(pieces).split() == text.split()
+
+
+def test_folding_handles_cyrillic_and_kazakh_letters() -> None:
+    assert fold("ӘКІМНІҢ ЕСЕБІ") == "әкімнің есебі"
+    assert fold("Отчёт  акима!") == "отчет акима"
+    assert search_query("   ") is None
+    assert "бюджет для граждан" in search_key("citizen_budget", "Азаматтық бюджет 2026", "")
+
+
+# -- residents browse and read ----------------------------------------------------------------
+
+
+async def test_resident_browses_a_kind_newest_first_page_by_page(world: World) -> None:
+    for i in range(7):
+        await publish(world, title_kk=f"Жиын хаттамасы №{i + 1}", minutes=i)
+    aigerim = await world.resident()
+    await open_documents(aigerim)
+    assert "Жиын хаттамалары (7)" in aigerim.last.buttons
+    await aigerim.press("Жиын хаттамалары (7)")
+    assert aigerim.last.buttons[:5] == [f"Жиын хаттамасы №{n}" for n in (7, 6, 5, 4, 3)]
+    assert "1/2" in aigerim.last.buttons
+    await aigerim.press("▶️")
+    assert aigerim.last.buttons[:2] == ["Жиын хаттамасы №2", "Жиын хаттамасы №1"]
+    assert "2/2" in aigerim.last.buttons
+
+
+async def test_a_document_in_one_language_is_shown_to_everyone(world: World) -> None:
+    await publish(world, kind="decision", title_kk="Шешім №5", text_kk="Көше атауы өзгертілді.")
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.send("📄 Документы")
+    await ivan.press("Решения (1)")
+    await ivan.press("Шешім №5")
+    assert "<b>Шешім №5</b>" in ivan.last.text
+    assert "Решения ·" in ivan.last.text  # the kind in the reader's language
+    assert "Көше атауы өзгертілді." in ivan.last.text
+
+
+async def test_a_long_text_arrives_in_several_messages_split_at_paragraphs(world: World) -> None:
+    paragraphs = [f"{i}-бөлім. " + "мәтін " * 200 for i in range(1, 16)]
+    await publish(world, kind="development_programme", title_kk="Даму бағдарламасы 2026-2028",
+                  text_kk="\n\n".join(p.strip() for p in paragraphs))
+    aigerim = await world.resident()
+    await open_documents(aigerim)
+    await aigerim.press("Даму бағдарламалары (1)")
+    sent = await aigerim.press("Даму бағдарламасы 2026-2028")
+    messages = [r for r in sent if r.method == "sendMessage"]
+    assert len(messages) >= 3
+    assert all(len(m.text) <= 4096 for m in messages)
+    assert messages[-1].buttons and not messages[0].buttons
+    for paragraph in paragraphs:  # each paragraph whole, in exactly one message
+        assert sum(paragraph.strip() in m.text.split("\n\n") for m in messages) == 1
+
+
+async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: World) -> None:
+    staff = await world.staff()
+    await staff.send("🛠 Басқару")
+    await staff.press("📄 Құжаттар")
+    await staff.press("➕ Жаңа құжат")
+    await staff.press("Ақылы қызметтер")
+    await staff.send("Ақылы қызметтер тізбесі")
+    await staff.send("Перечень платных услуг")
+    await staff.send("1. Анықтама беру — 500 теңге.")
+    await staff.press("➡️ Әрі қарай")
+    await staff.press("⏭ Өткізіп жіберу")  # no Russian text: the Kazakh one serves everyone
+    await staff.send("https://www.gov.kz/memleket/entities/aksai/documents/details/1")
+    assert "Жоба сақталды" in staff.inbox[-2].text
+    await staff.press("✅ Жариялау")
+    assert "Жарияланды" in staff.inbox[-2].text
+    first = await world.db.fetchval("SELECT id FROM documents WHERE kind = 'paid_services'")
+
+    await staff.press("🗂 Жарияланғандар")
+    await staff.press("Ақылы қызметтер тізбесі")
+    await staff.press("🆕 Жаңа нұсқа")
+    await staff.press("⏭ Өткізіп жіберу")  # keeps the title
+    await staff.press("⏭ Өткізіп жіберу")
+    await staff.send("1. Анықтама беру — 300 теңге.")
+    await staff.press("➡️ Әрі қарай")
+    await staff.press("⏭ Өткізіп жіберу")
+    await staff.press("⏭ Өткізіп жіберу")
+    await staff.press("✅ Жариялау")
+
+    rows = await world.db.fetchall(
+        "SELECT id, version, superseded_by, title_ru FROM documents WHERE kind = 'paid_services' ORDER BY id")
+    assert [(r[1], r[2] is not None, r[3]) for r in rows] == [(1, True, "Перечень платных услуг"),
+                                                              (2, False, "Перечень платных услуг")]
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.send("📄 Документы")
+    await ivan.press("Платные услуги (1)")
+    await ivan.press("Перечень платных услуг")
+    assert "300 теңге" in ivan.last.text and "Версия 2" in ivan.last.text
+    assert "единая платформа" not in ivan.last.text  # the new version has no link of its own
+    await ivan.press("🕘 Все версии")
+    assert ivan.last.buttons[0].startswith("✅ Версия 2")
+    await ivan.press("Версия 1")
+    assert "500 теңге" in ivan.last.text
+    assert "Эта версия заменена более новой." in ivan.last.text
+    assert 'href="https://www.gov.kz/memleket/entities/aksai/documents/details/1"' in ivan.last.text
+    await ivan.press("📄 Текущая версия")
+    assert "300 теңге" in ivan.last.text
+    assert first == rows[0][0]
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+async def staff_uploads_a_file(world: World, staff: Person, *, file_id: str = "DOC1", size: int = 1000,
+                               mime: str = "application/pdf", name: str = "hattama.pdf") -> None:
+    await staff.send("🛠 Басқару")
+    await staff.press("📄 Құжаттар")
+    await staff.press("➕ Жаңа құжат")
+    await staff.press("Жиналыс хаттамалары")
+    await staff.send("Жиналыс хаттамасы №3")
+    await staff.press("⏭ Өткізіп жіберу")
+    await staff.send_document(file_id=file_id, file_name=name, file_size=size, mime_type=mime)
+
+
+async def test_a_file_is_kept_and_resent_by_file_id_and_uploaded_again_for_another_bot(world: World) -> None:
+    world.telegram.files["DOC1"] = b"%PDF-1.4 protocol"
+    staff = await world.staff()
+    await staff_uploads_a_file(world, staff)
+    assert "Файл қабылданды: hattama.pdf" in staff.last.text
+    await staff.press("➡️ Әрі қарай")
+    await staff.press("⏭ Өткізіп жіберу")
+    await staff.press("⏭ Өткізіп жіберу")
+    await staff.press("✅ Жариялау")
+    ref, path = await world.db.fetchone("SELECT id, path FROM document_files")
+    assert (world.path / path).read_bytes() == b"%PDF-1.4 protocol"
+
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.send("📄 Документы")
+    await ivan.press("Протоколы собраний (1)")
+    sent = await ivan.press("Жиналыс хаттамасы №3")
+    document = [r for r in sent if r.method == "sendDocument"]
+    assert document and document[0].params["document"] == "DOC1"  # by file_id, no upload
+    assert document[0].buttons  # the buttons come under the file
+
+    # another bot of the deployment: no file_id of its own yet, so the kept bytes are uploaded
+    await world.db.conn.execute("UPDATE document_file_ids SET bot_id = 999 WHERE file_ref = ?", (ref,))
+    sent = await ivan.press("Жиналыс хаттамасы №3")
+    upload = [r for r in sent if r.method == "sendDocument"][0]
+    assert upload.params["document"] == b"%PDF-1.4 protocol"
+    new_id = await docs.file_id_for(world.db, ref, world.bot.id)
+    assert new_id is not None and new_id != "DOC1"
+    sent = await ivan.press("Жиналыс хаттамасы №3")
+    assert [r for r in sent if r.method == "sendDocument"][0].params["document"] == new_id
+
+
+async def test_a_file_over_20_mb_is_refused(world: World) -> None:
+    staff = await world.staff()
+    await staff_uploads_a_file(world, staff, size=FILE_LIMIT + 1)
+    assert "20 МБ-тан үлкен" in staff.last.text
+    assert await world.db.fetchval("SELECT COUNT(*) FROM document_files") == 0
+    assert not [r for r in world.telegram.requests if r.method == "getFile"]
+
+
+async def test_a_picture_or_archive_is_not_taken_as_a_document(world: World) -> None:
+    staff = await world.staff()
+    await staff_uploads_a_file(world, staff, mime="application/zip", name="photos.zip")
+    assert "PDF немесе кеңсе файлын" in staff.last.text
+    assert await world.db.fetchval("SELECT COUNT(*) FROM document_files") == 0
+
+
+async def test_a_document_with_no_text_and_no_file_is_refused(world: World) -> None:
+    staff = await world.staff()
+    await staff.send("🛠 Басқару")
+    await staff.press("📄 Құжаттар")
+    await staff.press("➕ Жаңа құжат")
+    await staff.press("Шешімдер")
+    await staff.send("Шешім №7")
+    await staff.press("⏭ Өткізіп жіберу")
+    await staff.press("⏭ Өткізіп жіберу")  # no Kazakh text
+    await staff.press("⏭ Өткізіп жіберу")  # no Russian text either
+    assert "мәтіні немесе файлы болуы керек" in staff.last.text
+    assert await world.db.fetchval("SELECT COUNT(*) FROM documents") == 0
+    with pytest.raises(ValueError):
+        await publish(world, text_kk=None)
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+async def test_search_is_case_insensitive_in_cyrillic_and_finds_the_citizen_budget(world: World) -> None:
+    await publish(world, kind="citizen_budget", title_kk="Азаматтық бюджет 2026", text_kk="…")
+    await publish(world, kind="akim_report", title_kk="Әкімнің 2025 жылғы есебі", title_ru="Отчёт акима за 2025 год")
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.send("📄 Документы")
+    await ivan.press("🔍 Поиск")
+    await ivan.send("бюджет для граждан")
+    assert "найден 1 документ" in ivan.last.text
+    assert ivan.last.buttons[0] == "Азаматтық бюджет 2026"
+    await ivan.press("🔍 Поиск")
+    await ivan.send("ОТЧЕТ")  # no ё, capitals
+    assert ivan.last.buttons[0] == "Әкімнің 2025 жылғы есебі" or ivan.last.buttons[0] == "Отчёт акима за 2025 год"
+    await ivan.press("🔍 Поиск")
+    await ivan.send("ӘКІМНІҢ")
+    assert "найден 1 документ" in ivan.last.text
+
+
+async def test_search_with_no_results_or_only_spaces(world: World) -> None:
+    await publish(world)
+    aigerim = await world.resident()
+    await open_documents(aigerim)
+    await aigerim.press("🔍 Іздеу")
+    await aigerim.send("   ")
+    assert aigerim.last.text == "Іздеу үшін сөз жазыңыз."
+    await aigerim.send("трактор")
+    assert "«трактор» бойынша ештеңе табылмады" in aigerim.last.text
+    await aigerim.send("хаттама")  # still searching: the next word works
+    assert aigerim.last.buttons[0] == "Жиын хаттамасы"
+
+
+async def test_search_does_not_find_drafts_or_other_districts(world: World) -> None:
+    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
+                                           (("Көктөбе", "Коктобе"),))
+    await publish(world, title_kk="Хаттама жобасы", draft=True)
+    await publish(world, title_kk="Көктөбе хаттамасы", rural_district_id=other)
+    aigerim = await world.resident()
+    await open_documents(aigerim)
+    await aigerim.press("🔍 Іздеу")
+    await aigerim.send("хаттама")
+    assert "ештеңе табылмады" in aigerim.last.text
+
+
+# -- forged buttons ---------------------------------------------------------------------------
+
+
+async def test_a_resident_cannot_read_a_draft_or_another_districts_document(world: World) -> None:
+    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
+                                           (("Көктөбе", "Коктобе"),))
+    draft = await publish(world, title_kk="Құпия жоба", text_kk="жарияланбаған мәтін", draft=True)
+    foreign_draft = await publish(world, title_kk="Көрші жоба", text_kk="басқа округтің жобасы",
+                                  rural_district_id=other, draft=True)
+    aigerim = await world.resident()
+    for doc_id in (draft, foreign_draft):
+        sent = await aigerim.press_data(f"doc:o:{doc_id}")
+        assert all("жоба" not in r.text.lower() for r in sent if r.method == "sendMessage")
+        assert aigerim.last.text == "Бұл құжат қолжетімсіз."
+    await aigerim.press_data(f"admdoc:view:{foreign_draft}:")
+    assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
+
+
+async def test_a_resident_forging_publish_is_refused_and_logged(world: World) -> None:
+    draft = await publish(world, title_kk="Жоба", draft=True)
+    aigerim = await world.resident()
+    await aigerim.press_data(f"admdoc:pub:{draft}:")
+    assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
+    assert await world.db.fetchval("SELECT status FROM documents WHERE id = ?", (draft,)) == "draft"
+    assert await world.db.fetchval(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'admin_callback_refused'") == 1
+
+
+async def test_staff_of_another_district_cannot_publish_our_draft(world: World) -> None:
+    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
+                                           (("Көктөбе", "Коктобе"),))
+    draft = await publish(world, title_kk="Жоба", draft=True)
+    stranger = await world.staff("Stranger", rural_district_id=other)
+    await stranger.press_data(f"admdoc:pub:{draft}:")
+    assert stranger.last.text == "Бұл құжат қолжетімсіз."
+    assert await world.db.fetchval("SELECT status FROM documents WHERE id = ?", (draft,)) == "draft"
+
+
+# -- notify -----------------------------------------------------------------------------------
+
+
+async def test_publish_and_notify_tells_the_district_through_the_outbox(world: World) -> None:
+    draft = await publish(world, kind="announcement", title_kk="Су өшіріледі", title_ru="Отключение воды", draft=True)
+    aigerim = await world.resident()
+    ivan = await world.resident("Ivan", lang="ru")
+    staff = await world.staff()
+    await staff.press_data(f"admdoc:pubn:{draft}:")
+    assert "Хабарлама алатын тұрғын саны: 3." in staff.inbox[-2].text
+    assert await world.db.fetchval("SELECT kind FROM outbox_messages") == "notice"
+    await world.deliver()
+    assert "Жаңа құжат: <b>Су өшіріледі</b>" in aigerim.last.text
+    assert "Новый документ: <b>Отключение воды</b>" in ivan.last.text
+    await ivan.press("📄 Открыть")
+    assert "<b>Отключение воды</b>" in ivan.last.text
+
+
+# -- akim reports: questions, support, answers ------------------------------------------------
+
+
+async def test_a_question_needs_consent_first(world: World) -> None:
+    report = await publish(world, kind="akim_report", title_kk="Әкімнің есебі 2026", text_kk="Есеп мәтіні")
+    aigerim = await world.resident(consent=False)
+    await aigerim.press_data(f"doc:a:{report}")
+    assert "Дербес деректерді" in aigerim.last.text or "келісім" in aigerim.last.text.lower()
+    assert aigerim.last.buttons == ["✅ Келісемін", "Келіспеймін"]
+    await aigerim.send("Жол қашан жөнделеді?")
+    assert await world.db.fetchval("SELECT COUNT(*) FROM report_questions") == 0
+    await aigerim.press("✅ Келісемін")
+    await aigerim.press("▶️ Жалғастыру")
+    assert "сұрағыңызды жазыңыз" in aigerim.last.text
+    await aigerim.send("Жол қашан жөнделеді?")
+    assert await world.db.fetchval("SELECT text FROM report_questions") == "Жол қашан жөнделеді?"
+
+
+async def test_questions_are_supported_once_and_the_answer_reaches_everyone(world: World) -> None:
+    report = await publish(world, kind="akim_report", title_kk="Әкімнің есебі 2026", title_ru="Отчёт акима 2026",
+                           text_kk="Есеп мәтіні")
+    asker = await world.resident("Asker")
+    await open_documents(asker)
+    await asker.press("Әкімнің есептері (1)")
+    await asker.press("Әкімнің есебі 2026")
+    await asker.press("❓ Сұрақ қою")
+    await asker.send("Жол қашан жөнделеді?")
+    assert "Рақмет! Сұрағыңыз әкім аппаратына жіберілді" in asker.last.text
+    await asker.press_data(f"doc:a:{report}")
+    await asker.send_voice("VOICE7")
+    assert await world.db.fetchval("SELECT COUNT(*) FROM report_questions") == 2
+    voice_q = await world.db.fetchval("SELECT id FROM report_questions WHERE voice_file_id = 'VOICE7'")
+
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.press_data(f"doc:q:{report}")
+    assert "1. Жол қашан жөнделеді? — 👍 0" in ivan.last.text
+    await ivan.press("👍 1")
+    assert "1. Жол қашан жөнделеді? — 👍 1" in ivan.last.text
+    await ivan.press("👍 1")  # a second tap counts nothing
+    assert "1. Жол қашан жөнделеді? — 👍 1" in ivan.last.text
+    assert [r for r in world.telegram.requests if r.method == "answerCallbackQuery"][-1].params["text"] == \
+        "Вы уже поддержали этот вопрос."
+    await asker.press_data(f"doc:q:{report}")
+    await asker.press("👍 1")  # one's own question
+    assert await world.db.fetchval("SELECT COUNT(*) FROM report_question_supports") == 1
+
+    staff = await world.staff()
+    await staff.send("🛠 Басқару")
+    assert "Әкімнің есептері бойынша жауап күтіп тұрған сұрақ: 2" in staff.last.text
+    await staff.press("📄 Құжаттар")
+    await staff.press("❓ Сұрақтар (2)")
+    assert staff.last.text.index("Жол қашан") < staff.last.text.index("дауыстық хабарлама")  # most supported first
+    sent = await staff.press("▶️ 2 тыңдау")
+    assert [r for r in sent if r.method == "sendVoice"][0].params["voice"] == "VOICE7"
+    await staff.press("✍️ 1 жауап беру")
+    await staff.send("Жол көктемде жөнделеді.")
+    assert staff.last.text == "Жауап жіберілген адам саны: 2."
+    await world.deliver()
+    assert "Жауап: Жол көктемде жөнделеді." in asker.last.text
+    assert "Ответ: Жол көктемде жөнделеді." in ivan.last.text
+    assert "Отчёт акима 2026" in ivan.last.text
+
+    await staff.press("📌 Есептің астына жариялау")
+    assert staff.inbox[-2].text == "Есептің астына жарияланды."
+    await ivan.press_data(f"doc:o:{report}")
+    assert "Ответы на вопросы жителей" in ivan.last.text
+    assert "Жол көктемде жөнделеді." in ivan.last.text
+    assert voice_q is not None
+
+
+async def test_a_resident_cannot_support_a_question_of_another_district(world: World) -> None:
+    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
+                                           (("Көктөбе", "Коктобе"),))
+    report = await publish(world, kind="akim_report", title_kk="Есеп", rural_district_id=other)
+    stranger = await world.resident("Stranger", rural_district_id=other)
+    await stranger.press_data(f"doc:a:{report}")
+    await stranger.send("Сұрақ")
+    qid = await world.db.fetchval("SELECT id FROM report_questions")
+    aigerim = await world.resident()
+    await aigerim.press_data(f"qsup:{qid}")
+    assert aigerim.last.text == "Бұл сұрақ қолжетімсіз."
+    assert await world.db.fetchval("SELECT COUNT(*) FROM report_question_supports") == 0
