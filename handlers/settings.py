@@ -29,6 +29,7 @@ class Act(StrEnum):
     REMINDERS = "rem"
     CONSENT = "cons"
     WITHDRAW = "wd"
+    MY_DATA = "data"
 
 
 class SettingsCb(CallbackData, prefix="set"):
@@ -52,6 +53,7 @@ def settings_keyboard(person: Person, consented: bool) -> InlineKeyboardMarkup:
             text=_("Withdraw consent") if consented else _("Give consent"),
             callback_data=SettingsCb(act=Act.WITHDRAW if consented else Act.CONSENT).pack(),
         )],
+        [InlineKeyboardButton(text=_("🗂 My data"), callback_data=SettingsCb(act=Act.MY_DATA).pack())],
         [menu_button()],
     ]
     return inline(rows)
@@ -75,6 +77,32 @@ async def settings_text(db: Database, person: Person) -> tuple[str, bool]:
         consent=_("given") if consented else _("not given"),
     )
     return text, consented
+
+
+async def my_data_text(db: Database, person: Person) -> str:
+    """What the bot keeps about the person, and how to have it deleted."""
+    rd = await places.rural_district(db, person.rural_district_id)
+    village = await places.village(db, person.village_id)
+    consented = person.consented((await consent.current(db)).version)
+    return _(
+        "<b>What the bot keeps about you</b>\n"
+        "Telegram id: {telegram_id}\n"
+        "Language: {language}\n"
+        "Rural district: {rural_district}\n"
+        "Village: {village}\n"
+        "Consent: {consent}\n"
+        "Phone number: {phone}\n\n"
+        "With your consent the bot also keeps your initiatives, votes, supports, questions and answers "
+        "to invitations. Withdrawing consent deletes your name and phone number. To have everything "
+        "deleted, ask the data owner, the akim's office: it is done within 30 days."
+    ).format(
+        telegram_id=person.telegram_id,
+        language="Қазақша" if person.language == "kk" else "Русский",
+        rural_district=rd.name(person.language) if rd else "—",
+        village=village.name(person.language) if village else "—",
+        consent=_("given") if consented else _("not given"),
+        phone=person.phone or "—",
+    )
 
 
 @router.message(MenuButton("settings"))
@@ -102,6 +130,9 @@ async def change_setting(
         await message.answer(
             _("Please choose your village."), reply_markup=places_keyboard(Level.VILLAGE, options, person.language)
         )
+        return
+    if act is Act.MY_DATA:
+        await message.answer(await my_data_text(db, person), reply_markup=inline([[menu_button()]]))
         return
     if act is Act.CONSENT:
         await send_consent(message, db, person)

@@ -101,3 +101,27 @@ async def test_group_gets_one_bilingual_note_and_then_silence(world: World) -> N
     assert len(notes) == 1 and "жеке чатта" in notes[0].text and "личном чате" in notes[0].text
     sent = await alice.feed({"message": {"message_id": 9, "date": 1, "chat": group, "from": user, "text": "/start"}})
     assert sent == []
+
+
+async def test_settings_show_what_is_kept_and_notifications_toggle(world: World) -> None:
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.press("⚙️ Настройки")
+    assert "Село: Аксай" in ivan.last.text
+    assert "🔔 Объявления" in ivan.last.buttons
+    await ivan.press("🔔 Объявления")
+    assert "🔕 Объявления" in ivan.last.buttons
+    assert ivan.last.method == "editMessageText"
+    assert await ivan.stored("notify_announcements") == 0
+    await ivan.press("🗂 Мои данные")
+    assert f"Telegram id: {ivan.user_id}" in ivan.last.text
+    assert "Номер телефона: —" in ivan.last.text
+
+
+async def test_withdrawing_consent_deletes_name_and_phone(world: World) -> None:
+    aigerim = await world.resident()
+    await people.set_phone(world.db, await aigerim.person_id(), "+77011234567")
+    await aigerim.press("⚙️ Баптаулар")
+    await aigerim.press("Келісімді кері қайтару")
+    assert "Келісім кері қайтарылды" in aigerim.last.text
+    assert await aigerim.stored("phone") is None
+    assert await aigerim.stored("consent_version") is None
