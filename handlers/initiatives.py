@@ -532,7 +532,7 @@ async def my_list(query: CallbackQuery, callback_data: Ini, person: Person, db: 
         return
     tz = await _tz(db, person.rural_district_id or 0)
     lines = [_("<b>My initiatives</b>")]
-    lines += [_("№{number} «{title}»: {status}, {date}. Supports: {count}").format(
+    lines += [_("№{number} «{title}»: {status} ({date}). Supports: {count}").format(
         number=i.number, title=escape(i.title), status=status_label(i.status),
         date=format_day(rules.local_day(i.submitted_at, tz), person.language), count=i.supports) for i in items]
     await target(query).answer("\n".join(lines), reply_markup=list_keyboard(

@@ -224,6 +224,7 @@ async def submit(
             await outbox.enqueue(
                 tx, rural_district_id=rural_district_id, kind="staff", texts=staff_notice(number),
                 recipients=[row[0] for row in staff], source_type="initiative", source_id=initiative_id,
+                not_before=stamp,
             )
     return Submitted(initiative_id, number, created=True)
 
@@ -377,18 +378,19 @@ async def support(
         if flagged and flagged_notice is not None:
             initiative = await get(tx, initiative_id)
             assert initiative is not None
-            await _tell_staff(tx, initiative, flagged_notice(initiative))
+            await _tell_staff(tx, initiative, flagged_notice(initiative), now)
         count = await tx.fetchval("SELECT count(*) FROM initiative_supports WHERE initiative_id = ?", (initiative_id,))
     return Supported(bool(added), int(count), flagged)
 
 
-async def _tell_staff(tx: Tx, initiative: Initiative, texts: dict[str, str]) -> None:
+async def _tell_staff(tx: Tx, initiative: Initiative, texts: dict[str, str], now: datetime) -> None:
     staff = await tx.fetchall(
         "SELECT person_id FROM roles WHERE rural_district_id = ? AND role = 'staff'", (initiative.rural_district_id,)
     )
     if staff:
         await outbox.enqueue(tx, rural_district_id=initiative.rural_district_id, kind="staff", texts=texts,
-                             recipients=[r[0] for r in staff], source_type="initiative", source_id=initiative.id)
+                             recipients=[r[0] for r in staff], source_type="initiative", source_id=initiative.id,
+                             not_before=to_db(now))
 
 
 # --- the staff's changes -----------------------------------------------------------------------
@@ -415,7 +417,7 @@ async def _changed(
     if author_texts is not None and updated.author_id is not None:
         await outbox.enqueue(tx, rural_district_id=updated.rural_district_id, kind="status",
                              texts=author_texts(updated), recipients=[updated.author_id],
-                             source_type="initiative", source_id=updated.id)
+                             source_type="initiative", source_id=updated.id, not_before=to_db(now))
     return updated
 
 
@@ -575,9 +577,10 @@ async def claim_digests(db: Database, rural_district_id: int, today: date) -> li
 
 async def submitted_between(db: Database, rural_district_id: int, since: datetime | None,
                             until: datetime) -> list[Initiative]:
+    """Submitted in [since, until): each initiative goes into exactly one digest."""
     rows = await db.fetchall(
-        f"SELECT {_COLUMNS}{_FROM} WHERE i.rural_district_id = ? AND (? IS NULL OR i.submitted_at > ?)"
-        " AND i.submitted_at <= ? ORDER BY i.number",
+        f"SELECT {_COLUMNS}{_FROM} WHERE i.rural_district_id = ? AND (? IS NULL OR i.submitted_at >= ?)"
+        " AND i.submitted_at < ? ORDER BY i.number",
         (rural_district_id, to_db(since) if since else None, to_db(since) if since else None, to_db(until)),
     )
     return [Initiative.from_row(r) for r in rows]
@@ -589,11 +592,12 @@ async def digest_sent(db: Database, person_id: int, until: datetime) -> None:
                          (to_db(until), person_id))
 
 
-async def enqueue_staff(db: Database, rural_district_id: int, person_ids: list[int], texts: dict[str, str],
-                        source_id: int | None = None) -> None:
+async def enqueue_staff(db: Database, rural_district_id: int, person_ids: list[int], texts: dict[str, str], *,
+                        now: datetime, source_id: int | None = None) -> None:
     async with db.transaction() as tx:
         await outbox.enqueue(tx, rural_district_id=rural_district_id, kind="staff", texts=texts,
-                             recipients=person_ids, source_type="initiative", source_id=source_id)
+                             recipients=person_ids, source_type="initiative", source_id=source_id,
+                             not_before=to_db(now))
 
 
 async def districts_with_initiatives(db: Database) -> list[tuple[int, str]]:
