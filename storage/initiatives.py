@@ -611,10 +611,16 @@ async def districts_with_initiatives(db: Database) -> list[tuple[int, str]]:
 
 async def add_sample(tx: Tx, *, rural_district_id: int, number: int, village_id: int | None, topic: str, title: str,
                      body: str, status: str, published: bool, submitted_at: datetime, deadline: Deadlines) -> int:
-    """A sample initiative for the demo (no author)."""
-    return await tx.execute(
+    """A sample initiative for the demo (no author), with its history."""
+    initiative_id = await tx.execute(
         "INSERT INTO initiatives (rural_district_id, number, village_id, topic, title, body, status, published,"
         " submitted_at, deadline_on, deadline_at, remind_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (rural_district_id, number, village_id, topic, title, body, status, int(published), to_db(submitted_at),
          deadline.day.isoformat(), to_db(deadline.ends_at), to_db(deadline.remind_at), to_db(submitted_at)),
     )
+    await tx.execute("INSERT INTO initiative_history (initiative_id, at, from_status, to_status)"
+                     " VALUES (?, ?, NULL, 'submitted')", (initiative_id, to_db(submitted_at)))
+    if status != "submitted":
+        await tx.execute("INSERT INTO initiative_history (initiative_id, at, from_status, to_status)"
+                         " VALUES (?, ?, 'submitted', ?)", (initiative_id, to_db(submitted_at), status))
+    return initiative_id
