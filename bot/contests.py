@@ -164,8 +164,8 @@ def parse_local(text: str | None, tz: str) -> datetime | None:
 
 def window_problem(opens_at: datetime, closes_at: datetime, now: datetime) -> str | None:
     """Why a voting window cannot be used: 'closes_before_opens' or 'closes_in_past'; None when fine."""
-    if closes_at <= opens_at:
-        return "closes_before_opens"
     if closes_at <= now:
         return "closes_in_past"
+    if closes_at <= opens_at:
+        return "closes_before_opens"
     return None

@@ -434,3 +434,209 @@ async def test_nothing_public_or_exported_shows_who_voted_for_what(world: World)
     assert rows[1][1] == "Балалар ойын алаңы" and rows[1][6:9] == ["1", "0", "1"]
     for shown in (text, ivan.last.text):
         assert "Ivanov" not in shown and "7011234567" not in shown and str(ivan.user_id) not in shown
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+async def test_staff_create_a_contest_step_by_step_and_publishing_tells_the_covered_villages(world: World) -> None:
+    staff = await world.staff("Staff", lang="ru")
+    aigerim = await world.resident("Aigerim")  # Ақсай, reads Kazakh
+    far = await world.resident("Far", lang="ru", village=1)  # Бесагаш, not covered
+    await staff.press("🛠 Управление")
+    await staff.press("🗳 Конкурсы")
+    await staff.press("➕ Новый конкурс")
+    assert "шаг 1 из 8" in staff.last.text
+    await staff.send("Көгалдандыру 2027")
+    await staff.send("Озеленение 2027")
+    await staff.press("⏭ Пропустить")  # no Kazakh description: the Russian one is shown to everyone
+    await staff.send("Выбираем, что построить в Аксае")
+    await staff.press("Аксай")
+    assert "✅ Аксай" in staff.last.buttons
+    await staff.press("✔️ Готово")
+    for amount in ("1 000 000", "0", "500 000 ₸", "0"):
+        await staff.send(amount)
+    assert "01.12.2026 09:00" in staff.last.text
+    await staff.press("▶️ Сразу")
+    await staff.send("20.11.2026 20:00")
+    assert "Это время уже прошло" in staff.last.text
+    await staff.send("02.12.2026 20:00")
+    assert "Проект</b>, шаг 1 из 8" in staff.last.text
+    # the first project: Kazakh title only, with a photo
+    await staff.send("Саябақ")
+    for _ in range(3):
+        await staff.press("⏭ Пропустить")
+    await staff.press("🏞 Парк")
+    await staff.press("Аксай")
+    await staff.send("900 000")
+    await staff.send_photo("PARKPHOTO")
+    assert "В конкурсе 1 проект." in staff.last.text
+    # the second: Russian title only, for the whole rural district, too expensive at first
+    await staff.press("➕ Ещё проект")
+    await staff.press("⏭ Пропустить")
+    await staff.send("Сквер у школы")
+    await staff.press("⏭ Пропустить")
+    await staff.press("⏭ Пропустить")
+    await staff.press("⛲ Сквер")
+    await staff.press("Весь сельский округ")
+    await staff.send("1 600 000")
+    assert "больше всех средств конкурса" in staff.last.text
+    await staff.send("1 200 000")
+    await staff.press("⏭ Пропустить")
+    assert "В конкурсе 2 проекта." in staff.last.text
+    await staff.press("✔️ Готово")
+    assert "📝 <b>Озеленение 2027</b>" in staff.last.text
+    await staff.press("📣 Опубликовать")
+    await staff.press("Да")
+    assert any("Опубликовано. Сообщение получат 2 жителя." in t for t in staff.texts(-3))
+
+    stored = await world.db.fetchone("SELECT * FROM contests")
+    assert stored["status"] == "published" and stored["title_kk"] == "Көгалдандыру 2027"
+    assert (stored["money_budget"], stored["money_sponsors"]) == (1_000_000, 500_000)
+    assert stored["opens_at"] == "2026-11-25T10:00:00.000Z" and stored["closes_at"] == "2026-12-02T15:00:00.000Z"
+    projects = [tuple(r) for r in await world.db.fetchall(
+        "SELECT title_kk, title_ru, category, village_id, cost, photo_file_id FROM contest_projects ORDER BY id")]
+    assert projects == [("Саябақ", "", "park", world.village_ids[0], 900_000, "PARKPHOTO"),
+                        ("", "Сквер у школы", "square", None, 1_200_000, None)]
+    actions = [r[0] for r in await world.db.fetchall("SELECT action FROM audit_log WHERE object_type = 'contest'")]
+    assert actions == ["contest_created", "contest_project_added", "contest_project_added", "contest_published"]
+    notice = await world.db.fetchone("SELECT kind, texts_json FROM outbox_messages WHERE source_type = 'contest'")
+    assert notice["kind"] == "notice"
+
+    await world.deliver()
+    assert "Жаңа жобалар конкурсы: Көгалдандыру 2027" in aigerim.last.text
+    assert "Выбираем, что построить в Аксае" in aigerim.last.text  # the only description, shown to everyone
+    assert aigerim.last.buttons == ["🗳 Конкурсты ашу"]
+    assert not any("Озеленение 2027" in t for t in far.texts())
+    await aigerim.press("🗳 Конкурсты ашу")
+    await aigerim.press("🗳 Жобалар және дауыс")
+    assert aigerim.last.method == "sendPhoto" and "Саябақ" in aigerim.last.text
+    await aigerim.press("▶️")
+    assert "Сквер у школы" in aigerim.last.text and "Бүкіл ауылдық округ" not in aigerim.last.text
+
+
+async def test_a_contest_needs_two_projects_and_a_title_before_it_is_published(world: World) -> None:
+    contest_id, _ = await published_contest(world, [("Жалғыз", 100)], publish=False)
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(f"admct:pubok:{contest_id}")
+    assert "не меньше двух проектов" in staff.last.text
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "draft"
+    await staff.press_data("admct:n:0")
+    await staff.press("⏭ Пропустить")
+    await staff.press("⏭ Пропустить")
+    assert "название хотя бы на одном языке" in staff.last.text
+
+
+async def test_turnout_per_village_and_day_as_a_share_of_registered_residents(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world)
+    staff = await world.staff("Staff", lang="ru")  # Аксай: registered, does not vote
+    a1, a2 = await world.resident("A1", lang="ru"), await world.resident("A2", lang="ru")
+    b1 = await world.resident("B1", lang="ru", village=1)
+    for i, person in enumerate((a1, a2, b1)):
+        await with_phone(person, f"+7705000000{i}")
+    await vote(a1, contest_id, playground)
+    await vote(b1, contest_id, sports)
+    world.clock.advance(days=1)
+    await vote(a2, contest_id, sports)
+    await staff.press_data(f"admct:t:{contest_id}")
+    text = plain(staff.last.text)
+    assert "Проголосовали 3 из 4 жителей, зарегистрированных в боте (75,0 %)" in text
+    assert "· Аксай: 2 / 3 (66,7 %)" in text
+    assert "· Бесагаш: 1 / 1 (100,0 %)" in text
+    assert "25 ноября 2026 г.: 2 (50,0 %)" in text and "26 ноября 2026 г.: 1 (25,0 %)" in text
+
+
+async def test_close_early_with_a_reason_residents_see_and_results_at_once(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await vote(ivan, contest_id, playground)
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(f"admct:v:{contest_id}")
+    await staff.press("⏹ Закрыть досрочно")
+    await staff.send("Спонсор отозвал средства")
+    await staff.press("⏹ Закрыть сейчас")
+    assert any("Голосование закрыто. Итоги отправляются" in t for t in staff.texts(-3))
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "closed"
+    await world.deliver()
+    assert "Голосование закрыто досрочно: Спонсор отозвал средства" in ivan.last.text
+    await ivan.press_data(f"ct:c:{contest_id}:0")
+    assert "Закрыто досрочно. Причина: Спонсор отозвал средства" in ivan.last.text
+    entry = await world.db.fetchone("SELECT actor_kind, after_json FROM audit_log WHERE action = 'contest_closed_early'")
+    assert entry["actor_kind"] == "staff" and "Спонсор" in entry["after_json"]
+
+
+async def test_extend_with_a_reason_keeps_voting_open_past_the_old_deadline(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(days=1))
+    aigerim = await world.resident()
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(f"admct:e:{contest_id}")
+    await staff.send("24.11.2026 20:00")
+    assert "будущие дату и время" in staff.last.text
+    await staff.send("30.11.2026 20:00")
+    await staff.send("Не все сёла успели провести сход")
+    await staff.press("⏩ Продлить")
+    assert await world.db.fetchval("SELECT closes_at FROM contests WHERE id = ?", (contest_id,)) == \
+        "2026-11-30T15:00:00.000Z"
+    await world.deliver()
+    assert "Дауыс беру ұзартылды" in aigerim.last.text or "ұзартылды" in aigerim.last.text
+    assert "Не все сёла успели провести сход" in aigerim.last.text
+    world.clock.advance(days=2)
+    await world.tick()
+    await with_phone(aigerim, "+77011234567")
+    await vote(aigerim, contest_id, sports)
+    assert [row[1] for row in await votes(world, contest_id)] == [sports]
+
+
+async def test_offline_tally_needs_the_protocol_photo_is_audited_and_counts_with_online(world: World) -> None:
+    contest_id, (playground, sports) = await published_contest(world, budget=3_000_000,
+                                                               closes=NOW + timedelta(hours=2))
+    for i in range(2):
+        person = await world.resident(f"V{i}", lang="ru")
+        await with_phone(person, f"+7707000000{i}")
+        await vote(person, contest_id, sports)
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(f"admct:o:{contest_id}")
+    assert "проект 1 из 2" in staff.last.text
+    await staff.send("много")
+    assert "целое число голосов" in staff.last.text
+    await staff.send("7")
+    await staff.send("1")
+    await staff.send("готово")  # not a photo
+    assert "фото подписанного протокола" in staff.last.text
+    assert await world.db.fetchval("SELECT SUM(offline_votes) FROM contest_projects") == 0
+    await staff.send_photo("PROTOCOL1")
+    assert any("добавлено 8 офлайн-голосов" in t for t in staff.texts(-3))
+    entry = await world.db.fetchone("SELECT after_json FROM audit_log WHERE action = 'contest_offline_tally'")
+    assert json.loads(entry["after_json"])["photo"] == "PROTOCOL1"
+    world.clock.advance(hours=2)
+    await world.tick()
+    await staff.press_data(f"admct:r:{contest_id}")
+    result = plain(staff.last.text)
+    assert "10 голосов всего (онлайн 2, офлайн 8)" in result
+    # 7 offline beat 2 online: the playground (2 000 000) wins; sports (3 000 000) no longer fits
+    assert "✅ 1. <b>Балалар ойын алаңы (ru)</b>" in result and "онлайн 0, офлайн 7" in result
+    assert "▫️ 2. <b>Спорт алаңы (ru)</b>" in result
+    # after closing, no more offline votes
+    await staff.press_data(f"admct:o:{contest_id}")
+    assert "только до закрытия конкурса" in staff.last.text
+
+
+async def test_the_admin_menu_says_how_many_contests_run(world: World) -> None:
+    await published_contest(world)
+    await published_contest(world, publish=False)
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press("🛠 Управление")
+    assert "🗳 1 конкурс идёт, 1 черновик конкурса" in staff.last.text
+
+
+async def test_upcoming_contest_cannot_be_voted_yet(world: World) -> None:
+    contest_id, (playground, _) = await published_contest(world, opens=NOW + timedelta(days=1),
+                                                          closes=NOW + timedelta(days=3))
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(f"ct:c:{contest_id}:0")
+    assert "Голосование начнётся 26 ноября 2026 г., 15:00" in plain(ivan.last.text)
+    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    assert "ещё не началось" in ivan.last.text
+    assert await votes(world, contest_id) == []
