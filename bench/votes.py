@@ -1,0 +1,152 @@
+"""``python -m bench votes``: residents vote through the real dispatcher and a real SQLite file.
+
+10,000 residents (1,000 with ``--quick``) each press «Yes, vote» once, and 10 % of them change
+their vote afterwards: every press is a callback update fed to the bot's own dispatcher (all
+middlewares, the FSM storage, the consent check, the vote's write transaction, the answer to
+Telegram through the recording session of tests/harness.py). The baseline, in the same run, is a
+bare aiogram ``Dispatcher`` with one handler that answers the callback and echoes its data, fed
+the same kind of updates through the same session. Updates are fed one after another, so the
+latency of each is its own; the figure that matters is the ratio (the machines are shared).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.types import CallbackQuery, Message, Update
+
+from storage import contests
+from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram
+from tests.harness import NOW, RecordingSession, World
+
+PROJECTS = 5
+CHANGE_SHARE = 0.10
+
+
+def _callback(update_id: int, user_id: int, data: str) -> Update:
+    chat = {"id": user_id, "type": "private", "first_name": "R"}
+    return Update.model_validate({
+        "update_id": update_id,
+        "callback_query": {
+            "id": str(update_id), "chat_instance": "ci", "data": data,
+            "from": {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "kk"},
+            "message": {"message_id": 1, "date": int(NOW.timestamp()), "chat": chat, "text": "…",
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot"}},
+        },
+    })
+
+
+async def _feed(dp: Dispatcher, bot: Bot, updates: list[Update]) -> list[float]:
+    latencies = []
+    for update in updates:
+        started = time.perf_counter()
+        await dp.feed_update(bot, update)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def _bare(updates: list[Update]) -> list[float]:
+    """The baseline: aiogram alone, one handler that answers and echoes."""
+    dp = Dispatcher()
+
+    @dp.callback_query()
+    async def echo(query: CallbackQuery) -> None:
+        await query.answer()
+        assert isinstance(query.message, Message)
+        await query.message.answer(query.data or "…")
+
+    bot = Bot(TOKEN, session=RecordingSession(FakeTelegram()), default=DefaultBotProperties(parse_mode="HTML"))
+    return await _feed(dp, bot, updates)
+
+
+async def _residents(world: World, count: int) -> list[int]:
+    """Onboarded residents with consent and a phone number, as the bot would have stored them."""
+    first = 5_000_000
+    async with world.db.transaction() as tx:
+        await tx.executemany(
+            "INSERT INTO people (telegram_id, language, language_chosen, rural_district_id, village_id,"
+            " consent_version, consent_at, phone) VALUES (?, 'kk', 1, ?, ?, 0, '2026-11-01T00:00:00.000Z', ?)",
+            [(first + i, world.rural_district_id, world.village_ids[i % len(world.village_ids)],
+              f"+7701{i:07d}") for i in range(count)],
+        )
+    return [first + i for i in range(count)]
+
+
+def _ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
+
+
+async def run(quick: bool = False) -> dict[str, Any]:
+    count = 1_000 if quick else 10_000
+    rng = random.Random(6)
+    with tempfile.TemporaryDirectory() as tmp:
+        world = await World.create(Path(tmp))
+        try:
+            contest_id = await contests.create(
+                world.db, rural_district_id=world.rural_district_id, titles=("Бенчмарк", "Бенчмарк"),
+                descriptions=("", ""), village_ids=world.village_ids, money={"budget": 10_000_000},
+                opens_at=NOW - timedelta(hours=1), closes_at=NOW + timedelta(days=7), created_by=None,
+                actor_telegram_id=None, actor_kind="cli")
+            projects = [await contests.add_project(
+                world.db, contest_id=contest_id, rural_district_id=world.rural_district_id,
+                titles=(f"Жоба {i}", f"Проект {i}"), descriptions=("", ""), category="park", village_id=None,
+                cost=1_000_000, photo_file_id=None, actor_telegram_id=None, actor_kind="cli")
+                for i in range(PROJECTS)]
+            await contests.publish(world.db, contest_id=contest_id, rural_district_id=world.rural_district_id,
+                                   now=NOW, actor_telegram_id=None, texts={"kk": "…", "ru": "…"}, buttons=None,
+                                   actor_kind="cli")
+            users = await _residents(world, count)
+
+            final: dict[int, int] = {}
+            presses: list[tuple[int, int]] = []
+            for user in users:
+                presses.append((user, rng.choice(projects)))
+            for user in rng.sample(users, int(count * CHANGE_SHARE)):
+                presses.append((user, rng.choice(projects)))
+            for user, project in presses:
+                final[user] = project
+            updates = [_callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in
+                       enumerate(presses)]
+            bare_updates = [_callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in
+                            enumerate(presses)]
+
+            bare_started = time.perf_counter()
+            bare = await _bare(bare_updates)
+            bare_seconds = time.perf_counter() - bare_started
+
+            started = time.perf_counter()
+            ours = await _feed(world.dp, world.bot, updates)
+            seconds = time.perf_counter() - started
+
+            stored = dict(await world.db.fetchall(
+                "SELECT project_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY project_id",
+                (contest_id,)))
+            expected = Counter(final.values())
+            tally_exact = stored == dict(expected) and sum(stored.values()) == count
+            errors = len(world.telegram.violations)
+        finally:
+            await world.close()
+    return {
+        "residents": count,
+        "updates": len(updates),
+        "votes_per_second": round(len(updates) / seconds, 1),
+        "bare_updates_per_second": round(len(bare_updates) / bare_seconds, 1),
+        "ratio_to_bare": round(seconds / bare_seconds, 2),
+        "p50_ms": _ms(ours, 0.50),
+        "p99_ms": _ms(ours, 0.99),
+        "bare_p50_ms": _ms(bare, 0.50),
+        "bare_p99_ms": _ms(bare, 0.99),
+        "mean_ms": round(statistics.fmean(ours) * 1000, 3),
+        "tally_exact": tally_exact,
+        "refused_requests": errors,
+    }
