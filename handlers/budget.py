@@ -126,8 +126,7 @@ async def show_budget(query: CallbackQuery, callback_data: Bud, person: Person, 
         text = _("The budget has not been published in the bot yet.")
         markup = inline([[back_button(back), menu_button()]])
         if citizen is not None:
-            markup = kb.budget_keyboard(0, [], citizen.id, back)
-            markup.inline_keyboard.pop(1)  # no chart without figures
+            markup = kb.budget_keyboard(0, [], citizen.id, back, chart=False)
         await target(query).answer(text, reply_markup=markup)
         return
     name = await _district_name(db, person)

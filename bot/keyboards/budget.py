@@ -55,11 +55,13 @@ def budget_button() -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_("💰 Budget"), callback_data=Bud(year=0).pack())
 
 
-def budget_keyboard(year: int, years: list[int], citizen_doc: int | None, back: str) -> InlineKeyboardMarkup:
+def budget_keyboard(year: int, years: list[int], citizen_doc: int | None, back: str,
+                    *, chart: bool = True) -> InlineKeyboardMarkup:
     rows = []
     if citizen_doc is not None:
         rows.append([InlineKeyboardButton(text=_("📄 Citizen budget"), callback_data=Doc(act=DocAct.OPEN, id=citizen_doc).pack())])
-    rows.append([InlineKeyboardButton(text=_("📊 Chart"), callback_data=Bud(year=year, chart=True).pack())])
+    if chart:
+        rows.append([InlineKeyboardButton(text=_("📊 Chart"), callback_data=Bud(year=year, chart=True).pack())])
     others = [InlineKeyboardButton(text=str(y), callback_data=Bud(year=y).pack()) for y in years if y != year]
     if others:
         rows.append(others[:4])

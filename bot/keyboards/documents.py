@@ -185,7 +185,6 @@ class QAct(StrEnum):
     ANSWER = "ans"
     PUBLISH = "pub"
     LISTEN = "lis"
-    HIDE = "hide"
 
 
 class AdmQ(CallbackData, prefix="admq"):
