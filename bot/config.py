@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     allow_paid_broadcast: bool = Field(
         False, description="paid broadcasts: up to 1000 msg/s at 0.1 Star a message (costs Stars)"
     )
+    send_max_attempts: int = Field(5, description="attempts per message on network errors and 5xx before giving up")
+    sender_lease_seconds: float = Field(30.0, description="a sender silent this long is dead; its rows are resent")
     reminder_late_minutes: int = Field(30, description="a reminder claimed later than this is skipped")
     tick_seconds: float = Field(5.0, description="how often the scheduler looks for due work")
 

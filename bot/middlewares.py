@@ -43,6 +43,9 @@ class PersonMiddleware(BaseMiddleware):
             now = time.monotonic()
             if now - self._seen.get(user.id, -SEEN_EVERY) < SEEN_EVERY:
                 person = await people.load(self.db, user.id, operator_ids=self.operator_ids)
+                if person is not None and await self.db.fetchval(  # marked unreachable since: writing clears it
+                        "SELECT unreachable_at IS NOT NULL FROM people WHERE id = ?", (person.id,)):
+                    person = None
             if person is None:
                 person = await people.load_or_create(
                     self.db, user.id, language_of(user), now=to_db(self.clock.now()), operator_ids=self.operator_ids

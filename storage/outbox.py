@@ -63,8 +63,9 @@ async def enqueue(
             source_id,
         ),
     )
+    # Without not_before a row is due at once: the sender's (injected) clock decides, not SQLite's.
     await tx.executemany(
-        "INSERT INTO outbox (message_id, person_id, next_attempt) VALUES (?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ')))"
+        "INSERT INTO outbox (message_id, person_id, next_attempt) VALUES (?, ?, COALESCE(?, '1970-01-01T00:00:00.000Z'))"
         " ON CONFLICT DO NOTHING",
         ((message_id, person_id, not_before) for person_id in dict.fromkeys(recipients)),
     )
