@@ -13,6 +13,7 @@ import csv
 import io
 import uuid
 import weakref
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,9 +23,8 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot import initiatives as rules
 from bot.clock import Clock
@@ -832,7 +832,9 @@ async def staff_answer(message: Message, person: Person, db: Database, clock: Cl
 
 
 def _author_texts(i18n: I18n, tz: str, answer: str | None, into_number: int | None = None
-                  ) -> Any:
+                  ) -> Callable[[store.Initiative], dict[str, str]]:
+    """How the author is told of a change, rendered in every language (the sender picks theirs)."""
+
     def render(initiative: store.Initiative) -> dict[str, str]:
         return in_all_languages(i18n, lambda: status_notice(initiative, str(i18n.current_locale), tz, answer,
                                                             into_number))

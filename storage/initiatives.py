@@ -439,7 +439,8 @@ async def change_status(
         )
         if deadline is not None:
             await tx.execute(
-                "UPDATE initiatives SET deadline_on = ?, deadline_at = ?, remind_at = ?, reminded_at = NULL WHERE id = ?",
+                "UPDATE initiatives SET deadline_on = ?, deadline_at = ?, remind_at = ?, reminded_at = NULL"
+                " WHERE id = ?",
                 (deadline.day.isoformat(), to_db(deadline.ends_at), to_db(deadline.remind_at), initiative_id),
             )
         after: dict[str, Any] = {"status": new, "answer": answer}
@@ -614,7 +615,8 @@ async def add_sample(tx: Tx, *, rural_district_id: int, number: int, village_id:
     """A sample initiative for the demo (no author), with its history."""
     initiative_id = await tx.execute(
         "INSERT INTO initiatives (rural_district_id, number, village_id, topic, title, body, status, published,"
-        " submitted_at, deadline_on, deadline_at, remind_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " submitted_at, deadline_on, deadline_at, remind_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (rural_district_id, number, village_id, topic, title, body, status, int(published), to_db(submitted_at),
          deadline.day.isoformat(), to_db(deadline.ends_at), to_db(deadline.remind_at), to_db(submitted_at)),
     )

@@ -149,7 +149,8 @@ def location_keyboard() -> ReplyKeyboardMarkup:
 
 
 def villages_keyboard(villages: list[Place], lang: str) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=v.name(lang), callback_data=DraftCb(act=DraftAct.VILLAGE, value=str(v.id)).pack())]
+    rows = [[InlineKeyboardButton(text=v.name(lang),
+                                  callback_data=DraftCb(act=DraftAct.VILLAGE, value=str(v.id)).pack())]
             for v in villages]
     rows.append(_back_cancel())
     return inline(rows)
@@ -266,9 +267,11 @@ def staff_card_keyboard(initiative: Initiative, next_statuses: list[Status], *, 
             text=_("🔒 Keep private") if initiative.published else _("🌐 Publish"),
             callback_data=AdmIni(act=AdmAct.PUBLISH, id=initiative.id, s="0" if initiative.published else "1").pack()))
     if can_merge:
-        extra.append(InlineKeyboardButton(text=_("🔗 Merge"), callback_data=AdmIni(act=AdmAct.MERGE, id=initiative.id).pack()))
+        extra.append(InlineKeyboardButton(text=_("🔗 Merge"),
+                                          callback_data=AdmIni(act=AdmAct.MERGE, id=initiative.id).pack()))
     if can_hide:
-        extra.append(InlineKeyboardButton(text=_("🚫 Hide"), callback_data=AdmIni(act=AdmAct.HIDE, id=initiative.id).pack()))
+        extra.append(InlineKeyboardButton(text=_("🚫 Hide"),
+                                          callback_data=AdmIni(act=AdmAct.HIDE, id=initiative.id).pack()))
     if extra:
         rows.append(extra)
     rows.append([InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())])
@@ -293,9 +296,9 @@ def answer_keyboard(initiative_id: int, *, optional: bool) -> InlineKeyboardMark
 
 
 def settings_keyboard() -> InlineKeyboardMarkup:
+    labels = {"review_days": _("Review days"), "per_day": _("Per person a day"), "threshold": _("Agenda threshold")}
     return inline([
-        [InlineKeyboardButton(text=_("Review days"), callback_data=AdmIni(act=AdmAct.SETTINGS, s="review_days").pack())],
-        [InlineKeyboardButton(text=_("Per person a day"), callback_data=AdmIni(act=AdmAct.SETTINGS, s="per_day").pack())],
-        [InlineKeyboardButton(text=_("Agenda threshold"), callback_data=AdmIni(act=AdmAct.SETTINGS, s="threshold").pack())],
+        *([InlineKeyboardButton(text=label, callback_data=AdmIni(act=AdmAct.SETTINGS, s=key).pack())]
+          for key, label in labels.items()),
         [InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())],
     ])
