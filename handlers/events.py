@@ -129,14 +129,14 @@ def _actor(person: Person) -> str:
 
 
 async def _notify(tx: Tx, i18n: I18n, event: Event, recipients: Sequence[int], render: Callable[[], str], *,
-                  kind: str = "notice", created_by: int | None = None) -> None:
+                  now: datetime, created_by: int | None = None) -> None:
     """Queue one message about an event for these people, in every language, with a button to open it."""
     if not recipients:
         return
     await outbox.enqueue(
-        tx, rural_district_id=event.rural_district_id, kind=kind, texts=in_all_languages(i18n, render),
+        tx, rural_district_id=event.rural_district_id, kind="notice", texts=in_all_languages(i18n, render),
         buttons=in_all_languages(i18n, lambda: kb.open_event_button(event.id)), recipients=recipients,
-        created_by=created_by, source_type="event", source_id=event.id,
+        created_by=created_by, source_type="event", source_id=event.id, not_before=to_db(now),
     )
 
 
@@ -670,7 +670,7 @@ async def publish_event(query: CallbackQuery, person: Person, db: Database, cloc
         event = await store.get(tx, event_id, rd.id)
         assert event is not None
         await _notify(tx, i18n, event, await store.invitees(tx, event_id), lambda: announcement_text(event, rd.timezone),
-                      created_by=person.id)
+                      now=now, created_by=person.id)
         await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
                            rural_district_id=rd.id, action="event_created", object_type="event", object_id=event_id,
                            after={k: data.get(k) for k in ("kind", "villages", "title_kk", "title_ru", "place",
@@ -734,7 +734,7 @@ async def move_to(message: Message, person: Person, db: Database, clock: Clock, 
         moved = await store.get(tx, event.id, rd.id)
         assert moved is not None
         await _notify(tx, i18n, moved, await store.concerned(tx, event.id), lambda: moved_text(moved, rd.timezone),
-                      created_by=person.id)
+                      now=now, created_by=person.id)
         await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
                            rural_district_id=rd.id, action="event_moved", object_type="event", object_id=event.id,
                            before={"starts_at": to_db(event.starts_at)}, after={"starts_at": to_db(at)})
@@ -773,7 +773,7 @@ async def cancel_confirmed(query: CallbackQuery, callback_data: kb.AdmEv, person
         if not await store.cancel(tx, event.id, rd.id, now=now):
             raise NotAllowed(N_("This event has already begun or was cancelled: it cannot be changed."))
         await _notify(tx, i18n, event, await store.concerned(tx, event.id), lambda: cancelled_text(event, rd.timezone),
-                      created_by=person.id)
+                      now=now, created_by=person.id)
         await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
                            rural_district_id=rd.id, action="event_cancelled", object_type="event", object_id=event.id)
     await query.answer()
@@ -882,7 +882,7 @@ async def attach_publish(query: CallbackQuery, person: Person, db: Database, clo
         await store.attach(tx, event.id, rd.id, what, text=text, file_id=file_id, file_name=file_name,
                            document_id=document_id)
         await _notify(tx, i18n, event, await store.concerned(tx, event.id),
-                      lambda: published_text(event, what, rd.timezone), created_by=person.id)
+                      lambda: published_text(event, what, rd.timezone), now=clock.now(), created_by=person.id)
         await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
                            rural_district_id=rd.id, action=f"event_{what}_published", object_type="event",
                            object_id=event.id, after={"document_id": document_id, "file_name": file_name,

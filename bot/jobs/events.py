@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot import events as rules
+from bot.clock import to_db
 from bot.i18n import in_all_languages
 from bot.jobs import JobContext
 from bot.keyboards.events import open_event_button, reminder_text
@@ -33,5 +34,5 @@ async def tick(ctx: JobContext) -> None:
                 tx, rural_district_id=event.rural_district_id, kind="reminder",
                 texts=in_all_languages(ctx.i18n, lambda e=event, z=tz: reminder_text(e, z)),
                 buttons=in_all_languages(ctx.i18n, lambda e=event: open_event_button(e.id)),
-                recipients=recipients, source_type="event", source_id=event.id,
+                recipients=recipients, source_type="event", source_id=event.id, not_before=to_db(now),
             )
