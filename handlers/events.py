@@ -507,32 +507,12 @@ async def start_time(message: Message, person: Person, db: Database, clock: Cloc
     await message.answer(_("How long will it last?"), reply_markup=kb.durations())
 
 
-async def flagged_initiatives(db: Database, rural_district_id: int, lang: str) -> list[tuple[int, str]]:
-    """Initiatives flagged for the agenda, offered as items: (initiative id, title).
+async def flagged_initiatives(db: Database, rural_district_id: int) -> list[tuple[int, str]]:
+    """Initiatives flagged for the agenda (enough supports), offered as items: (initiative id, title)."""
+    from storage import initiatives  # the initiatives feature decides what is flagged
 
-    The initiatives feature provides ``storage.initiatives.flagged_for_agenda``; until it does,
-    nothing is offered and staff type the items."""
-    try:
-        from storage import initiatives
-    except ImportError:
-        return []
-    flagged = getattr(initiatives, "flagged_for_agenda", None)
-    if flagged is None:
-        return []
-    offers = []
-    for item in await flagged(db, rural_district_id):
-        if isinstance(item, dict):
-            item_id, title = item.get("id"), item.get(f"title_{lang}") or item.get("title") or item.get("text")
-        elif isinstance(item, tuple):
-            item_id, title = item[0], item[1]
-        else:
-            item_id = getattr(item, "id", None)
-            title = getattr(item, "title", None) or getattr(item, "text", None)
-            if callable(title):
-                title = title(lang)
-        if item_id is not None and title:
-            offers.append((int(item_id), " ".join(str(title).split())[:200]))
-    return offers
+    return [(item.id, " ".join(item.title.split())[:200])
+            for item in await initiatives.flagged_for_agenda(db, rural_district_id)]
 
 
 async def _agenda_prompt(message: Message, state: FSMContext) -> None:
@@ -560,7 +540,7 @@ async def duration(query: CallbackQuery, callback_data: kb.AdmEvNew, person: Per
         raise NotAllowed(N_("This button is out of date. Here is the main menu."))
     await query.answer()
     assert person.rural_district_id is not None
-    offers = await flagged_initiatives(db, person.rural_district_id, person.language)
+    offers = await flagged_initiatives(db, person.rural_district_id)
     await state.update_data(minutes=minutes, agenda=[], offers=[list(o) for o in offers])
     await state.set_state(EventForm.agenda)
     await _agenda_prompt(target(query), state)

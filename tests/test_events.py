@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import pytest
 
 from bot import events as rules
 from bot.formatting import format_datetime, format_weekday_datetime
 from storage import events as store
 from storage import people
-from tests.harness import Person, World
+from bot.clock import to_db
+from tests.harness import NOW, Person, World
 
 START = "10.12.2026 15:00"  # Thursday, 10:00 UTC: Almaty is UTC+5
 START_UTC = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
@@ -190,14 +188,20 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
     assert await world.db.fetchval("SELECT COUNT(*) FROM events") == 0
 
 
-async def test_initiatives_flagged_for_the_agenda_are_offered(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> None:
+    from bot.initiatives import Deadline
     from storage import initiatives
 
-    async def flagged(db: Any, rural_district_id: int) -> list[tuple[int, str]]:
-        assert rural_district_id == world.rural_district_id
-        return [(41, "Освещение улицы Абая")]
-
-    monkeypatch.setattr(initiatives, "flagged_for_agenda", flagged, raising=False)
+    async with world.db.transaction() as tx:
+        flagged = await initiatives.add_sample(
+            tx, rural_district_id=world.rural_district_id, number=1, village_id=world.village_ids[0], topic="roads",
+            title="Освещение улицы Абая", body="Фонари", status="review", published=True, submitted_at=NOW,
+            deadline=Deadline(NOW.date(), NOW, NOW))
+        await initiatives.add_sample(
+            tx, rural_district_id=world.rural_district_id, number=2, village_id=world.village_ids[0], topic="water",
+            title="Не набрала поддержки", body="…", status="review", published=True, submitted_at=NOW,
+            deadline=Deadline(NOW.date(), NOW, NOW))
+        await tx.execute("UPDATE initiatives SET agenda_flagged_at = ? WHERE id = ?", (to_db(NOW), flagged))
     staff = await world.staff(lang="ru")
     await staff.press("🛠 Управление")
     await staff.press("📅 Мероприятия")
@@ -210,13 +214,14 @@ async def test_initiatives_flagged_for_the_agenda_are_offered(world: World, monk
     await staff.send(START)
     await staff.press("1:00 ч")
     assert "➕ Освещение улицы Абая" in staff.last.buttons
+    assert not [b for b in staff.last.buttons if "Не набрала" in b]
     sent = await staff.press_data("admevn:ini:99")  # not offered: refused
     assert "Этой инициативы нет в списке для повестки." in [r.text for r in sent]
     await staff.press("➕ Освещение улицы Абая")
     await staff.press("➡️ Далее")
     await staff.press("✅ Опубликовать")
     row = await world.db.fetchone("SELECT text, initiative_id FROM event_agenda")
-    assert tuple(row) == ("Освещение улицы Абая", 41)
+    assert tuple(row) == ("Освещение улицы Абая", flagged)
 
 
 # --- residents: the calendar, answers, the .ics -----------------------------------------------
