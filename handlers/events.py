@@ -649,8 +649,9 @@ async def publish_event(query: CallbackQuery, person: Person, db: Database, cloc
         await store.set_reminders(tx, event_id, rules.reminder_times(starts, now))
         event = await store.get(tx, event_id, rd.id)
         assert event is not None
-        await _notify(tx, i18n, event, await store.invitees(tx, event_id), lambda: announcement_text(event, rd.timezone),
-                      now=now, created_by=person.id)
+        invited = await store.invitees(tx, event_id)
+        await _notify(tx, i18n, event, invited, lambda: announcement_text(event, rd.timezone), now=now,
+                      created_by=person.id)
         await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
                            rural_district_id=rd.id, action="event_created", object_type="event", object_id=event_id,
                            after={k: data.get(k) for k in ("kind", "villages", "title_kk", "title_ru", "place",
@@ -776,8 +777,10 @@ async def attach_start(query: CallbackQuery, callback_data: kb.AdmEv, person: Pe
     await query.answer()
     await state.set_state(AttachForm.collect)
     await state.update_data(event_id=event.id, what=what, text=None, file_id=None, file_name=None)
-    prompt = (_("Send the protocol: a document (PDF or Word) and/or its text. Then press Publish.") if what == "protocol"
-              else _("Send the akim's report: a document and/or its text. Then press Publish."))
+    if what == "protocol":
+        prompt = _("Send the protocol: a document (PDF or Word) and/or its text. Then press Publish.")
+    else:
+        prompt = _("Send the akim's report: a document and/or its text. Then press Publish.")
     await target(query).answer(prompt, reply_markup=kb.cancel_only())
 
 
@@ -907,12 +910,14 @@ async def _show_representatives(message: Message, person: Person, db: Database) 
     found = await store.members(db, person.rural_district_id)
     lines = [_("<b>Representatives of the local community</b> (members of the meeting)")]
     chair = next((m for m in found if m.chair), None)
-    lines.append(_("Chair of the meeting: {name}").format(name=escape(_member_label(chair)) if chair else _("not chosen")))
-    for village in await places.villages(db, person.rural_district_id):
+    chair_name = escape(_member_label(chair)) if chair else _("not chosen")
+    lines.append(_("Chair of the meeting: {name}").format(name=chair_name))
+    villages = await places.villages(db, person.rural_district_id)
+    for village in villages:
         names = [escape(_member_label(m)) for m in found if m.village_id == village.id]
         lines.append(f"• {escape(village.name(lang))}: " + (", ".join(names) if names else _("⚠️ no representative")))
-    names_by_village = {v.id: v.name(lang) for v in await places.villages(db, person.rural_district_id)}
-    items = [(m.person_id, ("⭐ " if m.chair else "") + _member_label(m) + " · " + names_by_village.get(m.village_id or 0, ""))
+    village_names = {v.id: v.name(lang) for v in villages}
+    items = [(m.person_id, f"{'⭐ ' if m.chair else ''}{_member_label(m)} · {village_names.get(m.village_id or 0, '')}")
              for m in found]
     await message.answer(_cut("\n".join(lines)), reply_markup=kb.representatives(items))
 

@@ -86,8 +86,8 @@ def test_dates_that_are_not_dates_are_refused() -> None:
 async def test_event_is_stored_in_utc_and_shown_in_the_district_zone(world: World) -> None:
     staff = await world.staff(lang="ru")
     event_id = await plan(staff)
-    assert await world.db.fetchval("SELECT starts_at FROM events WHERE id = ?", (event_id,)) == "2026-12-10T10:00:00.000Z"
-    assert await world.db.fetchval("SELECT ends_at FROM events WHERE id = ?", (event_id,)) == "2026-12-10T12:00:00.000Z"
+    stored = await world.db.fetchone("SELECT starts_at, ends_at FROM events WHERE id = ?", (event_id,))
+    assert tuple(stored) == ("2026-12-10T10:00:00.000Z", "2026-12-10T12:00:00.000Z")
     assert "🕒 четверг, 10 декабря 2026 г., 15:00–17:00" in plain(staff.last.text)
     aigerim = await world.resident("Aigerim")
     await aigerim.press("📅 Іс-шаралар")

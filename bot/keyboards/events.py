@@ -97,6 +97,10 @@ class AdmRep(CallbackData, prefix="admrep"):
     id: int = 0
 
 
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
 def kind_name(kind: str) -> str:
     return _(KIND_NAMES[Kind(kind)])
 
@@ -146,10 +150,10 @@ def reminder_text(event: Shown, tz: str) -> str:
 
 def events_list(items: Sequence[tuple[int, str]], *, past: bool) -> InlineKeyboardMarkup:
     """One event a row ("25.11 · Title"), then the other list and the menu."""
-    rows = [[InlineKeyboardButton(text=_short(label), callback_data=Ev(act=EvAct.OPEN, id=i).pack())]
+    rows = [[_button(_short(label), Ev(act=EvAct.OPEN, id=i))]
             for i, label in items]
-    other = (InlineKeyboardButton(text=_("📅 Upcoming"), callback_data=Ev(act=EvAct.UPCOMING).pack()) if past
-             else InlineKeyboardButton(text=_("🗂 Past events"), callback_data=Ev(act=EvAct.PAST).pack()))
+    other = (_button(_("📅 Upcoming"), Ev(act=EvAct.UPCOMING)) if past
+             else _button(_("🗂 Past events"), Ev(act=EvAct.PAST)))
     rows.append([other])
     rows.append([menu_button()])
     return inline(rows)
@@ -166,9 +170,9 @@ def event_card(event_id: int, *, can_answer: bool, answer: str | None, calendar:
                                  callback_data=Ev(act=EvAct.NO, id=event_id).pack()),
         ])
     if calendar:
-        rows.append([InlineKeyboardButton(text=_("📆 To my calendar"), callback_data=Ev(act=EvAct.ICS, id=event_id).pack())])
+        rows.append([_button(_("📆 To my calendar"), Ev(act=EvAct.ICS, id=event_id))])
     if protocol_file:
-        rows.append([InlineKeyboardButton(text=_("📄 Protocol"), callback_data=Ev(act=EvAct.PROTOCOL, id=event_id).pack())])
+        rows.append([_button(_("📄 Protocol"), Ev(act=EvAct.PROTOCOL, id=event_id))])
     if report_file:
         rows.append([InlineKeyboardButton(text=_("📄 Akim's report"),
                                           callback_data=Ev(act=EvAct.REPORT, id=event_id).pack())])
@@ -186,8 +190,8 @@ def open_event_button(event_id: int) -> list[list[dict[str, str]]]:
 
 
 def admin_events(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=_("➕ New event"), callback_data=AdmEv(act=AdmAct.NEW).pack())]]
-    rows += [[InlineKeyboardButton(text=_short(label), callback_data=AdmEv(act=AdmAct.OPEN, id=i).pack())]
+    rows = [[_button(_("➕ New event"), AdmEv(act=AdmAct.NEW))]]
+    rows += [[_button(_short(label), AdmEv(act=AdmAct.OPEN, id=i))]
              for i, label in items]
     rows.append([back_to_admin()])
     return inline(rows)
@@ -197,8 +201,8 @@ def admin_event_card(event_id: int, *, upcoming: bool, begun: bool, report_heari
     rows = []
     if upcoming:
         rows.append([
-            InlineKeyboardButton(text=_("🕒 Move"), callback_data=AdmEv(act=AdmAct.MOVE, id=event_id).pack()),
-            InlineKeyboardButton(text=_("❌ Cancel event"), callback_data=AdmEv(act=AdmAct.CANCEL, id=event_id).pack()),
+            _button(_("🕒 Move"), AdmEv(act=AdmAct.MOVE, id=event_id)),
+            _button(_("❌ Cancel event"), AdmEv(act=AdmAct.CANCEL, id=event_id)),
         ])
     if begun:
         rows.append([InlineKeyboardButton(text=_("📎 Protocol"),
@@ -212,18 +216,18 @@ def admin_event_card(event_id: int, *, upcoming: bool, begun: bool, report_heari
 
 def confirm_cancel(event_id: int) -> InlineKeyboardMarkup:
     return inline([
-        [InlineKeyboardButton(text=_("Yes, cancel it"), callback_data=AdmEv(act=AdmAct.CANCEL_YES, id=event_id).pack())],
-        [InlineKeyboardButton(text=_("No, keep it"), callback_data=AdmEv(act=AdmAct.OPEN, id=event_id).pack())],
+        [_button(_("Yes, cancel it"), AdmEv(act=AdmAct.CANCEL_YES, id=event_id))],
+        [_button(_("No, keep it"), AdmEv(act=AdmAct.OPEN, id=event_id))],
     ])
 
 
 def attach_done() -> InlineKeyboardMarkup:
-    return inline([[InlineKeyboardButton(text=_("✅ Publish it"), callback_data=AdmEv(act=AdmAct.ATTACH_DONE).pack())],
+    return inline([[_button(_("✅ Publish it"), AdmEv(act=AdmAct.ATTACH_DONE))],
                    [cancel_button()]])
 
 
 def kinds() -> InlineKeyboardMarkup:
-    return inline([[InlineKeyboardButton(text=_(KIND_NAMES[k]), callback_data=AdmEvNew(act=NewAct.KIND, v=k).pack())]
+    return inline([[_button(_(KIND_NAMES[k]), AdmEvNew(act=NewAct.KIND, v=k))]
                    for k in Kind] + [[cancel_button()]])
 
 
@@ -232,15 +236,15 @@ def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *,
     rows = []
     for vid, name in villages:
         mark = ("✅ " if vid in chosen else "▫️ ") if many else ""
-        rows.append([InlineKeyboardButton(text=mark + name, callback_data=AdmEvNew(act=NewAct.VILLAGE, v=str(vid)).pack())])
+        rows.append([_button(mark + name, AdmEvNew(act=NewAct.VILLAGE, v=str(vid)))])
     if many:
-        rows.append([InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmEvNew(act=NewAct.VILLAGES_DONE).pack())])
+        rows.append([_button(_("➡️ Next"), AdmEvNew(act=NewAct.VILLAGES_DONE))])
     rows.append([cancel_button()])
     return inline(rows)
 
 
 def skip() -> InlineKeyboardMarkup:
-    return inline([[InlineKeyboardButton(text=_("⏭ Skip this step"), callback_data=AdmEvNew(act=NewAct.SKIP).pack())],
+    return inline([[_button(_("⏭ Skip this step"), AdmEvNew(act=NewAct.SKIP))],
                    [cancel_button()]])
 
 
@@ -253,7 +257,7 @@ def durations() -> InlineKeyboardMarkup:
         hours, rest = divmod(minutes, 60)
         return _("{hours}:{minutes:02d} h").format(hours=hours, minutes=rest)
 
-    buttons = [InlineKeyboardButton(text=label(m), callback_data=AdmEvNew(act=NewAct.DURATION, v=str(m)).pack())
+    buttons = [_button(label(m), AdmEvNew(act=NewAct.DURATION, v=str(m)))
                for m in DURATIONS]
     return inline([buttons[:2], buttons[2:], [cancel_button()]])
 
@@ -263,21 +267,21 @@ def agenda(offers: Sequence[tuple[int, str]], taken: Sequence[int], has_items: b
                                   callback_data=AdmEvNew(act=NewAct.INITIATIVE, v=str(i)).pack())]
             for i, title in offers]
     if has_items:
-        rows.append([InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmEvNew(act=NewAct.AGENDA_DONE).pack())])
+        rows.append([_button(_("➡️ Next"), AdmEvNew(act=NewAct.AGENDA_DONE))])
     rows.append([cancel_button()])
     return inline(rows)
 
 
 def report_question() -> InlineKeyboardMarkup:
     return inline([
-        [InlineKeyboardButton(text=_("Yes"), callback_data=AdmEvNew(act=NewAct.REPORT, v="1").pack()),
-         InlineKeyboardButton(text=_("No"), callback_data=AdmEvNew(act=NewAct.REPORT, v="0").pack())],
+        [_button(_("Yes"), AdmEvNew(act=NewAct.REPORT, v="1")),
+         _button(_("No"), AdmEvNew(act=NewAct.REPORT, v="0"))],
         [cancel_button()],
     ])
 
 
 def publish() -> InlineKeyboardMarkup:
-    return inline([[InlineKeyboardButton(text=_("✅ Publish it"), callback_data=AdmEvNew(act=NewAct.PUBLISH).pack())],
+    return inline([[_button(_("✅ Publish it"), AdmEvNew(act=NewAct.PUBLISH))],
                    [cancel_button()]])
 
 
@@ -285,19 +289,19 @@ def publish() -> InlineKeyboardMarkup:
 
 
 def representatives(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=_("➕ Add a representative"), callback_data=AdmRep(act=RepAct.ADD).pack())]]
-    rows += [[InlineKeyboardButton(text=_short(label), callback_data=AdmRep(act=RepAct.OPEN, id=pid).pack())]
+    rows = [[_button(_("➕ Add a representative"), AdmRep(act=RepAct.ADD))]]
+    rows += [[_button(_short(label), AdmRep(act=RepAct.OPEN, id=pid))]
              for pid, label in items]
     rows.append([back_to_admin()])
     return inline(rows)
 
 
 def representative(person_id: int, *, chair: bool) -> InlineKeyboardMarkup:
-    toggle = (InlineKeyboardButton(text=_("Not the chair"), callback_data=AdmRep(act=RepAct.UNCHAIR, id=person_id).pack())
+    toggle = (_button(_("Not the chair"), AdmRep(act=RepAct.UNCHAIR, id=person_id))
               if chair else
-              InlineKeyboardButton(text=_("⭐ Make chair"), callback_data=AdmRep(act=RepAct.CHAIR, id=person_id).pack()))
+              _button(_("⭐ Make chair"), AdmRep(act=RepAct.CHAIR, id=person_id)))
     return inline([
         [toggle],
-        [InlineKeyboardButton(text=_("🗑 Remove"), callback_data=AdmRep(act=RepAct.REMOVE, id=person_id).pack())],
+        [_button(_("🗑 Remove"), AdmRep(act=RepAct.REMOVE, id=person_id))],
         [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="representatives").pack())],
     ])
