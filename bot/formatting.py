@@ -24,7 +24,7 @@ def local(at: datetime, tz: str) -> datetime:
 
 
 def format_datetime(at: datetime, tz: str, lang: str) -> str:
-    """«25 қараша 2026 ж., 15:00» / «25 ноября 2026 г., 15:00» in the district's zone."""
+    """«2026 ж. 25 қараша, 15:00» / «25 ноября 2026 г., 15:00» (CLDR long dates) in the district's zone."""
     moment = local(at, tz)
     return f"{format_day(moment.date(), lang)}, {_format_time(moment, 'HH:mm', locale=babel_locale(lang))}"
 
@@ -38,7 +38,7 @@ def format_time(at: datetime, tz: str, lang: str) -> str:
 
 
 def format_weekday_datetime(at: datetime, tz: str, lang: str) -> str:
-    """With the weekday, for events: «сәрсенбі, 25 қараша 2026 ж., 15:00»."""
+    """With the weekday, for events: «сәрсенбі, 2026 ж. 25 қараша, 15:00»."""
     moment = local(at, tz)
     weekday = _format_datetime(moment, "EEEE", locale=babel_locale(lang))
     return f"{weekday}, {format_datetime(at, tz, lang)}"
