@@ -310,13 +310,15 @@ class Sender:
                 continue
             row = waiting.pop(index)
             await self.slots.acquire()
-            # the pause may have begun while we waited for a slot
-            if self.limiter.wait(row.chat_id, time.monotonic()) > 0:
+            target = await self._start(row)
+            if target is None:  # skipped (unreachable, turned off, cancelled): no request, no slot used
                 self.slots.release()
-                waiting.insert(index, row)
                 continue
+            # the start was written to the database; the request leaves as soon as the limits allow
+            while (delay := self.limiter.wait(row.chat_id, time.monotonic())) > 0:
+                await asyncio.sleep(delay)
             self.limiter.record(row.chat_id, time.monotonic())
-            task = asyncio.create_task(self._deliver(row))
+            task = asyncio.create_task(self._deliver(row, *target))
             task.add_done_callback(lambda _t: self.slots.release())
             tasks.append(task)
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -360,12 +362,8 @@ class Sender:
         assert person is not None
         return int(person[0]), str(person[1])
 
-    async def _deliver(self, row: Claimed) -> bool:
-        """One row: start, request, record the outcome. True when Telegram accepted it."""
-        target = await self._start(row)
-        if target is None:
-            return False
-        chat_id, lang = target
+    async def _deliver(self, row: Claimed, chat_id: int, lang: str) -> bool:
+        """One started row: the request, then its outcome. True when Telegram accepted it."""
         message = self.messages[row.message_id]
         paid = self.ctx.settings.allow_paid_broadcast and message.kind == "announcement"
         while (pause := self.limiter.paused_until - time.monotonic()) > 0:  # a 429 arrived since we were let go

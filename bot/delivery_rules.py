@@ -151,6 +151,8 @@ class RateLimiter:
         delay = max(0.0, self.paused_until - now)
         while self._sent and now - self._sent[0] >= self.window:
             self._sent.popleft()
+        if self._sent:  # evenly spaced, not in bursts: bursts arrive bunched and trip Telegram's window
+            delay = max(delay, self._sent[-1] + 1.0 / self.rate - now)
         if len(self._sent) >= self.capacity:
             delay = max(delay, self._sent[0] + self.window - now)
         last = self._chats.get(chat_id)

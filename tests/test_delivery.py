@@ -380,14 +380,18 @@ def test_backoff_doubles_and_is_bounded() -> None:
     assert backoff(30).total_seconds() == 600
 
 
-def test_the_limiter_keeps_a_sliding_second_and_the_pause() -> None:
-    limiter = RateLimiter(rate=3, per_chat=1, margin=0.0)
-    for chat in (1, 2, 3):
-        assert limiter.wait(chat, 10.0) == 0
-        limiter.record(chat, 10.0)
-    assert limiter.wait(4, 10.5) == 0.5  # three in the last second
-    assert limiter.wait(4, 11.0) == 0
-    assert limiter.wait(1, 10.9) > 0     # one a second to one chat
+def test_the_limiter_spaces_requests_keeps_a_sliding_second_and_the_pause() -> None:
+    limiter = RateLimiter(rate=4, per_chat=1, margin=0.0)
+    assert limiter.wait(1, 10.0) == 0
+    limiter.record(1, 10.0)
+    assert limiter.wait(2, 10.0) == 0.25  # evenly spaced: a quarter of a second apart
+    for chat, at in ((2, 10.25), (3, 10.5), (4, 10.75)):
+        assert limiter.wait(chat, at) == 0
+        limiter.record(chat, at)
+    assert round(limiter.wait(5, 10.9), 6) == 0.1  # four in the last second: wait for the first to leave the window
+    assert limiter.wait(5, 11.0) == 0
+    assert limiter.wait(1, 11.0) == 0
+    assert limiter.wait(2, 11.0) == 0.25  # one a second to one chat
     limiter.pause(5, 11.0)
     assert limiter.wait(5, 12.0) == 4.0
 
