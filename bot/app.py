@@ -12,6 +12,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -41,7 +42,10 @@ def build_bot(settings: Settings, session: Any = None) -> Bot:
 
 def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I18n) -> Dispatcher:
     """The dispatcher with its middlewares and routers; dependencies reach handlers by name."""
-    dp = Dispatcher(storage=SQLiteStorage(db), db=db, settings=settings, clock=clock, i18n=i18n)
+    # One update at a time per chat and person: a photo album or a double tap cannot race
+    # through the same conversation state (updates of different people still run in parallel).
+    dp = Dispatcher(storage=SQLiteStorage(db), events_isolation=SimpleEventIsolation(),
+                    db=db, settings=settings, clock=clock, i18n=i18n)
     dp.update.outer_middleware(ErrorsMiddleware())
     dp.update.outer_middleware(PersonMiddleware(db, clock, settings.operator_ids))
     dp.update.outer_middleware(ThrottleMiddleware(settings.throttle_per_second))
