@@ -90,7 +90,7 @@ async def test_consent_text_flow_survives_a_restart(tmp_path: object) -> None:
         assert (current.version, current.text_ru) == (1, "Текст согласия: {owner}")
         ivan = await world.resident("Ivan", lang="ru")
         consent_message = next(t for t in ivan.texts() if t.startswith("Текст согласия"))
-        assert consent_message == "Текст согласия: аппарат акима: Аксайский сельский округ"
+        assert consent_message == "Текст согласия: аппарат акима (Аксайский сельский округ)"
     finally:
         await world.close()
 
@@ -105,7 +105,7 @@ async def test_cancel_leaves_an_operator_flow(tmp_path: object) -> None:
         world.restart_dispatcher()
         await op.send("/set_consent")
         await op.send("/cancel")
-        assert op.last.text == "Болдырылмады. Басты мәзір: бөлімді таңдаңыз."
+        assert op.last.text == "Тоқтатылды. Басты мәзір: бөлімді таңдаңыз."
         await op.send("Not a consent text")
         assert (await consent.current(world.db)).version == 0
     finally:

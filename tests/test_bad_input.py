@@ -8,7 +8,7 @@ from storage import places
 from tests.harness import World
 
 SORRY_KK = "Кешіріңіз, түсінбедім"
-SORRY_RU = "Извините, это сообщение непонятно"
+SORRY_RU = "Извините, не удалось понять сообщение"
 MENU_KK = ["💡 Бастамалар", "🗳 Конкурстар", "📅 Іс-шаралар", "📄 Құжаттар", "⚙️ Баптаулар"]
 
 
@@ -47,7 +47,7 @@ async def test_callback_from_a_message_sent_before_a_restart(world: World) -> No
     settings_screen = aigerim.last
     await world.restart()
     await aigerim.press_data("nav:gone-feature", message=settings_screen)
-    assert aigerim.last.text == "Бұл батырма ескірген. Міне, басты мәзір."
+    assert aigerim.last.text == "Бұл түйме ескірген. Міне, басты мәзір."
     assert aigerim.last.buttons == MENU_KK
     # and the old screen's buttons still work after the restart
     await aigerim.press_data("set:ann", message=settings_screen)

@@ -63,7 +63,7 @@ async def staff_enters_2025(world: World) -> Person:
     assert staff.last.buttons[:3] == ["2025", "2026", "2027"]  # around this year, in Almaty
     await staff.press("2025")
     await enter(staff, side="revenue", label="Мүлік салығы", amount="20 000 000")
-    await enter(staff, side="revenue", label="Су пайдаланғаны үшін төлем", amount="5 000 000")
+    await enter(staff, side="revenue", label="Суды пайдаланғаны үшін төлемақы", amount="5 000 000")
     await enter(staff, side="revenue", label="Лицензиялық алымдар", amount="1 000 000")
     await enter(staff, side="revenue", label="Трансферттер", amount="74 000 000")
     await enter(staff, side="spending", label="Әкім аппаратын ұстау", amount="60 000 000")
@@ -115,7 +115,7 @@ async def test_a_wrong_amount_is_asked_again(world: World) -> None:
     await staff.press("➕ Кіріс")
     await staff.press("Мүлік салығы")
     await staff.send("көп")
-    assert staff.last.text == "Теңгені бүтін санмен жіберіңіз, мысалы 1 500 000."
+    assert staff.last.text == "Соманы теңгемен, бүтін санмен жіберіңіз, мысалы 1 500 000."
     await staff.send("1 000")
     assert await world.db.fetchval("SELECT amount FROM budget_lines") == 1000
 
@@ -127,10 +127,10 @@ async def test_a_later_year_uses_the_staff_target_or_none(world: World) -> None:
     await staff.press("2026")
     await enter(staff, side="revenue", label="Жер салығы", amount="40 000 000")
     await enter(staff, side="spending", label="Жолдар", amount="100 000 000")
-    assert "Мақсатты деңгей белгіленбеген (жыл: 2026)." in staff.last.text
+    assert "2026 жылға өзін-өзі қамтамасыз етудің мақсатты деңгейі белгіленбеген." in staff.last.text
     await staff.press("🎯 Мақсат")
     await staff.send("35")
-    assert "Әкім аппараты белгілеген мақсат (2026 жыл): 35,0 %" in staff.last.text
+    assert "Әкім аппараты 2026 жылға белгілеген мақсат: 35,0 %" in staff.last.text
     assert "✅ Мақсатқа қол жеткізілді." in staff.last.text
     # the decree's years take no staff target, even from a forged button
     await staff.press_data("admbud:t:2025:")

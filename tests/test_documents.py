@@ -199,7 +199,7 @@ async def test_a_file_is_kept_and_resent_by_file_id_and_uploaded_again_for_anoth
 async def test_a_file_over_20_mb_is_refused(world: World) -> None:
     staff = await world.staff()
     await staff_uploads_a_file(world, staff, size=FILE_LIMIT + 1)
-    assert "20 МБ-тан үлкен" in staff.last.text
+    assert "Файл тым үлкен (шегі — 20 МБ)" in staff.last.text
     assert await world.db.fetchval("SELECT COUNT(*) FROM document_files") == 0
     assert not [r for r in world.telegram.requests if r.method == "getFile"]
 
@@ -380,9 +380,9 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
     await staff.press("📄 Құжаттар")
     await staff.press("❓ Сұрақтар (2)")
     assert staff.last.text.index("Жол қашан") < staff.last.text.index("дауыстық хабарлама")  # most supported first
-    sent = await staff.press("▶️ 2 тыңдау")
+    sent = await staff.press("▶️ №2 тыңдау")
     assert [r for r in sent if r.method == "sendVoice"][0].params["voice"] == "VOICE7"
-    await staff.press("✍️ 1 жауап беру")
+    await staff.press("✍️ №1 сұраққа жауап")
     await staff.send("Жол көктемде жөнделеді.")
     assert staff.last.text == "Жауап жіберілген адам саны: 2."
     await world.deliver()

@@ -174,10 +174,10 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
     assert staff.last.text.startswith("У мероприятия должно быть название хотя бы на одном языке.")
     await staff.send("Сход")
     await staff.send_sticker()
-    assert staff.last.text == "Отправьте текст или нажмите ✖️ Отмена."
+    assert staff.last.text == "Отправьте текст или нажмите «✖️ Отмена»."
     await staff.send("Клуб")
     await staff.send("в четверг вечером")
-    assert staff.last.text.startswith("Не удалось распознать дату. Когда начало?")
+    assert staff.last.text.startswith("Не удалось распознать дату. Когда начинается?")
     await staff.send("20.11.2026 15:00")
     assert staff.last.text.startswith("Это время уже прошло.")
     await staff.send("10.12.2026 15:00")
@@ -482,7 +482,7 @@ async def test_staff_mark_representatives_and_one_chair_and_see_gaps(world: Worl
     assert staff.last.text.startswith("Житель этого сельского округа не найден.")
     await staff.feed({"message": staff._message(contact={"phone_number": "77010000001", "first_name": "Rep",
                                                          "user_id": rep.user_id})})
-    assert staff.inbox[-2].text == "Готово: житель теперь представитель своего населённого пункта."
+    assert staff.inbox[-2].text == "Готово: теперь житель — представитель своего населённого пункта."
     assert f"• Бесагаш: Telegram id {rep.user_id}" in staff.last.text
     await staff.press("🛠 Управление")
     assert "⚠️ Населённые пункты без представителя: Аксай" in staff.last.text
@@ -491,10 +491,10 @@ async def test_staff_mark_representatives_and_one_chair_and_see_gaps(world: Worl
     await staff.feed({"message": staff._message(contact={"phone_number": "77010000002", "first_name": "O",
                                                          "user_id": other.user_id})})
     await staff.press(f"Telegram id {rep.user_id} · Бесагаш")
-    await staff.press("⭐ Председатель")
+    await staff.press("⭐ Сделать председателем")
     assert f"Председатель собрания: Telegram id {rep.user_id}" in staff.last.text
     await staff.press(f"Telegram id {other.user_id} · Бесагаш")
-    await staff.press("⭐ Председатель")
+    await staff.press("⭐ Сделать председателем")
     chairs = await world.db.fetchall("SELECT person_id FROM roles WHERE role = 'chair'")
     assert [r[0] for r in chairs] == [await other.person_id()]
     await staff.press(f"⭐ Telegram id {other.user_id} · Бесагаш")

@@ -29,7 +29,7 @@ async def test_full_onboarding_in_russian_stores_choices(world: World) -> None:
     assert ivan.last.buttons == ["Аксай", "Бесагаш"]
     await ivan.press("Бесагаш")
     assert "Согласие на обработку персональных данных" in ivan.last.text
-    assert "Владелец данных: аппарат акима: Аксайский сельский округ" in ivan.last.text
+    assert "Владелец данных: аппарат акима (Аксайский сельский округ)" in ivan.last.text
     assert ivan.last.buttons == ["✅ Даю согласие", "Отказаться"]
     await ivan.press("✅ Даю согласие")
     assert ivan.last.buttons == ["💡 Инициативы", "🗳 Конкурсы", "📅 Мероприятия", "📄 Документы", "⚙️ Настройки"]
@@ -121,7 +121,7 @@ async def test_withdrawing_consent_deletes_name_and_phone(world: World) -> None:
     aigerim = await world.resident()
     await people.set_phone(world.db, await aigerim.person_id(), "+77011234567")
     await aigerim.press("⚙️ Баптаулар")
-    await aigerim.press("Келісімді кері қайтару")
-    assert "Келісім кері қайтарылды" in aigerim.last.text
+    await aigerim.press("Келісімді қайтарып алу")
+    assert "Келісім кері қайтарып алынды" in aigerim.last.text
     assert await aigerim.stored("phone") is None
     assert await aigerim.stored("consent_version") is None
