@@ -31,6 +31,9 @@ Rules kept here, decided in ``bot/delivery_rules.py``:
 - **Quiet hours.** Rows of messages that respect them wait (``next_attempt`` moved) until the
   district's quiet hours end, in its time zone.
 - **Language.** The text is picked in the recipient's language when the request leaves.
+- **Lateness.** The sender never drops a row for being late: a large broadcast may hold rows
+  behind the rate limit for many minutes. Whether a reminder is too late is judged once, by the
+  job that claims it and queues it (``REMINDER_LATE_MINUTES``).
 
 ``allow_paid_broadcast`` (off by default): announcements are sent with Telegram's paid broadcast
 flag, which lifts the limit to 1000 messages a second for 0.1 Telegram Star per message, paid from
