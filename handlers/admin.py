@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.keyboards.admin import AdminMenu, admin_keyboard
 from bot.keyboards.common import MenuButton
-from handlers import contests, documents, events, initiatives
+from handlers import broadcasts, budget, contests, documents, events, initiatives
 from handlers.common import IsStaff, target
 from storage import places
 from storage.db import Database
@@ -25,7 +25,14 @@ router.message.filter(IsStaff())
 router.callback_query.filter(IsStaff())
 
 # Lines each feature adds to the admin menu (overdue initiatives, villages without a representative…)
-SUMMARIES = (initiatives.admin_summary, contests.admin_summary, events.admin_summary, documents.admin_summary)
+SUMMARIES = (
+    initiatives.admin_summary,
+    contests.admin_summary,
+    events.admin_summary,
+    documents.admin_summary,
+    budget.admin_summary,
+    broadcasts.admin_summary,
+)
 
 
 async def admin_text(db: Database, person: Person, clock: Clock) -> str:
