@@ -17,7 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
-from bot.clock import Clock, to_db
+from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import N_, language_of
 from storage import people
@@ -25,32 +25,23 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-SEEN_EVERY = 3600.0  # seconds between writes of last_seen_at for the same person
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Loads (or creates, on first contact) the person behind a private update as ``person``."""
+    """Loads (or creates, on first contact) the person behind a private update as ``person``.
+
+    One read per update (the person, their roles and the current consent version together).
+    """
 
     def __init__(self, db: Database, clock: Clock, operator_ids: frozenset[int]) -> None:
         self.db, self.clock, self.operator_ids = db, clock, operator_ids
-        self._seen: dict[int, float] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         person = None
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
-            now = time.monotonic()
-            if now - self._seen.get(user.id, -SEEN_EVERY) < SEEN_EVERY:
-                person = await people.load(self.db, user.id, operator_ids=self.operator_ids)
-                if person is not None and await self.db.fetchval(  # marked unreachable since: writing clears it
-                        "SELECT unreachable_at IS NOT NULL FROM people WHERE id = ?", (person.id,)):
-                    person = None
-            if person is None:
-                person = await people.load_or_create(
-                    self.db, user.id, language_of(user), now=to_db(self.clock.now()), operator_ids=self.operator_ids
-                )
-                self._seen[user.id] = now
+            person = await people.load_or_create(self.db, user.id, language_of(user), operator_ids=self.operator_ids)
         data["person"] = person
         return await handler(event, data)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 
 from handlers import (
     admin,
@@ -19,7 +19,7 @@ from handlers import (
     settings,
     start,
 )
-from handlers.common import IsStaff, Onboarded
+from handlers.common import ChatType, IsStaff, Onboarded
 
 FEATURES = (initiatives, contests, events, documents, budget, broadcasts)
 
@@ -35,8 +35,8 @@ def _free(*routers: Router) -> list[Router]:
 def routers() -> list[Router]:
     """Groups first (silence there), then commands that work in any state, then the features."""
     private = Router(name="private")
-    private.message.filter(F.chat.type == "private")
-    private.callback_query.filter(F.message.chat.type == "private")
+    private.message.filter(ChatType(private=True))
+    private.callback_query.filter(ChatType(private=True))
 
     staff = Router(name="staff")
     staff.message.filter(IsStaff())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BotCommand, BotCommandScopeChat, CallbackQuery, Message, TelegramObject
+from aiogram.types import BotCommand, BotCommandScopeChat, CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -14,6 +14,17 @@ from bot.keyboards.common import consent_keyboard, continue_keyboard, main_menu
 from storage import consent, places
 from storage.db import Database
 from storage.people import Person
+
+
+class ChatType(BaseFilter):
+    """Private chat or not. An async filter on purpose: aiogram runs a magic filter (``F.chat.type``)
+    through ``asyncio.to_thread``, a thread hop on every update that reaches it."""
+
+    def __init__(self, *, private: bool) -> None:
+        self.private = private
+
+    async def __call__(self, event: TelegramObject, event_chat: Chat | None = None) -> bool:
+        return (event_chat is not None and event_chat.type == "private") == self.private
 
 
 class Onboarded(BaseFilter):
@@ -104,8 +115,7 @@ async def consent_given(
     event: Message | CallbackQuery, person: Person, db: Database, state: FSMContext, resume: str | None = None
 ) -> bool:
     """True when the person's consent is current; otherwise ask for it and remember where to resume."""
-    current = await consent.current(db)
-    if person.consented(current.version):
+    if person.consented():
         return True
     if isinstance(event, CallbackQuery):
         await event.answer()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import JOIN_TRANSITION, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated, Message
 
+from handlers.common import ChatType
+
 router = Router(name=__name__)
-router.message.filter(F.chat.type != "private")
-router.callback_query.filter(F.message.chat.type != "private")
+router.message.filter(ChatType(private=False))
+router.callback_query.filter(ChatType(private=False))
 
 PRIVATE_ONLY = (
     "Бұл бот жеке чатта ғана жұмыс істейді: маған жеке жазыңыз.\n"
@@ -16,7 +18,7 @@ PRIVATE_ONLY = (
 )
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION), F.chat.type != "private")
+@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=JOIN_TRANSITION), ChatType(private=False))
 async def added_to_group(event: ChatMemberUpdated) -> None:
     """Added to a group: one bilingual note, nothing personal."""
     await event.answer(PRIVATE_ONLY)

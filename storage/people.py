@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from storage.db import Database, Tx
 
@@ -25,6 +26,7 @@ class Person:
     notify_reminders: bool
     roles: frozenset[tuple[int, str]] = field(default_factory=frozenset)  # (rural_district_id, role)
     is_operator: bool = False
+    consent_current: int = 0  # the deployment's current consent version, read with the person
 
     @property
     def onboarded(self) -> bool:
@@ -40,44 +42,52 @@ class Person:
         """Staff of the rural district the person is in now, or an operator."""
         return self.is_operator or self.has_role(STAFF)
 
-    def consented(self, current_version: int) -> bool:
-        return self.consent_version is not None and self.consent_version >= current_version
+    def consented(self, current_version: int | None = None) -> bool:
+        """Accepted the current consent text (or the version given)."""
+        version = self.consent_current if current_version is None else current_version
+        return self.consent_version is not None and self.consent_version >= version
 
 
-_COLUMNS = (
-    "id, telegram_id, language, language_chosen, rural_district_id, village_id, consent_version,"
-    " consent_declined_at IS NOT NULL, phone, full_name, notify_announcements, notify_reminders"
+_SELECT = (
+    "SELECT id, telegram_id, language, language_chosen, rural_district_id, village_id, consent_version,"
+    " consent_declined_at IS NOT NULL, phone, full_name, notify_announcements, notify_reminders,"
+    " (SELECT group_concat(r.rural_district_id || ':' || r.role) FROM roles r WHERE r.person_id = people.id),"
+    " unreachable_at IS NOT NULL, (SELECT coalesce(max(version), 0) FROM consent_texts)"
+    " FROM people WHERE telegram_id = ?"
 )
 
 
-async def load(db: Database, telegram_id: int, *, operator_ids: frozenset[int] = frozenset()) -> Person | None:
-    async with db.read() as tx:
-        return await _load(tx, telegram_id, operator_ids)
-
-
-async def _load(tx: Tx, telegram_id: int, operator_ids: frozenset[int]) -> Person | None:
-    row = await tx.fetchone(f"SELECT {_COLUMNS} FROM people WHERE telegram_id = ?", (telegram_id,))
-    if row is None:
-        return None
-    roles = await tx.fetchall("SELECT rural_district_id, role FROM roles WHERE person_id = ?", (row[0],))
+def _person(row: Any, operator_ids: frozenset[int]) -> Person:
+    roles = frozenset((int(rd), role) for rd, role in (item.split(":") for item in (row[12] or "").split(",") if item))
     return Person(
-        *[bool(v) if i in (3, 7, 10, 11) else v for i, v in enumerate(row)],
-        roles=frozenset((r[0], r[1]) for r in roles),
-        is_operator=telegram_id in operator_ids,
+        row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], bool(row[7]), row[8], row[9],
+        bool(row[10]), bool(row[11]), roles=roles, is_operator=row[1] in operator_ids, consent_current=row[14],
     )
 
 
+async def load(db: Database | Tx, telegram_id: int, *, operator_ids: frozenset[int] = frozenset()) -> Person | None:
+    """The person with their roles, in one query."""
+    row = await db.fetchone(_SELECT, (telegram_id,))
+    return None if row is None else _person(row, operator_ids)
+
+
 async def load_or_create(
-    db: Database, telegram_id: int, language: str, *, now: str, operator_ids: frozenset[int] = frozenset()
+    db: Database, telegram_id: int, language: str, *, operator_ids: frozenset[int] = frozenset()
 ) -> Person:
-    """The person, created on first contact with the language Telegram suggests."""
-    async with db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO people (telegram_id, language, last_seen_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (telegram_id) DO UPDATE SET last_seen_at = excluded.last_seen_at, unreachable_at = NULL",
-            (telegram_id, language, now),
-        )
-        person = await _load(tx, telegram_id, operator_ids)
+    """The person (one read), created on first contact with the language Telegram suggests.
+
+    Writing to the bot again makes a person the sender had marked unreachable reachable.
+    """
+    row = await db.fetchone(_SELECT, (telegram_id,))
+    if row is not None:
+        if row[13]:
+            await db.execute("UPDATE people SET unreachable_at = NULL WHERE id = ?", (row[0],))
+        return _person(row, operator_ids)
+    await db.execute(
+        "INSERT INTO people (telegram_id, language) VALUES (?, ?) ON CONFLICT (telegram_id) DO NOTHING",
+        (telegram_id, language),
+    )
+    person = await load(db, telegram_id, operator_ids=operator_ids)
     assert person is not None
     return person
 
@@ -163,6 +173,7 @@ async def staff_of(db: Database | Tx, rural_district_id: int) -> list[int]:
 
 async def reload(db: Database, person: Person) -> Person:
     """The person as stored now (after a change in this update)."""
-    fresh = await load(db, person.telegram_id, operator_ids=frozenset({person.telegram_id}) if person.is_operator else frozenset())
+    operators = frozenset({person.telegram_id}) if person.is_operator else frozenset()
+    fresh = await load(db, person.telegram_id, operator_ids=operators)
     assert fresh is not None
     return fresh

@@ -25,6 +25,13 @@ def spec() -> dict[str, Any]:
     return json.loads(SPEC_PATH.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
+@cache
+def _methods() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Method bodies by lower-case name, with their fields by name."""
+    return {name.lower(): (name, {f["name"]: f for f in body.get("fields", [])})
+            for name, body in spec()["methods"].items()}
+
+
 class _TagChecker(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -76,12 +83,11 @@ def _buttons(markup: Any) -> list[dict[str, Any]]:
 
 def problems(method: str, params: dict[str, Any]) -> list[str]:
     """Everything Telegram would answer 400 to (unknown method, missing or unknown fields, limits, HTML)."""
-    methods = {name.lower(): body for name, body in spec()["methods"].items()}
-    body = methods.get(method.lower())
-    if body is None:
+    known = _methods().get(method.lower())
+    if known is None:
         return [f"unknown method {method}"]
     found = []
-    fields = {f["name"]: f for f in body.get("fields", [])}
+    fields = known[1]
     for name, field in fields.items():
         if field["required"] and params.get(name) in (None, ""):
             found.append(f"{method}: missing required field {name}")

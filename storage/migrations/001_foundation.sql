@@ -67,8 +67,7 @@ CREATE TABLE people (
     notify_announcements INTEGER NOT NULL DEFAULT 1 CHECK (notify_announcements IN (0, 1)),
     notify_reminders     INTEGER NOT NULL DEFAULT 1 CHECK (notify_reminders IN (0, 1)),
     unreachable_at       TEXT,   -- set when Telegram answers 403 / chat not found; cleared when they write
-    created_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),
-    last_seen_at         TEXT
+    created_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ'))
 );
 CREATE INDEX people_by_village ON people (rural_district_id, village_id);
 
