@@ -202,8 +202,12 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("district_id", type=int)
     a.add_argument("name_kk")
     a.add_argument("name_ru")
-    a.add_argument("--kind", default="rural_district", choices=["rural_district", "village", "settlement"],
-                   help="an ауылдық округ, or an ауыл / кент with its own akim")
+    a.add_argument(
+        "--kind",
+        default="rural_district",
+        choices=["rural_district", "village", "settlement"],
+        help="an ауылдық округ, or an ауыл / кент with its own akim",
+    )
     a.add_argument("--timezone", default="Asia/Almaty")
     a.add_argument("--office-kk", dest="office_kk", help="the akim's office, named as the data owner (kk)")
     a.add_argument("--office-ru", dest="office_ru", help="the same in Russian")

@@ -40,8 +40,14 @@ def _settings(db_path: Path, api_url: str) -> Any:
     from bot.config import Settings
     from tests.fake_telegram import TOKEN
 
-    return Settings(bot_token=TOKEN, database_path=db_path, telegram_api_url=api_url, send_rate=30.0,
-                    send_rate_per_chat=1.0, sender_lease_seconds=30.0)
+    return Settings(
+        bot_token=TOKEN,
+        database_path=db_path,
+        telegram_api_url=api_url,
+        send_rate=30.0,
+        send_rate_per_chat=1.0,
+        sender_lease_seconds=30.0,
+    )
 
 
 async def _prepare(db_path: Path, n: int) -> tuple[set[int], set[int]]:
@@ -65,9 +71,14 @@ async def _prepare(db_path: Path, n: int) -> tuple[set[int], set[int]]:
             )
             people = [r[0] for r in await tx.fetchall("SELECT id FROM people ORDER BY id")]
             await outbox.enqueue(
-                tx, rural_district_id=rd, kind="announcement", respect_quiet=False,
-                texts={"kk": "📣 <b>Хабарландыру</b>\n\nЕртең су болмайды.",
-                       "ru": "📣 <b>Объявление</b>\n\nЗавтра не будет воды."},
+                tx,
+                rural_district_id=rd,
+                kind="announcement",
+                respect_quiet=False,
+                texts={
+                    "kk": "📣 <b>Хабарландыру</b>\n\nЕртең су болмайды.",
+                    "ru": "📣 <b>Объявление</b>\n\nЗавтра не будет воды.",
+                },
                 recipients=people,
             )
     finally:
@@ -85,8 +96,9 @@ def _open_rows(db_path: Path) -> int:
 def _in_flight(db_path: Path) -> int:
     """Rows whose request was out when the sender died: started, never answered."""
     with sqlite3.connect(db_path, timeout=10) as conn:
-        return int(conn.execute(
-            "SELECT count(*) FROM outbox WHERE state = 'sending' AND started_at IS NOT NULL").fetchone()[0])
+        return int(
+            conn.execute("SELECT count(*) FROM outbox WHERE state = 'sending' AND started_at IS NOT NULL").fetchone()[0]
+        )
 
 
 def _figures(telegram: Any, n: int, unreachable: set[int], send_rate: float) -> dict[str, Any]:
@@ -138,7 +150,9 @@ async def _in_process(n: int, workdir: Path) -> dict[str, Any]:
 def _start_worker(db_path: Path, url: str, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bench.delivery", "worker", str(db_path), url],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("ab"),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
     )
 
 
@@ -180,7 +194,9 @@ async def _killed(n: int, workdir: Path) -> dict[str, Any]:
         await server.stop()
     figures = _figures(telegram, n, blocked | gone, 30.0)
     return {"killed_" + key: value for key, value in figures.items()} | {
-        "kills": kills, "killed_in_flight_at_kill": in_flight}
+        "kills": kills,
+        "killed_in_flight_at_kill": in_flight,
+    }
 
 
 async def run(quick: bool = False) -> dict[str, Any]:

@@ -34,15 +34,24 @@ CHANGE_SHARE = 0.10
 
 def _callback(update_id: int, user_id: int, data: str) -> Update:
     chat = {"id": user_id, "type": "private", "first_name": "R"}
-    return Update.model_validate({
-        "update_id": update_id,
-        "callback_query": {
-            "id": str(update_id), "chat_instance": "ci", "data": data,
-            "from": {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "kk"},
-            "message": {"message_id": 1, "date": int(NOW.timestamp()), "chat": chat, "text": "…",
-                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot"}},
-        },
-    })
+    return Update.model_validate(
+        {
+            "update_id": update_id,
+            "callback_query": {
+                "id": str(update_id),
+                "chat_instance": "ci",
+                "data": data,
+                "from": {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "kk"},
+                "message": {
+                    "message_id": 1,
+                    "date": int(NOW.timestamp()),
+                    "chat": chat,
+                    "text": "…",
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot"},
+                },
+            },
+        }
+    )
 
 
 async def _feed(dp: Dispatcher, bot: Bot, updates: list[Update]) -> list[float]:
@@ -75,8 +84,10 @@ async def _residents(world: World, count: int) -> list[int]:
         await tx.executemany(
             "INSERT INTO people (telegram_id, language, language_chosen, rural_district_id, village_id,"
             " consent_version, consent_at, phone) VALUES (?, 'kk', 1, ?, ?, 0, '2026-11-01T00:00:00.000Z', ?)",
-            [(first + i, world.rural_district_id, world.village_ids[i % len(world.village_ids)],
-              f"+7701{i:07d}") for i in range(count)],
+            [
+                (first + i, world.rural_district_id, world.village_ids[i % len(world.village_ids)], f"+7701{i:07d}")
+                for i in range(count)
+            ],
         )
     return [first + i for i in range(count)]
 
@@ -93,18 +104,44 @@ async def run(quick: bool = False) -> dict[str, Any]:
         world = await World.create(Path(tmp))
         try:
             contest_id = await contests.create(
-                world.db, rural_district_id=world.rural_district_id, titles=("Бенчмарк", "Бенчмарк"),
-                descriptions=("", ""), village_ids=world.village_ids, money={"budget": 10_000_000},
-                opens_at=NOW - timedelta(hours=1), closes_at=NOW + timedelta(days=7), created_by=None,
-                actor_telegram_id=None, actor_kind="cli")
-            projects = [await contests.add_project(
-                world.db, contest_id=contest_id, rural_district_id=world.rural_district_id,
-                titles=(f"Жоба {i}", f"Проект {i}"), descriptions=("", ""), category="park", village_id=None,
-                cost=1_000_000, photo_file_id=None, actor_telegram_id=None, actor_kind="cli")
-                for i in range(PROJECTS)]
-            await contests.publish(world.db, contest_id=contest_id, rural_district_id=world.rural_district_id,
-                                   now=NOW, actor_telegram_id=None, texts={"kk": "…", "ru": "…"}, buttons=None,
-                                   actor_kind="cli")
+                world.db,
+                rural_district_id=world.rural_district_id,
+                titles=("Бенчмарк", "Бенчмарк"),
+                descriptions=("", ""),
+                village_ids=world.village_ids,
+                money={"budget": 10_000_000},
+                opens_at=NOW - timedelta(hours=1),
+                closes_at=NOW + timedelta(days=7),
+                created_by=None,
+                actor_telegram_id=None,
+                actor_kind="cli",
+            )
+            projects = [
+                await contests.add_project(
+                    world.db,
+                    contest_id=contest_id,
+                    rural_district_id=world.rural_district_id,
+                    titles=(f"Жоба {i}", f"Проект {i}"),
+                    descriptions=("", ""),
+                    category="park",
+                    village_id=None,
+                    cost=1_000_000,
+                    photo_file_id=None,
+                    actor_telegram_id=None,
+                    actor_kind="cli",
+                )
+                for i in range(PROJECTS)
+            ]
+            await contests.publish(
+                world.db,
+                contest_id=contest_id,
+                rural_district_id=world.rural_district_id,
+                now=NOW,
+                actor_telegram_id=None,
+                texts={"kk": "…", "ru": "…"},
+                buttons=None,
+                actor_kind="cli",
+            )
             users = await _residents(world, count)
 
             final: dict[int, int] = {}
@@ -115,10 +152,12 @@ async def run(quick: bool = False) -> dict[str, Any]:
                 presses.append((user, rng.choice(projects)))
             for user, project in presses:
                 final[user] = project
-            updates = [_callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in
-                       enumerate(presses)]
-            bare_updates = [_callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in
-                            enumerate(presses)]
+            updates = [
+                _callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in enumerate(presses)
+            ]
+            bare_updates = [
+                _callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in enumerate(presses)
+            ]
 
             bare_started = time.perf_counter()
             bare = await _bare(bare_updates)
@@ -128,9 +167,12 @@ async def run(quick: bool = False) -> dict[str, Any]:
             ours = await _feed(world.dp, world.bot, updates)
             seconds = time.perf_counter() - started
 
-            stored = dict(await world.db.fetchall(
-                "SELECT project_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY project_id",
-                (contest_id,)))
+            stored = dict(
+                await world.db.fetchall(
+                    "SELECT project_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY project_id",
+                    (contest_id,),
+                )
+            )
             expected = Counter(final.values())
             tally_exact = stored == dict(expected) and sum(stored.values()) == count
             errors = len(world.telegram.violations)

@@ -44,8 +44,14 @@ def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I1
     """The dispatcher with its middlewares and routers; dependencies reach handlers by name."""
     # One update at a time per chat and person: a photo album or a double tap cannot race
     # through the same conversation state (updates of different people still run in parallel).
-    dp = Dispatcher(storage=SQLiteStorage(db), events_isolation=SimpleEventIsolation(),
-                    db=db, settings=settings, clock=clock, i18n=i18n)
+    dp = Dispatcher(
+        storage=SQLiteStorage(db),
+        events_isolation=SimpleEventIsolation(),
+        db=db,
+        settings=settings,
+        clock=clock,
+        i18n=i18n,
+    )
     dp.update.outer_middleware(ErrorsMiddleware())
     dp.update.outer_middleware(PersonMiddleware(db, clock, settings.operator_ids))
     dp.update.outer_middleware(ThrottleMiddleware(settings.throttle_per_second))
@@ -118,8 +124,8 @@ async def run_webhook(app: App) -> None:
     """aiohttp server; Telegram's secret header is checked on every request."""
     import signal
 
-    from aiohttp import web
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiohttp import web
 
     settings = app.settings
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

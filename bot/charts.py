@@ -13,8 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 OWN, TRANSFER, SPENDING = "#2e7d32", "#90a4ae", "#1565c0"
 
@@ -40,14 +40,23 @@ def budget_chart(
     )
     try:
         fig.suptitle(title, fontsize=13, fontweight="bold")
-        _bars(top, revenue_title, [(label, amount) for label, amount, _own in revenues],
-              [OWN if own else TRANSFER for _label, _amount, own in revenues], money)
+        _bars(
+            top,
+            revenue_title,
+            [(label, amount) for label, amount, _own in revenues],
+            [OWN if own else TRANSFER for _label, _amount, own in revenues],
+            money,
+        )
         _bars(bottom, spending_title, spending, [SPENDING] * len(spending), money)
         if revenues:
             from matplotlib.patches import Patch
 
-            top.legend(handles=[Patch(color=OWN, label=legend_own), Patch(color=TRANSFER, label=legend_transfer)],
-                       loc="lower right", fontsize=8, frameon=False)
+            top.legend(
+                handles=[Patch(color=OWN, label=legend_own), Patch(color=TRANSFER, label=legend_transfer)],
+                loc="lower right",
+                fontsize=8,
+                frameon=False,
+            )
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110)

@@ -123,10 +123,21 @@ def results(tallies: list[Tally], budget: int) -> Results:
         funded = tally.total > 0 and tally.cost <= left
         if funded:
             left -= tally.cost
-        ranked.append(Ranked(rank, tally.project_id, tally.cost, tally.online, tally.offline, tally.total,
-                             share(tally.total, total), funded))
-    return Results(ranked, sum(t.online for t in tallies), sum(t.offline for t in tallies), total, budget,
-                   budget - left)
+        ranked.append(
+            Ranked(
+                rank,
+                tally.project_id,
+                tally.cost,
+                tally.online,
+                tally.offline,
+                tally.total,
+                share(tally.total, total),
+                funded,
+            )
+        )
+    return Results(
+        ranked, sum(t.online for t in tallies), sum(t.offline for t in tallies), total, budget, budget - left
+    )
 
 
 def share(part: int, whole: int) -> float:

@@ -84,10 +84,10 @@ from bot.jobs import JobContext
 
 log = logging.getLogger(__name__)
 
-BATCH_SECONDS = 2.0      # a claim takes about this much work
-MAX_IN_FLIGHT = 16       # requests waiting for Telegram's answer at once
-IDLE_SECONDS = 0.5       # the loop's sleep when nothing is due
-PROGRESS_EVERY = 3.0     # seconds between edits of a broadcast's progress message
+BATCH_SECONDS = 2.0  # a claim takes about this much work
+MAX_IN_FLIGHT = 16  # requests waiting for Telegram's answer at once
+IDLE_SECONDS = 0.5  # the loop's sleep when nothing is due
+PROGRESS_EVERY = 3.0  # seconds between edits of a broadcast's progress message
 HOST = socket.gethostname()
 
 
@@ -133,9 +133,15 @@ def _answer_of(error: BaseException) -> tuple[int | None, str]:
     """The HTTP status and description behind an exception of a request (None: no answer)."""
     description = getattr(error, "message", None) or str(error) or type(error).__name__
     statuses: list[tuple[type[BaseException], int]] = [
-        (TelegramRetryAfter, 429), (TelegramForbiddenError, 403), (TelegramMigrateToChat, 400),
-        (TelegramBadRequest, 400), (TelegramNotFound, 404), (TelegramConflictError, 409),
-        (TelegramUnauthorizedError, 401), (TelegramEntityTooLarge, 413), (TelegramServerError, 500),
+        (TelegramRetryAfter, 429),
+        (TelegramForbiddenError, 403),
+        (TelegramMigrateToChat, 400),
+        (TelegramBadRequest, 400),
+        (TelegramNotFound, 404),
+        (TelegramConflictError, 409),
+        (TelegramUnauthorizedError, 401),
+        (TelegramEntityTooLarge, 413),
+        (TelegramServerError, 500),
     ]
     for kind, status in statuses:
         if isinstance(error, kind):
@@ -182,7 +188,9 @@ class Sender:
 
     async def beat(self) -> None:
         async with self.ctx.db.transaction() as tx:
-            await tx.execute("UPDATE senders SET beat_at = ? WHERE token = ?", (to_db(self.ctx.clock.now()), self.token))
+            await tx.execute(
+                "UPDATE senders SET beat_at = ? WHERE token = ?", (to_db(self.ctx.clock.now()), self.token)
+            )
 
     async def unregister(self) -> None:
         """Give back what was claimed and not started, and leave."""
@@ -263,8 +271,14 @@ class Sender:
         items = []
         for row_id, message_id, person_id in rows:
             message = self.messages[message_id]
-            items.append((message.priority, message.rural_district_id, row_id,
-                          Claimed(row_id, message_id, person_id, int(chats.get(person_id, 0)))))
+            items.append(
+                (
+                    message.priority,
+                    message.rural_district_id,
+                    row_id,
+                    Claimed(row_id, message_id, person_id, int(chats.get(person_id, 0))),
+                )
+            )
         return fair_order(items)
 
     async def _load_messages(self, ids: set[int]) -> None:
@@ -278,7 +292,13 @@ class Sender:
         )
         for row in rows:
             self.messages[row[0]] = OutMessage(
-                row[0], row[1], row[2], json.loads(row[3]), json.loads(row[4]) if row[4] else None, row[5], row[6],
+                row[0],
+                row[1],
+                row[2],
+                json.loads(row[3]),
+                json.loads(row[4]) if row[4] else None,
+                row[5],
+                row[6],
                 row[7],
             )
 
@@ -398,8 +418,9 @@ class Sender:
             )
         log.warning("Telegram asked to wait %s s; every sender pauses", retry_after)
 
-    async def _finish(self, row: Claimed, outcome: Outcome, *, description: str = "",
-                      telegram_message_id: int | None = None) -> None:
+    async def _finish(
+        self, row: Claimed, outcome: Outcome, *, description: str = "", telegram_message_id: int | None = None
+    ) -> None:
         now = self.ctx.clock.now()
         now_db = to_db(now)
         async with self.ctx.db.transaction() as tx:
@@ -408,31 +429,41 @@ class Sender:
             if outcome is Outcome.SENT:
                 await tx.execute(
                     "UPDATE outbox SET state = 'sent', sent_at = ?, telegram_message_id = ?, error = NULL,"
-                    " claimed_by = NULL" + where, (now_db, telegram_message_id, *key))
+                    " claimed_by = NULL" + where,
+                    (now_db, telegram_message_id, *key),
+                )
             elif outcome is Outcome.PAUSE:  # not the row's fault: the attempt does not count
                 await tx.execute(
                     "UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), next_attempt = ?,"
-                    " started_at = NULL, claimed_by = NULL, error = ?" + where, (now_db, description, *key))
+                    " started_at = NULL, claimed_by = NULL, error = ?" + where,
+                    (now_db, description, *key),
+                )
             elif outcome is Outcome.UNREACHABLE:
                 await tx.execute(
                     "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ?" + where,
-                    ("unreachable: " + description, *key))
+                    ("unreachable: " + description, *key),
+                )
                 await tx.execute(
                     "UPDATE people SET unreachable_at = ? WHERE id = ? AND unreachable_at IS NULL",
-                    (now_db, row.person_id))
+                    (now_db, row.person_id),
+                )
             elif outcome is Outcome.RETRY:
                 attempts = int(await tx.fetchval("SELECT attempts FROM outbox WHERE id = ?", (row.id,)) or 0)
                 if gives_up(attempts, self.max_attempts):
                     await tx.execute(
                         "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where,
-                        (f"gave up after {attempts} attempts: {description}", *key))
+                        (f"gave up after {attempts} attempts: {description}", *key),
+                    )
                 else:
                     await tx.execute(
                         "UPDATE outbox SET state = 'pending', next_attempt = ?, started_at = NULL, claimed_by = NULL,"
-                        " error = ?" + where, (to_db(now + backoff(attempts)), description, *key))
+                        " error = ?" + where,
+                        (to_db(now + backoff(attempts)), description, *key),
+                    )
             else:
                 await tx.execute(
-                    "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where, (description, *key))
+                    "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where, (description, *key)
+                )
 
     # --- broadcasts' progress ----------------------------------------------------------
 
@@ -452,7 +483,8 @@ class Sender:
                 continue
             with self.ctx.i18n.context(), self.ctx.i18n.use_locale(item.progress_lang):
                 rd_tz = await self.ctx.db.fetchval(
-                    "SELECT timezone FROM rural_districts WHERE id = ?", (item.rural_district_id,))
+                    "SELECT timezone FROM rural_districts WHERE id = ?", (item.rural_district_id,)
+                )
                 text, markup = progress_view(item, counts, str(rd_tz or "Asia/Almaty"), self.ctx.clock.now())
             try:
                 await self._edit(item.progress_chat_id, item.progress_message_id, text, markup)
@@ -462,8 +494,7 @@ class Sender:
             except Exception:
                 log.exception("progress of broadcast %s not shown", item.id)
                 continue
-            await broadcasts.mark_shown(self.ctx.db, item.id, shown, finished=finished,
-                                        now=to_db(self.ctx.clock.now()))
+            await broadcasts.mark_shown(self.ctx.db, item.id, shown, finished=finished, now=to_db(self.ctx.clock.now()))
 
     async def _edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None) -> None:
         """An edit counts against the same limits as a message."""

@@ -36,10 +36,7 @@ def quiet_until(now: datetime, tz: str, quiet_start: str, quiet_end: str) -> dat
     zone = ZoneInfo(tz)
     local = now.astimezone(zone)
     clock = local.time().replace(tzinfo=None)
-    if start < end:
-        inside = start <= clock < end
-    else:
-        inside = clock >= start or clock < end
+    inside = start <= clock < end if start < end else clock >= start or clock < end
     if not inside:
         return None
     day = local.date() if clock < end else local.date() + timedelta(days=1)
@@ -78,10 +75,10 @@ def fair_order(rows: Iterable[tuple[int, int, int, T]]) -> list[T]:
 
 class Outcome(StrEnum):
     SENT = "sent"
-    PAUSE = "pause"              # 429: nobody gets anything until retry_after has passed
+    PAUSE = "pause"  # 429: nobody gets anything until retry_after has passed
     UNREACHABLE = "unreachable"  # blocked the bot, deactivated, chat gone: stop sending to them
-    RETRY = "retry"              # network, timeout, 5xx: try again later, a bounded number of times
-    FAILED = "failed"            # Telegram refuses this message itself: trying again will not help
+    RETRY = "retry"  # network, timeout, 5xx: try again later, a bounded number of times
+    FAILED = "failed"  # Telegram refuses this message itself: trying again will not help
 
 
 _UNREACHABLE = re.compile(
@@ -106,8 +103,8 @@ def classify(status: int | None, description: str = "") -> Outcome:
     return Outcome.FAILED
 
 
-BACKOFF_FIRST = 2.0     # seconds before the second attempt
-BACKOFF_LIMIT = 600.0   # never wait longer than this between attempts
+BACKOFF_FIRST = 2.0  # seconds before the second attempt
+BACKOFF_LIMIT = 600.0  # never wait longer than this between attempts
 
 
 def backoff(attempts: int) -> timedelta:

@@ -56,7 +56,14 @@ REVENUE_SOURCES = {
 }
 # Common spending programmes of a rural district; staff may name others.
 SPENDING_PROGRAMMES = (
-    "office", "lighting", "improvement", "sanitation", "roads", "water_supply", "culture_sport", "transport",
+    "office",
+    "lighting",
+    "improvement",
+    "sanitation",
+    "roads",
+    "water_supply",
+    "culture_sport",
+    "transport",
     "initiatives",
 )
 
@@ -184,8 +191,8 @@ def file_too_big(size: int | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class SelfSufficiency:
-    own: int            # own revenues, tenge
-    spending: int       # total spending, tenge
+    own: int  # own revenues, tenge
+    spending: int  # total spending, tenge
     share: float | None  # own / spending, None when there is no spending
     target: float | None
     reached: bool | None  # None when there is no share or no target

@@ -34,8 +34,9 @@ DEFAULT_REMINDERS = (24 * 60, 2 * 60)
 DURATIONS = (60, 90, 120, 180)  # the expected lengths staff choose from, in minutes
 
 
-def role_of(kind: str, *, village_id: int | None, event_villages: Iterable[int],
-            representative_of: int | None, is_chair: bool) -> Role:
+def role_of(
+    kind: str, *, village_id: int | None, event_villages: Iterable[int], representative_of: int | None, is_chair: bool
+) -> Role:
     """Invited or listener: residents of the villages for a gathering, members for a meeting."""
     villages = set(event_villages)
     if kind == Kind.MEETING:
@@ -52,8 +53,9 @@ def villages_ok(kind: str, village_ids: Sequence[int]) -> bool:
     return len(set(village_ids)) >= 1
 
 
-def reminder_times(starts_at: datetime, now: datetime,
-                   minutes_before: Iterable[int] = DEFAULT_REMINDERS) -> list[tuple[int, datetime]]:
+def reminder_times(
+    starts_at: datetime, now: datetime, minutes_before: Iterable[int] = DEFAULT_REMINDERS
+) -> list[tuple[int, datetime]]:
     """The reminders still to come for an event starting at ``starts_at``: (minutes before, due)."""
     due = [(m, starts_at - timedelta(minutes=m)) for m in sorted(set(minutes_before), reverse=True)]
     return [(m, at) for m, at in due if at > now]
@@ -84,8 +86,9 @@ def parse_local(text: str, tz: str) -> datetime | None:
     if not match:
         return None
     try:
-        local = datetime(int(match["y"]), int(match["m"]), int(match["d"]), int(match["H"]), int(match["M"]),
-                         tzinfo=ZoneInfo(tz))
+        local = datetime(
+            int(match["y"]), int(match["m"]), int(match["d"]), int(match["H"]), int(match["M"]), tzinfo=ZoneInfo(tz)
+        )
     except ValueError:
         return None
     return local.astimezone(UTC)
@@ -105,8 +108,9 @@ def split_agenda(text: str) -> list[str]:
 
 
 def _ics_escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    return (
+        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
 
 
 def _fold(line: str) -> list[str]:
@@ -128,8 +132,18 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def ics(*, uid: str, starts_at: datetime, ends_at: datetime, summary: str, location: str,
-        description: str, stamp: datetime, sequence: int = 0, cancelled: bool = False) -> str:
+def ics(
+    *,
+    uid: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    summary: str,
+    location: str,
+    description: str,
+    stamp: datetime,
+    sequence: int = 0,
+    cancelled: bool = False,
+) -> str:
     """One event as an iCalendar file, times in UTC, CRLF line endings."""
     lines = [
         "BEGIN:VCALENDAR",
@@ -150,7 +164,11 @@ def ics(*, uid: str, starts_at: datetime, ends_at: datetime, summary: str, locat
     ]
     if not cancelled:
         lines += [
-            "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT2H", "DESCRIPTION:" + _ics_escape(summary), "END:VALARM",
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            "TRIGGER:-PT2H",
+            "DESCRIPTION:" + _ics_escape(summary),
+            "END:VALARM",
         ]
     lines += ["END:VEVENT", "END:VCALENDAR"]
     return "".join(part + "\r\n" for line in lines for part in _fold(line))

@@ -61,8 +61,15 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.HIDDEN: frozenset(),
 }
 # The order staff see the status buttons in.
-ORDER = (Status.REVIEW, Status.ACCEPTED, Status.IN_PROGRESS, Status.DONE, Status.EXTENDED, Status.FORWARDED,
-         Status.REJECTED)
+ORDER = (
+    Status.REVIEW,
+    Status.ACCEPTED,
+    Status.IN_PROGRESS,
+    Status.DONE,
+    Status.EXTENDED,
+    Status.FORWARDED,
+    Status.REJECTED,
+)
 # A change to these needs a reason (extended and forwarded also need a date or a body).
 NEEDS_REASON = frozenset({Status.REJECTED, Status.EXTENDED, Status.FORWARDED, Status.HIDDEN})
 
@@ -72,7 +79,7 @@ ANSWER_MAX = 1000
 MAX_PHOTOS = 3
 EXTENSION_MONTHS = 2
 REMIND_WORKING_DAYS = 2  # staff are reminded this many working days before the deadline
-REMIND_HOUR = 9          # … at this local hour; the daily digest goes at the same hour
+REMIND_HOUR = 9  # … at this local hour; the daily digest goes at the same hour
 PER_DAY_WINDOW = timedelta(hours=24)
 
 
@@ -135,9 +142,9 @@ def next_submission_at(recent: list[datetime], limit: int, now: datetime) -> dat
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    day: date             # the last day of the review in the district's calendar
-    ends_at: datetime     # the instant that day ends (UTC): overdue after it
-    remind_at: datetime   # when staff are reminded (UTC)
+    day: date  # the last day of the review in the district's calendar
+    ends_at: datetime  # the instant that day ends (UTC): overdue after it
+    remind_at: datetime  # when staff are reminded (UTC)
 
 
 def local_day(at: datetime, tz: str) -> date:

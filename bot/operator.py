@@ -36,8 +36,15 @@ async def add_region(db: Database, actor: Actor, name_kk: str, name_ru: str) -> 
     name_kk, name_ru = _names(name_kk, name_ru)
     async with db.transaction() as tx:
         region_id = await places.add_region(tx, name_kk, name_ru)
-        await audit.record(tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, action="add_region",
-                           object_type="region", object_id=region_id, after={"name_kk": name_kk, "name_ru": name_ru})
+        await audit.record(
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            action="add_region",
+            object_type="region",
+            object_id=region_id,
+            after={"name_kk": name_kk, "name_ru": name_ru},
+        )
     return region_id
 
 
@@ -47,9 +54,15 @@ async def add_district(db: Database, actor: Actor, region_id: int, name_kk: str,
         if await tx.fetchval("SELECT id FROM regions WHERE id = ?", (region_id,)) is None:
             raise DomainError(N_("There is no region with id {id}."), id=region_id)
         district_id = await places.add_district(tx, region_id, name_kk, name_ru)
-        await audit.record(tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, action="add_district",
-                           object_type="district", object_id=district_id,
-                           after={"region_id": region_id, "name_kk": name_kk, "name_ru": name_ru})
+        await audit.record(
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            action="add_district",
+            object_type="district",
+            object_id=district_id,
+            after={"region_id": region_id, "name_kk": name_kk, "name_ru": name_ru},
+        )
     return district_id
 
 
@@ -78,10 +91,22 @@ async def add_rural_district(
         rd_id = await places.add_rural_district(
             tx, district_id, name_kk, name_ru, kind=kind, timezone=timezone, office_kk=office_kk, office_ru=office_ru
         )
-        await audit.record(tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, action="add_rural_district",
-                           rural_district_id=rd_id, object_type="rural_district", object_id=rd_id,
-                           after={"district_id": district_id, "kind": kind, "name_kk": name_kk, "name_ru": name_ru,
-                                  "timezone": timezone})
+        await audit.record(
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            action="add_rural_district",
+            rural_district_id=rd_id,
+            object_type="rural_district",
+            object_id=rd_id,
+            after={
+                "district_id": district_id,
+                "kind": kind,
+                "name_kk": name_kk,
+                "name_ru": name_ru,
+                "timezone": timezone,
+            },
+        )
     return rd_id
 
 
@@ -91,9 +116,16 @@ async def add_village(db: Database, actor: Actor, rural_district_id: int, name_k
         if await places.rural_district(tx, rural_district_id) is None:
             raise DomainError(N_("There is no rural district with id {id}."), id=rural_district_id)
         village_id = await places.add_village(tx, rural_district_id, name_kk, name_ru)
-        await audit.record(tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, action="add_village",
-                           rural_district_id=rural_district_id, object_type="village", object_id=village_id,
-                           after={"name_kk": name_kk, "name_ru": name_ru})
+        await audit.record(
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            action="add_village",
+            rural_district_id=rural_district_id,
+            object_type="village",
+            object_id=village_id,
+            after={"name_kk": name_kk, "name_ru": name_ru},
+        )
     return village_id
 
 
@@ -103,12 +135,21 @@ async def add_staff(db: Database, actor: Actor, rural_district_id: int, telegram
             raise DomainError(N_("There is no rural district with id {id}."), id=rural_district_id)
         person_id = await people.ensure_person(tx, telegram_id)
         # staff work in the bot as members of their district
-        await tx.execute("UPDATE people SET rural_district_id = ? WHERE id = ? AND rural_district_id IS NULL",
-                         (rural_district_id, person_id))
+        await tx.execute(
+            "UPDATE people SET rural_district_id = ? WHERE id = ? AND rural_district_id IS NULL",
+            (rural_district_id, person_id),
+        )
         await people.grant_role(tx, person_id, rural_district_id, people.STAFF)
-        await audit.record(tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, action="add_staff",
-                           rural_district_id=rural_district_id, object_type="person", object_id=person_id,
-                           after={"telegram_id": telegram_id, "role": "staff"})
+        await audit.record(
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            action="add_staff",
+            rural_district_id=rural_district_id,
+            object_type="person",
+            object_id=person_id,
+            after={"telegram_id": telegram_id, "role": "staff"},
+        )
     return person_id
 
 
@@ -117,9 +158,16 @@ async def remove_staff(db: Database, actor: Actor, rural_district_id: int, teleg
         person_id = await tx.fetchval("SELECT id FROM people WHERE telegram_id = ?", (telegram_id,))
         removed = bool(person_id) and await people.revoke_role(tx, person_id, rural_district_id, people.STAFF) > 0
         if removed:
-            await audit.record(tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, action="remove_staff",
-                               rural_district_id=rural_district_id, object_type="person", object_id=person_id,
-                               before={"telegram_id": telegram_id, "role": "staff"})
+            await audit.record(
+                tx,
+                actor_kind=actor.kind,
+                actor_telegram_id=actor.telegram_id,
+                action="remove_staff",
+                rural_district_id=rural_district_id,
+                object_type="person",
+                object_id=person_id,
+                before={"telegram_id": telegram_id, "role": "staff"},
+            )
     return removed
 
 
@@ -128,9 +176,16 @@ async def set_consent_text(db: Database, actor: Actor, text_kk: str, text_ru: st
     async with db.transaction() as tx:
         before = await consent.current(tx)
         version = await consent.publish(tx, text_kk, text_ru)
-        await audit.record(tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, action="set_consent_text",
-                           object_type="consent_text", object_id=version, before={"version": before.version},
-                           after={"version": version, "text_kk": text_kk, "text_ru": text_ru})
+        await audit.record(
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            action="set_consent_text",
+            object_type="consent_text",
+            object_id=version,
+            before={"version": before.version},
+            after={"version": version, "text_kk": text_kk, "text_ru": text_ru},
+        )
     return version
 
 
@@ -139,8 +194,9 @@ async def places_tree(db: Database) -> str:
     lines = []
     for region in await db.fetchall("SELECT id, name_kk, name_ru FROM regions ORDER BY id"):
         lines.append(f"region {region[0]}: {region[1]} / {region[2]}")
-        for district in await db.fetchall("SELECT id, name_kk, name_ru FROM districts WHERE region_id = ? ORDER BY id",
-                                          (region[0],)):
+        for district in await db.fetchall(
+            "SELECT id, name_kk, name_ru FROM districts WHERE region_id = ? ORDER BY id", (region[0],)
+        ):
             lines.append(f"  district {district[0]}: {district[1]} / {district[2]}")
             for rd in await db.fetchall(
                 "SELECT id, kind, name_kk, name_ru, timezone FROM rural_districts WHERE district_id = ? ORDER BY id",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 _SEPARATORS = re.compile(r"[\s\-().]")
-MOBILE_PREFIXES = tuple(f"+770{d}" for d in range(10)) + ("+7747",) + tuple(f"+777{d}" for d in range(10))
+MOBILE_PREFIXES = (*tuple(f"+770{d}" for d in range(10)), "+7747", *tuple(f"+777{d}" for d in range(10)))
 
 
 def normalize(text: str | None) -> str | None:

@@ -23,7 +23,13 @@ async def run_due(ctx: JobContext) -> None:
 def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
-        run_due, "interval", seconds=ctx.settings.tick_seconds, args=[ctx], id="tick",
-        max_instances=1, coalesce=True, misfire_grace_time=None,
+        run_due,
+        "interval",
+        seconds=ctx.settings.tick_seconds,
+        args=[ctx],
+        id="tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
     )
     return scheduler

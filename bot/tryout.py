@@ -33,7 +33,8 @@ def render(request: Request, color: bool) -> str:
         text = re.sub(r"<b>(.*?)</b>", lambda m: BOLD + m.group(1) + RESET, text, flags=re.S)
     text = html.unescape(re.sub(r"<[^>]+>", "", text))
     kind = {"sendPhoto": "[photo] ", "sendDocument": "[document] ", "editMessageText": "[edited] "}.get(
-        request.method, "")
+        request.method, ""
+    )
     lines = [f"bot> {kind}{text}"]
     for number, label in enumerate(request.buttons, 1):
         lines.append(f"   [{number}] {label}")
@@ -52,25 +53,35 @@ class Chat:
         self.chat = {"id": USER_ID, "type": "private", "first_name": "You"}
 
     def _message(self, **content: Any) -> dict[str, Any]:
-        return {"message": {"message_id": next(self.ids), "date": int(time.time()), "chat": self.chat,
-                            "from": self.user, **content}}
+        return {
+            "message": {
+                "message_id": next(self.ids),
+                "date": int(time.time()),
+                "chat": self.chat,
+                "from": self.user,
+                **content,
+            }
+        }
 
     def say(self, line: str) -> None:
         if line.isdigit() and self.last_with_buttons and 0 < int(line) <= len(self.last_with_buttons.buttons):
             self.press(self.last_with_buttons, int(line) - 1)
         elif line == "!contact":
-            self.server.telegram.push_update(self._message(contact={
-                "phone_number": "77011234567", "first_name": "You", "user_id": USER_ID}))
+            self.server.telegram.push_update(
+                self._message(contact={"phone_number": "77011234567", "first_name": "You", "user_id": USER_ID})
+            )
         elif line == "!location":
             self.server.telegram.push_update(self._message(location={"latitude": 43.35, "longitude": 77.0}))
         elif line == "!photo":
             file_id = self.server.telegram.new_file(b"photo")
-            self.server.telegram.push_update(self._message(photo=[{"file_id": file_id, "file_unique_id": file_id,
-                                                                    "width": 800, "height": 600}]))
+            self.server.telegram.push_update(
+                self._message(photo=[{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}])
+            )
         elif line == "!voice":
             file_id = self.server.telegram.new_file(b"voice")
-            self.server.telegram.push_update(self._message(voice={"file_id": file_id, "file_unique_id": file_id,
-                                                                  "duration": 4}))
+            self.server.telegram.push_update(
+                self._message(voice={"file_id": file_id, "file_unique_id": file_id, "duration": 4})
+            )
         else:
             content: dict[str, Any] = {"text": line}
             if line.startswith("/"):
@@ -86,10 +97,23 @@ class Chat:
         if "url" in button:
             print(f"{DIM}(a link: {button['url']}){RESET}")
             return
-        self.server.telegram.push_update({"callback_query": {
-            "id": str(next(self.ids)), "from": self.user, "chat_instance": "try", "data": button["callback_data"],
-            "message": {"message_id": int(under.params.get("message_id") or 1), "date": int(time.time()),
-                        "chat": self.chat, "text": under.text or "…", "reply_markup": under.markup}}})
+        self.server.telegram.push_update(
+            {
+                "callback_query": {
+                    "id": str(next(self.ids)),
+                    "from": self.user,
+                    "chat_instance": "try",
+                    "data": button["callback_data"],
+                    "message": {
+                        "message_id": int(under.params.get("message_id") or 1),
+                        "date": int(time.time()),
+                        "chat": self.chat,
+                        "text": under.text or "…",
+                        "reply_markup": under.markup,
+                    },
+                }
+            }
+        )
 
     async def show_new(self, color: bool, settle: float = 0.4) -> None:
         """Print what the bot sent since last time, once it has been quiet for a moment."""
@@ -97,7 +121,7 @@ class Chat:
         while time.monotonic() - quiet_since < settle:
             sent = self.server.telegram.sent_to(USER_ID)
             if len(sent) > self.shown:
-                for request in sent[self.shown:]:
+                for request in sent[self.shown :]:
                     print(render(request, color))
                     if request.buttons:
                         self.last_with_buttons = request
@@ -108,14 +132,22 @@ class Chat:
 
 async def main(database: str, *, staff: bool = False) -> None:
     server = await FakeBotAPIServer().start()
-    settings = Settings(_env_file=None, bot_token=TOKEN, telegram_api_url=server.url, database_path=Path(database),
-                        tick_seconds=2.0, throttle_per_second=0)
+    settings = Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        telegram_api_url=server.url,
+        database_path=Path(database),
+        tick_seconds=2.0,
+        throttle_per_second=0,
+    )
     app = await build_app(settings, clock=SystemClock())
     await fill(app.db, app.clock, staff_telegram_id=USER_ID if staff else None)
     polling = asyncio.create_task(app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=True))
     color = sys.stdout.isatty()
-    print(f"{DIM}A chat with the bot, no Telegram needed (database: {database}). Type a message, or a button's "
-          f"number; !contact !location !photo !voice send those; !quit leaves.{RESET}")
+    print(
+        f"{DIM}A chat with the bot, no Telegram needed (database: {database}). Type a message, or a button's "
+        f"number; !contact !location !photo !voice send those; !quit leaves.{RESET}"
+    )
     chat = Chat(server)
     chat.say("/start")
     try:

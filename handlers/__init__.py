@@ -28,7 +28,7 @@ def _free(*routers: Router) -> list[Router]:
     # Feature routers live in their modules; each new dispatcher (tests, several bot tokens in
     # one process) takes them over. Their handlers hold no state, so sharing them is safe.
     for router in routers:
-        router._parent_router = None  # noqa: SLF001
+        router._parent_router = None
     return list(routers)
 
 

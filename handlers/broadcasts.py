@@ -9,6 +9,7 @@ sender picks each resident's language when the message leaves.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from dataclasses import replace
@@ -20,9 +21,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.clock import Clock, from_db, to_db
 from bot.delivery import OutMessage, send_rendered
@@ -99,7 +99,8 @@ def resident_texts(i18n: I18n, rd: RuralDistrict, text_kk: str, text_ru: str) ->
     def render() -> str:
         lang = i18n.current_locale
         office = (rd.office_ru if lang == "ru" else rd.office_kk) or _("the akim's office of {name}").format(
-            name=rd.name(lang))
+            name=rd.name(lang)
+        )
         body = (text_ru if lang == "ru" else text_kk) or text_kk or text_ru
         heading = _("📣 <b>Announcement</b>") + "\n" + escape(office)
         return heading + ("\n\n" + body if body else "")
@@ -123,8 +124,11 @@ async def _audience_name(db: Database, person: Person, data: dict[str, Any]) -> 
     audience = data["bc_audience"]
     lang = person.language
     if audience == "villages":
-        names = [v.name(lang) for v in await places.villages(db, person.rural_district_id or 0)
-                 if v.id in set(data.get("bc_ids") or [])]
+        names = [
+            v.name(lang)
+            for v in await places.villages(db, person.rural_district_id or 0)
+            if v.id in set(data.get("bc_ids") or [])
+        ]
         return _("villages: {names}").format(names=", ".join(names))
     if audience == "representatives":
         return _("representatives of the villages")
@@ -142,24 +146,31 @@ async def show_home(message: Message, db: Database, person: Person, clock: Clock
     assert person.rural_district_id is not None
     items = await broadcasts.recent(db, person.rural_district_id)
     rd = await _district(db, person)
-    lines = [_("<b>Announcements</b>"),
-             _("Residents who turned announcements off in Settings do not get them. Quiet hours: {start}–{end}; "
-               "announcements that are not urgent wait until the morning.").format(
-                 start=rd.quiet_start, end=rd.quiet_end)]
+    lines = [
+        _("<b>Announcements</b>"),
+        _(
+            "Residents who turned announcements off in Settings do not get them. Quiet hours: {start}–{end}; "
+            "announcements that are not urgent wait until the morning."
+        ).format(start=rd.quiet_start, end=rd.quiet_end),
+    ]
     if items:
         lines.append("")
         lines.append(_("Latest:"))
         for item in items:
             counts = await broadcasts.counts(db, item.message_id)
             when = format_datetime(from_db(item.send_at), rd.timezone, person.language)
-            lines.append(_("No. {id} · {when} · sent {sent} of {total}").format(
-                id=item.id, when=when, sent=counts.sent, total=item.recipients))
+            lines.append(
+                _("No. {id} · {when} · sent {sent} of {total}").format(
+                    id=item.id, when=when, sent=counts.sent, total=item.recipients
+                )
+            )
     await message.answer("\n".join(lines), reply_markup=home_keyboard(items))
 
 
 @admin_router.callback_query(AdminMenu.filter(F.section == "broadcasts"))
-async def broadcasts_section(query: CallbackQuery, db: Database, person: Person, clock: Clock,
-                             state: FSMContext) -> None:
+async def broadcasts_section(
+    query: CallbackQuery, db: Database, person: Person, clock: Clock, state: FSMContext
+) -> None:
     """The announcements screen from the admin menu."""
     await state.clear()
     await query.answer()
@@ -203,8 +214,9 @@ async def choose_languages(query: CallbackQuery, callback_data: Bc, state: FSMCo
     await query.answer()
     if callback_data.act == Act.ONE_TEXT:
         await state.set_state(Compose.text_one)
-        prompt = _("Send the announcement: a text, or a photo or a document with a caption. "
-                   "Everyone gets it as you write it.")
+        prompt = _(
+            "Send the announcement: a text, or a photo or a document with a caption. Everyone gets it as you write it."
+        )
     else:
         await state.set_state(Compose.text_kk)
         prompt = _("Send the announcement in Kazakh: a text, or a photo or a document with a caption.")
@@ -229,14 +241,15 @@ async def _too_long(db: Database, person: Person, i18n: I18n, kk: str, ru: str, 
     longest = max(visible_length(t) for t in resident_texts(i18n, rd, kk, ru).values())
     if longest <= limit:
         return None
-    return _("The announcement is too long: {length} characters with the heading, at most {limit}. "
-             "Please shorten it and send it again.").format(length=longest, limit=limit)
+    return _(
+        "The announcement is too long: {length} characters with the heading, at most {limit}. "
+        "Please shorten it and send it again."
+    ).format(length=longest, limit=limit)
 
 
 @admin_router.message(Compose.text_one)
 @admin_router.message(Compose.text_kk)
-async def got_text(message: Message, db: Database, person: Person, i18n: I18n, clock: Clock,
-                   state: FSMContext) -> None:
+async def got_text(message: Message, db: Database, person: Person, i18n: I18n, clock: Clock, state: FSMContext) -> None:
     """The text (and media) of the announcement, or its Kazakh version."""
     content = _content(message)
     if content is None or (not content[0].strip() and content[2] is None):
@@ -250,15 +263,18 @@ async def got_text(message: Message, db: Database, person: Person, i18n: I18n, c
     await state.update_data(bc_kk=text, bc_ru="", bc_media_type=media_type, bc_media_ref=media_ref, bc_urgent=False)
     if await state.get_state() == Compose.text_kk.state:
         await state.set_state(Compose.text_ru)
-        await message.answer(_("Now the same announcement in Russian, as text. "
-                               "The photo or document, if any, goes with it."), reply_markup=text_keyboard())
+        await message.answer(
+            _("Now the same announcement in Russian, as text. The photo or document, if any, goes with it."),
+            reply_markup=text_keyboard(),
+        )
         return
     await ask_audience(message, db, person, clock, state)
 
 
 @admin_router.message(Compose.text_ru)
-async def got_text_ru(message: Message, db: Database, person: Person, i18n: I18n, clock: Clock,
-                      state: FSMContext) -> None:
+async def got_text_ru(
+    message: Message, db: Database, person: Person, i18n: I18n, clock: Clock, state: FSMContext
+) -> None:
     """The Russian version."""
     data = _draft(await state.get_data())
     if not message.text or not message.text.strip():
@@ -280,8 +296,9 @@ async def ask_audience(message: Message, db: Database, person: Person, clock: Cl
 
 
 @admin_router.callback_query(Bc.filter(F.act.in_({Act.ALL, Act.REPRESENTATIVES})))
-async def choose_simple_audience(query: CallbackQuery, callback_data: Bc, db: Database, person: Person,
-                                 clock: Clock, bot: Bot, state: FSMContext) -> None:
+async def choose_simple_audience(
+    query: CallbackQuery, callback_data: Bc, db: Database, person: Person, clock: Clock, bot: Bot, state: FSMContext
+) -> None:
     """The whole district, or the representatives."""
     _draft(await state.get_data())
     await query.answer()
@@ -297,13 +314,15 @@ async def choose_villages(query: CallbackQuery, db: Database, person: Person, st
     await query.answer()
     await state.update_data(bc_audience="villages", bc_ids=[])
     villages = await places.villages(db, person.rural_district_id or 0)
-    await target(query).answer(_("Choose the villages, then press Done."),
-                               reply_markup=villages_keyboard(villages, set(), person.language))
+    await target(query).answer(
+        _("Choose the villages, then press Done."), reply_markup=villages_keyboard(villages, set(), person.language)
+    )
 
 
 @admin_router.callback_query(Bc.filter(F.act == Act.VILLAGE))
-async def toggle_village(query: CallbackQuery, callback_data: Bc, db: Database, person: Person,
-                         state: FSMContext) -> None:
+async def toggle_village(
+    query: CallbackQuery, callback_data: Bc, db: Database, person: Person, state: FSMContext
+) -> None:
     """Add or remove a village (only one of the staff member's own district)."""
     data = _draft(await state.get_data())
     assert person.rural_district_id is not None
@@ -314,15 +333,14 @@ async def toggle_village(query: CallbackQuery, callback_data: Bc, db: Database, 
     await state.update_data(bc_audience="villages", bc_ids=sorted(chosen))
     await query.answer()
     villages = await places.villages(db, person.rural_district_id)
-    try:
+    with contextlib.suppress(TelegramBadRequest):  # the keyboard is unchanged
         await target(query).edit_reply_markup(reply_markup=villages_keyboard(villages, chosen, person.language))
-    except TelegramBadRequest:  # the keyboard is unchanged
-        pass
 
 
 @admin_router.callback_query(Bc.filter(F.act == Act.VILLAGES_DONE))
-async def villages_done(query: CallbackQuery, db: Database, person: Person, clock: Clock, bot: Bot,
-                        state: FSMContext) -> None:
+async def villages_done(
+    query: CallbackQuery, db: Database, person: Person, clock: Clock, bot: Bot, state: FSMContext
+) -> None:
     """The villages are chosen."""
     data = _draft(await state.get_data())
     if data.get("bc_audience") != "villages" or not data.get("bc_ids"):
@@ -340,12 +358,15 @@ async def choose_event(query: CallbackQuery, db: Database, person: Person, clock
     await query.answer()
     events = await broadcasts.events_to_choose(db, person.rural_district_id, to_db(clock.now()))
     rd = await _district(db, person)
-    await target(query).answer(_("Choose the event."), reply_markup=events_keyboard(events, person.language, rd.timezone))
+    await target(query).answer(
+        _("Choose the event."), reply_markup=events_keyboard(events, person.language, rd.timezone)
+    )
 
 
 @admin_router.callback_query(Bc.filter(F.act == Act.EVENT))
-async def event_chosen(query: CallbackQuery, callback_data: Bc, db: Database, person: Person, clock: Clock,
-                       bot: Bot, state: FSMContext) -> None:
+async def event_chosen(
+    query: CallbackQuery, callback_data: Bc, db: Database, person: Person, clock: Clock, bot: Bot, state: FSMContext
+) -> None:
     """An event of the staff member's own district."""
     _draft(await state.get_data())
     assert person.rural_district_id is not None
@@ -361,12 +382,12 @@ async def event_chosen(query: CallbackQuery, callback_data: Bc, db: Database, pe
 
 
 def _out_message(data: dict[str, Any], texts: dict[str, str], rural_district_id: int) -> OutMessage:
-    return OutMessage(0, rural_district_id, "announcement", texts, None, data.get("bc_media_type"),
-                      data.get("bc_media_ref"))
+    return OutMessage(
+        0, rural_district_id, "announcement", texts, None, data.get("bc_media_type"), data.get("bc_media_ref")
+    )
 
 
-async def preview(message: Message, db: Database, person: Person, clock: Clock, bot: Bot,
-                  state: FSMContext) -> None:
+async def preview(message: Message, db: Database, person: Person, clock: Clock, bot: Bot, state: FSMContext) -> None:
     """Exactly what residents get, in each language they read; then who and when."""
     from aiogram.utils.i18n import get_i18n
 
@@ -376,8 +397,10 @@ async def preview(message: Message, db: Database, person: Person, clock: Clock, 
     if not recipients:
         await state.set_state(Compose.audience)
         events = await broadcasts.events_to_choose(db, rd.id, to_db(clock.now()))
-        await message.answer(_("Nobody in this audience gets announcements. Please choose another audience."),
-                             reply_markup=audience_keyboard(events=bool(events)))
+        await message.answer(
+            _("Nobody in this audience gets announcements. Please choose another audience."),
+            reply_markup=audience_keyboard(events=bool(events)),
+        )
         return
     texts = resident_texts(get_i18n(), rd, data["bc_kk"], data["bc_ru"])
     by_language = await broadcasts.languages_of(db, recipients)
@@ -385,8 +408,11 @@ async def preview(message: Message, db: Database, person: Person, clock: Clock, 
     for lang in LANGUAGES:
         if not by_language.get(lang):
             continue
-        await message.answer(_("👁 Preview: residents who read {language} ({n}) get this:").format(
-            language=names[lang], n=by_language[lang]))
+        await message.answer(
+            _("👁 Preview: residents who read {language} ({n}) get this:").format(
+                language=names[lang], n=by_language[lang]
+            )
+        )
         await send_rendered(bot, message.chat.id, _out_message(data, texts, rd.id), lang)
     await show_summary(message, db, person, clock, state)
 
@@ -402,8 +428,11 @@ async def show_summary(message: Message, db: Database, person: Person, clock: Cl
         _("Urgent: {answer}").format(answer=_("yes") if data.get("bc_urgent") else _("no")),
     ]
     if not data.get("bc_urgent"):
-        lines.append(_("Not urgent: during quiet hours ({start}–{end}) it waits until the morning.").format(
-            start=rd.quiet_start, end=rd.quiet_end))
+        lines.append(
+            _("Not urgent: during quiet hours ({start}–{end}) it waits until the morning.").format(
+                start=rd.quiet_start, end=rd.quiet_end
+            )
+        )
     await message.answer("\n".join(lines), reply_markup=summary_keyboard(urgent=bool(data.get("bc_urgent"))))
 
 
@@ -416,26 +445,29 @@ async def toggle_urgent(query: CallbackQuery, db: Database, person: Person, cloc
     await show_summary(target(query), db, person, clock, state)
 
 
-async def ask_confirmation(message: Message, db: Database, person: Person, clock: Clock, state: FSMContext,
-                           send_at: datetime | None) -> None:
+async def ask_confirmation(
+    message: Message, db: Database, person: Person, clock: Clock, state: FSMContext, send_at: datetime | None
+) -> None:
     data = _draft(await state.get_data())
     rd = await _district(db, person)
     n = len(await _recipients(db, person, data))
     await state.update_data(bc_send_at=to_db(send_at) if send_at else None)
     await state.set_state(Compose.audience)
     if send_at is None:
-        text = ngettext("Send the announcement to {n} person now?",
-                        "Send the announcement to {n} people now?", n).format(n=n)
+        text = ngettext(
+            "Send the announcement to {n} person now?", "Send the announcement to {n} people now?", n
+        ).format(n=n)
         moment = clock.now()
     else:
-        text = ngettext("Send the announcement to {n} person on {when}?",
-                        "Send the announcement to {n} people on {when}?", n).format(
-            n=n, when=format_datetime(send_at, rd.timezone, person.language))
+        text = ngettext(
+            "Send the announcement to {n} person on {when}?", "Send the announcement to {n} people on {when}?", n
+        ).format(n=n, when=format_datetime(send_at, rd.timezone, person.language))
         moment = send_at
     held = quiet_until(moment, rd.timezone, rd.quiet_start, rd.quiet_end)
     if held and not data.get("bc_urgent"):
         text += "\n" + _("It falls in quiet hours: residents get it at {when}.").format(
-            when=format_datetime(held, rd.timezone, person.language))
+            when=format_datetime(held, rd.timezone, person.language)
+        )
     await message.answer(text, reply_markup=confirm_keyboard())
 
 
@@ -448,8 +480,7 @@ async def send_now(query: CallbackQuery, db: Database, person: Person, clock: Cl
 
 
 @admin_router.callback_query(Bc.filter(F.act == Act.BACK))
-async def back_to_summary(query: CallbackQuery, db: Database, person: Person, clock: Clock,
-                          state: FSMContext) -> None:
+async def back_to_summary(query: CallbackQuery, db: Database, person: Person, clock: Clock, state: FSMContext) -> None:
     """From the confirmation back to the summary."""
     _draft(await state.get_data())
     await query.answer()
@@ -465,7 +496,8 @@ async def send_later(query: CallbackQuery, db: Database, person: Person, state: 
     await state.set_state(Compose.when)
     await target(query).answer(
         _("When should it go out? Send the date and time like 26.11 09:00 ({rural_district} time).").format(
-            rural_district=rd.name(person.language)),
+            rural_district=rd.name(person.language)
+        ),
         reply_markup=schedule_keyboard(),
     )
 
@@ -489,12 +521,14 @@ async def got_time(message: Message, db: Database, person: Person, clock: Clock,
         await message.answer(_("Please write the date and time like 26.11 09:00."), reply_markup=schedule_keyboard())
         return
     if at <= clock.now():
-        await message.answer(_("This time has already passed. Please send a later one."),
-                             reply_markup=schedule_keyboard())
+        await message.answer(
+            _("This time has already passed. Please send a later one."), reply_markup=schedule_keyboard()
+        )
         return
     if at > clock.now() + LATEST_SCHEDULE:
-        await message.answer(_("An announcement can be scheduled at most 90 days ahead."),
-                             reply_markup=schedule_keyboard())
+        await message.answer(
+            _("An announcement can be scheduled at most 90 days ahead."), reply_markup=schedule_keyboard()
+        )
         return
     await ask_confirmation(message, db, person, clock, state, at)
 
@@ -517,16 +551,36 @@ async def confirm(query: CallbackQuery, db: Database, person: Person, clock: Clo
         if not recipients:
             raise DomainError(N_("Nobody in this audience gets announcements. Please choose another audience."))
         item = await broadcasts.create(
-            tx, rural_district_id=rd.id, created_by=person.id, texts=texts, text_kk=data["bc_kk"],
-            text_ru=data["bc_ru"], media_type=data.get("bc_media_type"), media_ref=data.get("bc_media_ref"),
-            audience=data["bc_audience"], audience_ids_=data.get("bc_ids") or [], urgent=bool(data.get("bc_urgent")),
-            send_at=to_db(send_at), recipients=recipients, progress_lang=person.language,
+            tx,
+            rural_district_id=rd.id,
+            created_by=person.id,
+            texts=texts,
+            text_kk=data["bc_kk"],
+            text_ru=data["bc_ru"],
+            media_type=data.get("bc_media_type"),
+            media_ref=data.get("bc_media_ref"),
+            audience=data["bc_audience"],
+            audience_ids_=data.get("bc_ids") or [],
+            urgent=bool(data.get("bc_urgent")),
+            send_at=to_db(send_at),
+            recipients=recipients,
+            progress_lang=person.language,
         )
         await audit.record(
-            tx, actor_kind="staff", actor_telegram_id=person.telegram_id, rural_district_id=rd.id,
-            action="broadcast_created", object_type="broadcast", object_id=item.id,
-            after={"audience": item.audience, "ids": item.audience_ids, "recipients": item.recipients,
-                   "send_at": item.send_at, "urgent": item.urgent},
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=rd.id,
+            action="broadcast_created",
+            object_type="broadcast",
+            object_id=item.id,
+            after={
+                "audience": item.audience,
+                "ids": item.audience_ids,
+                "recipients": item.recipients,
+                "send_at": item.send_at,
+                "urgent": item.urgent,
+            },
         )
     await state.clear()
     await query.answer()
@@ -560,8 +614,9 @@ async def _owned(db: Database, person: Person, broadcast_id: int) -> broadcasts.
 
 
 @admin_router.callback_query(Bc.filter(F.act == Act.SHOW))
-async def show(query: CallbackQuery, callback_data: Bc, db: Database, person: Person, clock: Clock,
-               state: FSMContext) -> None:
+async def show(
+    query: CallbackQuery, callback_data: Bc, db: Database, person: Person, clock: Clock, state: FSMContext
+) -> None:
     """One announcement's progress."""
     await state.clear()
     await _owned(db, person, callback_data.id)
@@ -577,10 +632,8 @@ async def refresh(query: CallbackQuery, callback_data: Bc, db: Database, person:
     counts = await broadcasts.counts(db, item.message_id)
     await query.answer()
     text, markup = progress_view(item, counts, rd.timezone, clock.now())
-    try:
+    with contextlib.suppress(TelegramBadRequest):  # nothing changed since the last update
         await target(query).edit_text(text, reply_markup=markup)
-    except TelegramBadRequest:  # nothing changed since the last update
-        pass
 
 
 @admin_router.callback_query(Bc.filter(F.act == Act.STOP))
@@ -593,26 +646,35 @@ async def stop(query: CallbackQuery, callback_data: Bc, db: Database, person: Pe
         await target(query).answer(_("Nothing is left to stop: everything has been sent."))
         return
     await target(query).answer(
-        ngettext("Stop announcement No. {id}? {n} message not yet sent will not go out.",
-                 "Stop announcement No. {id}? {n} messages not yet sent will not go out.", counts.open).format(
-            id=item.id, n=counts.open),
+        ngettext(
+            "Stop announcement No. {id}? {n} message not yet sent will not go out.",
+            "Stop announcement No. {id}? {n} messages not yet sent will not go out.",
+            counts.open,
+        ).format(id=item.id, n=counts.open),
         reply_markup=stop_keyboard(item.id),
     )
 
 
 @admin_router.callback_query(Bc.filter(F.act == Act.STOP_YES))
-async def stop_confirmed(query: CallbackQuery, callback_data: Bc, db: Database, person: Person,
-                         clock: Clock) -> None:
+async def stop_confirmed(query: CallbackQuery, callback_data: Bc, db: Database, person: Person, clock: Clock) -> None:
     """Cancel what is not yet sent; what already left stays sent."""
     item = await _owned(db, person, callback_data.id)
     async with db.transaction() as tx:
         stopped = await broadcasts.cancel(tx, item, to_db(clock.now()))
         await audit.record(
-            tx, actor_kind="staff", actor_telegram_id=person.telegram_id, rural_district_id=item.rural_district_id,
-            action="broadcast_cancelled", object_type="broadcast", object_id=item.id, after={"rows": stopped},
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=item.rural_district_id,
+            action="broadcast_cancelled",
+            object_type="broadcast",
+            object_id=item.id,
+            after={"rows": stopped},
         )
     await query.answer()
     await target(query).answer(
         ngettext("Stopped. {n} message will not go out.", "Stopped. {n} messages will not go out.", stopped).format(
-            n=stopped))
+            n=stopped
+        )
+    )
     await _show_progress(target(query), db, item.id, person, clock)

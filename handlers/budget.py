@@ -58,11 +58,17 @@ def _label(line: budgets.Line, lang: str) -> str:
 def render_budget(budget: Budget, rural_district: str, lang: str) -> str:
     """The figures in tenge, the self-sufficiency level with its formula, and the year's target."""
     money = lambda amount: format_money(amount, lang)  # noqa: E731
-    lines = [_("<b>Budget of {rural_district} for {year}</b>").format(rural_district=escape(rural_district),
-                                                                     year=budget.year), ""]
+    lines = [
+        _("<b>Budget of {rural_district} for {year}</b>").format(
+            rural_district=escape(rural_district), year=budget.year
+        ),
+        "",
+    ]
     lines.append(_("<b>Revenues: {amount}</b>").format(amount=money(budget.total_revenue)))
-    for source, title, total in (("own", _("Own revenues: {amount}"), budget.own),
-                                 ("transfer", _("Transfers from above: {amount}"), budget.transfers)):
+    for source, title, total in (
+        ("own", _("Own revenues: {amount}"), budget.own),
+        ("transfer", _("Transfers from above: {amount}"), budget.transfers),
+    ):
         items = [line for line in budget.revenues() if line.source == source]
         if not items:
             continue
@@ -76,17 +82,26 @@ def render_budget(budget: Budget, rural_district: str, lang: str) -> str:
         lines.append(_("Self-sufficiency cannot be counted yet: no spending is entered."))
     else:
         lines.append(_("<b>Self-sufficiency: {share}</b>").format(share=format_share(level.share, lang)))
-        lines.append(_("= own revenues ÷ spending = {own} ÷ {spending}").format(
-            own=money(level.own), spending=money(level.spending)))
+        lines.append(
+            _("= own revenues ÷ spending = {own} ÷ {spending}").format(
+                own=money(level.own), spending=money(level.spending)
+            )
+        )
     if level.target is None:
         lines.append(_("No self-sufficiency target is set for {year}.").format(year=budget.year))
     else:
         if budget.year in DECREE_TARGETS:
-            lines.append(_("Target for {year} set by the Concept of local self-government: {target}").format(
-                year=budget.year, target=format_share(level.target, lang, 0)))
+            lines.append(
+                _("Target for {year} set by the Concept of local self-government: {target}").format(
+                    year=budget.year, target=format_share(level.target, lang, 0)
+                )
+            )
         else:
-            lines.append(_("Target for {year} set by the akim's office: {target}").format(
-                year=budget.year, target=format_share(level.target, lang)))
+            lines.append(
+                _("Target for {year} set by the akim's office: {target}").format(
+                    year=budget.year, target=format_share(level.target, lang)
+                )
+            )
         if level.reached is True:
             lines.append(_("✅ The target is reached."))
         elif level.reached is False:
@@ -151,22 +166,26 @@ async def _this_year(db: Database, person: Person, clock: Clock) -> int:
 
 
 @admin_router.callback_query(AdminMenu.filter(F.section == "budget"))
-async def admin_budget_home(query: CallbackQuery, person: Person, db: Database, clock: Clock,
-                            state: FSMContext) -> None:
+async def admin_budget_home(
+    query: CallbackQuery, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """Choose the year to enter."""
     await query.answer()
     await state.clear()
     year = await _this_year(db, person, clock)
-    await target(query).answer(_("<b>Budget</b>\nWhich year's budget do you want to enter?"),
-                               reply_markup=kb.admin_years([year - 1, year, year + 1]))
+    await target(query).answer(
+        _("<b>Budget</b>\nWhich year's budget do you want to enter?"),
+        reply_markup=kb.admin_years([year - 1, year, year + 1]),
+    )
 
 
 async def _admin_year(message: Message, db: Database, person: Person, year: int) -> None:
     assert person.rural_district_id is not None
     budget = await budgets.get(db, person.rural_district_id, year)
     if budget is None or not budget.lines:
-        text = _("<b>Budget for {year}</b>\nNothing is entered yet. Add revenues by source and spending by programme.") \
-            .format(year=year)
+        text = _(
+            "<b>Budget for {year}</b>\nNothing is entered yet. Add revenues by source and spending by programme."
+        ).format(year=year)
     else:
         text = render_budget(budget, await _district_name(db, person), person.language)
     await message.answer(text, reply_markup=kb.admin_budget(year, can_set_target=year > max(DECREE_TARGETS)))
@@ -179,8 +198,9 @@ def _check_year(year: int) -> int:
 
 
 @admin_router.callback_query(AdmBud.filter(F.act == BAct.YEAR))
-async def admin_year(query: CallbackQuery, callback_data: AdmBud, person: Person, db: Database,
-                     state: FSMContext) -> None:
+async def admin_year(
+    query: CallbackQuery, callback_data: AdmBud, person: Person, db: Database, state: FSMContext
+) -> None:
     """A year's budget as entered, with buttons to add lines."""
     await query.answer()
     await state.clear()
@@ -193,11 +213,13 @@ async def admin_pick(query: CallbackQuery, callback_data: AdmBud) -> None:
     await query.answer()
     year = _check_year(callback_data.year)
     if callback_data.act is BAct.REVENUE:
-        await target(query).answer(_("Which revenue source?"),
-                                   reply_markup=kb.admin_codes(year, tuple(REVENUE_SOURCES), other=False))
+        await target(query).answer(
+            _("Which revenue source?"), reply_markup=kb.admin_codes(year, tuple(REVENUE_SOURCES), other=False)
+        )
     else:
-        await target(query).answer(_("Which spending programme?"),
-                                   reply_markup=kb.admin_codes(year, SPENDING_PROGRAMMES, other=True))
+        await target(query).answer(
+            _("Which spending programme?"), reply_markup=kb.admin_codes(year, SPENDING_PROGRAMMES, other=True)
+        )
 
 
 @admin_router.callback_query(AdmBud.filter(F.act == BAct.LINE))
@@ -212,7 +234,10 @@ async def admin_line(query: CallbackQuery, callback_data: AdmBud, state: FSMCont
     await state.set_data({"year": year, "code": code})
     await target(query).answer(
         _("{line}, {year}: send the amount in tenge, for example 1 500 000. Send 0 to remove the line.").format(
-            line=_(kb.LINE_LABELS[code]), year=year), reply_markup=kb.admin_cancel(year))
+            line=_(kb.LINE_LABELS[code]), year=year
+        ),
+        reply_markup=kb.admin_cancel(year),
+    )
 
 
 @admin_router.callback_query(AdmBud.filter(F.act == BAct.OTHER))
@@ -224,7 +249,8 @@ async def admin_other(query: CallbackQuery, callback_data: AdmBud, state: FSMCon
     await state.set_data({"year": year})
     await target(query).answer(
         _("Send the programme's name. Give both languages separated by «/»: Kazakh / Russian."),
-        reply_markup=kb.admin_cancel(year))
+        reply_markup=kb.admin_cancel(year),
+    )
 
 
 @admin_router.message(BudgetForm.name, F.text, NotMenu())
@@ -239,8 +265,10 @@ async def admin_name(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     await state.update_data(name_kk=kk, name_ru=ru)
     await state.set_state(BudgetForm.amount)
-    await message.answer(_("Send the amount in tenge, for example 1 500 000. Send 0 to remove the line."),
-                         reply_markup=kb.admin_cancel(int(data["year"])))
+    await message.answer(
+        _("Send the amount in tenge, for example 1 500 000. Send 0 to remove the line."),
+        reply_markup=kb.admin_cancel(int(data["year"])),
+    )
 
 
 @admin_router.message(BudgetForm.amount, F.text, NotMenu())
@@ -251,21 +279,41 @@ async def admin_amount(message: Message, person: Person, db: Database, state: FS
     data = await state.get_data()
     year = int(data["year"])
     if amount is None:
-        await message.answer(_("Please send a whole number of tenge, for example 1 500 000."),
-                             reply_markup=kb.admin_cancel(year))
+        await message.answer(
+            _("Please send a whole number of tenge, for example 1 500 000."), reply_markup=kb.admin_cancel(year)
+        )
         return
     code = data.get("code")
     side = "revenue" if code in REVENUE_SOURCES else "spending"
     async with db.transaction() as tx:
         line_id = await budgets.set_line(
-            tx, rural_district_id=person.rural_district_id, year=year, side=side, amount=amount,
-            source=REVENUE_SOURCES.get(code or ""), code=code, name_kk=data.get("name_kk", ""),
-            name_ru=data.get("name_ru", ""), by=person.id)
-        await audit.record(tx, actor_kind="staff", actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="budget_line",
-                           object_type="budget_line", object_id=line_id or None,
-                           after={"year": year, "side": side, "code": code, "amount": amount,
-                                  "name": [data.get("name_kk"), data.get("name_ru")]})
+            tx,
+            rural_district_id=person.rural_district_id,
+            year=year,
+            side=side,
+            amount=amount,
+            source=REVENUE_SOURCES.get(code or ""),
+            code=code,
+            name_kk=data.get("name_kk", ""),
+            name_ru=data.get("name_ru", ""),
+            by=person.id,
+        )
+        await audit.record(
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="budget_line",
+            object_type="budget_line",
+            object_id=line_id or None,
+            after={
+                "year": year,
+                "side": side,
+                "code": code,
+                "amount": amount,
+                "name": [data.get("name_kk"), data.get("name_ru")],
+            },
+        )
     await state.clear()
     await message.answer(_("Saved."))
     await _admin_year(message, db, person, year)
@@ -281,8 +329,11 @@ async def admin_target_start(query: CallbackQuery, callback_data: AdmBud, state:
     await state.set_state(BudgetForm.target)
     await state.set_data({"year": year})
     await target(query).answer(
-        _("Send the self-sufficiency target for {year} in percent, for example 35. Send 0 to remove it.").format(year=year),
-        reply_markup=kb.admin_cancel(year))
+        _("Send the self-sufficiency target for {year} in percent, for example 35. Send 0 to remove it.").format(
+            year=year
+        ),
+        reply_markup=kb.admin_cancel(year),
+    )
 
 
 @admin_router.message(BudgetForm.target, F.text, NotMenu())
@@ -292,14 +343,21 @@ async def admin_target(message: Message, person: Person, db: Database, state: FS
     year = int((await state.get_data())["year"])
     value = None if message.text.strip() in {"0", "0%", "0 %"} else parse_percent(message.text)
     if value is None and message.text.strip() not in {"0", "0%", "0 %"}:
-        await message.answer(_("Please send a percent between 1 and 100, for example 35."),
-                             reply_markup=kb.admin_cancel(year))
+        await message.answer(
+            _("Please send a percent between 1 and 100, for example 35."), reply_markup=kb.admin_cancel(year)
+        )
         return
     async with db.transaction() as tx:
         await budgets.set_target(tx, person.rural_district_id, year, value, by=person.id)
-        await audit.record(tx, actor_kind="staff", actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="budget_target",
-                           object_type="budget", after={"year": year, "target": value})
+        await audit.record(
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="budget_target",
+            object_type="budget",
+            after={"year": year, "target": value},
+        )
     await state.clear()
     await message.answer(_("Saved."))
     await _admin_year(message, db, person, year)

@@ -13,9 +13,8 @@ from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot import contests as rules
 from bot import phones
@@ -77,11 +76,15 @@ async def admin_summary(db: Database, rural_district_id: int, clock: Clock) -> s
     counts = dict(rows)
     parts = []
     if counts.get("published"):
-        parts.append(ngettext("{count} contest running", "{count} contests running",
-                              counts["published"]).format(count=counts["published"]))
+        parts.append(
+            ngettext("{count} contest running", "{count} contests running", counts["published"]).format(
+                count=counts["published"]
+            )
+        )
     if counts.get("draft"):
-        parts.append(ngettext("{count} draft contest", "{count} draft contests",
-                              counts["draft"]).format(count=counts["draft"]))
+        parts.append(
+            ngettext("{count} draft contest", "{count} draft contests", counts["draft"]).format(count=counts["draft"])
+        )
     return ("🗳 " + ", ".join(parts)) if parts else None
 
 
@@ -96,12 +99,14 @@ def _when(contest: Contest, current: Phase, tz: str, lang: str) -> str:
         line = _("Voting is open until {closes}.").format(closes=closes)
     elif current is Phase.UPCOMING:
         line = _("Voting opens {opens} and closes {closes}.").format(
-            opens=format_datetime(contest.opens_at, tz, lang), closes=closes)
+            opens=format_datetime(contest.opens_at, tz, lang), closes=closes
+        )
     elif current is Phase.CLOSED:
         line = _("Voting closed {closes}.").format(closes=closes)
     else:
         line = _("Draft. Voting window: {opens} – {closes}.").format(
-            opens=format_datetime(contest.opens_at, tz, lang), closes=closes)
+            opens=format_datetime(contest.opens_at, tz, lang), closes=closes
+        )
     if contest.change_kind == "closed_early" and contest.change_reason:
         line += "\n" + _("Closed early. Reason: {reason}").format(reason=escape(contest.change_reason))
     elif contest.change_kind == "extended" and contest.change_reason:
@@ -130,8 +135,10 @@ async def _list(message: Message, person: Person, db: Database, clock: Clock) ->
     now = clock.now()
     items = await contests.visible(db, person.rural_district_id or 0, person.village_id, now)
     if not items:
-        await message.answer(_("There are no project contests in your village now. "
-                               "We will let you know when one is announced."), reply_markup=list_keyboard([], "kk"))
+        await message.answer(
+            _("There are no project contests in your village now. We will let you know when one is announced."),
+            reply_markup=list_keyboard([], "kk"),
+        )
         return
     tz = await _tz(db, person.rural_district_id)
     lang = person.language
@@ -156,8 +163,9 @@ async def back_to_list(query: CallbackQuery, person: Person, db: Database, clock
 
 
 @router.callback_query(ContestCb.filter(F.act == Act.CONTEST))
-async def show_contest(query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database,
-                       clock: Clock) -> None:
+async def show_contest(
+    query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database, clock: Clock
+) -> None:
     """One contest: what it is about, the money, the window, and the resident's own vote."""
     contest = await contests.for_resident(db, callback_data.contest, person.rural_district_id or 0)
     await query.answer()
@@ -168,8 +176,12 @@ async def show_contest(query: CallbackQuery, callback_data: ContestCb, person: P
     lines = [f"🗳 <b>{escape(contest.title(lang))}</b>"]
     if contest.description(lang):
         lines.append(escape(contest.description(lang)))
-    lines += ["", _when(contest, current, tz, lang), *_money_lines(contest, lang),
-              ngettext("{count} project", "{count} projects", len(projects)).format(count=len(projects))]
+    lines += [
+        "",
+        _when(contest, current, tz, lang),
+        *_money_lines(contest, lang),
+        ngettext("{count} project", "{count} projects", len(projects)).format(count=len(projects)),
+    ]
     mine = await contests.my_vote(db, contest.id, person.id)
     chosen = next((p for p in projects if p.id == mine), None)
     if chosen is not None:
@@ -179,14 +191,17 @@ async def show_contest(query: CallbackQuery, callback_data: ContestCb, person: P
             lines.append(_("You can change it until voting closes."))
     elif current is Phase.OPEN:
         lines += ["", _("You have not voted yet. Open the projects and choose one.")]
-    await target(query).answer("\n".join(lines), reply_markup=contest_keyboard(
-        contest, current, projects[0].id if projects else None))
+    await target(query).answer(
+        "\n".join(lines), reply_markup=contest_keyboard(contest, current, projects[0].id if projects else None)
+    )
 
 
 def _project_text(project: Project, number: int, count: int, village: str, lang: str, mine: bool) -> str:
-    lines = [f"<b>{number}/{count}. {escape(project.title(lang))}</b>",
-             f"{category_label(project.category)} · {escape(village)}",
-             _("Estimated cost: {cost}").format(cost=format_money(project.cost, lang))]
+    lines = [
+        f"<b>{number}/{count}. {escape(project.title(lang))}</b>",
+        f"{category_label(project.category)} · {escape(village)}",
+        _("Estimated cost: {cost}").format(cost=format_money(project.cost, lang)),
+    ]
     if project.description(lang):
         lines += ["", escape(project.description(lang))]
     if mine:
@@ -195,8 +210,9 @@ def _project_text(project: Project, number: int, count: int, village: str, lang:
 
 
 @router.callback_query(ContestCb.filter(F.act == Act.PROJECT))
-async def show_project(query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database,
-                       clock: Clock) -> None:
+async def show_project(
+    query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database, clock: Clock
+) -> None:
     """One project per screen: photo, cost in tenge, village; vote, previous and next."""
     contest = await contests.for_resident(db, callback_data.contest, person.rural_district_id or 0)
     projects = await contests.projects(db, contest.id)
@@ -207,12 +223,21 @@ async def show_project(query: CallbackQuery, callback_data: ContestCb, person: P
     project, lang = projects[index], person.language
     village = await places.village(db, project.village_id)
     mine = await contests.my_vote(db, contest.id, person.id) == project.id
-    text = _project_text(project, index + 1, len(projects),
-                         village.name(lang) if village else _("the whole rural district"), lang, mine)
-    can_vote = (contest.phase(clock.now()) is Phase.OPEN
-                and rules.may_vote(Phase.OPEN, set(await contests.covered(db, contest.id)), person.village_id) is None)
-    markup = project_keyboard(contest.id, project.id, projects[index - 1].id if index > 0 else None,
-                              projects[index + 1].id if index + 1 < len(projects) else None, can_vote, mine)
+    text = _project_text(
+        project, index + 1, len(projects), village.name(lang) if village else _("the whole rural district"), lang, mine
+    )
+    can_vote = (
+        contest.phase(clock.now()) is Phase.OPEN
+        and rules.may_vote(Phase.OPEN, set(await contests.covered(db, contest.id)), person.village_id) is None
+    )
+    markup = project_keyboard(
+        contest.id,
+        project.id,
+        projects[index - 1].id if index > 0 else None,
+        projects[index + 1].id if index + 1 < len(projects) else None,
+        can_vote,
+        mine,
+    )
     if project.photo_file_id:
         await target(query).answer_photo(project.photo_file_id, caption=text, reply_markup=markup)
     else:
@@ -224,13 +249,13 @@ def _refusal_text(refusal: rules.Refusal) -> str:
 
 
 @router.callback_query(ContestCb.filter(F.act == Act.ASK))
-async def ask_vote(query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database, clock: Clock,
-                   state: FSMContext) -> None:
+async def ask_vote(
+    query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """The confirmation before a vote: one more tap, so a vote is never cast by a slip of the finger."""
     contest = await contests.for_resident(db, callback_data.contest, person.rural_district_id or 0)
     project = await contests.project(db, contest.id, callback_data.project)
-    refusal = rules.may_vote(contest.phase(clock.now()), set(await contests.covered(db, contest.id)),
-                             person.village_id)
+    refusal = rules.may_vote(contest.phase(clock.now()), set(await contests.covered(db, contest.id)), person.village_id)
     if refusal is not None:
         await query.answer()
         await target(query).answer(_refusal_text(refusal), reply_markup=after_vote_keyboard(contest.id))
@@ -247,11 +272,26 @@ async def ask_vote(query: CallbackQuery, callback_data: ContestCb, person: Perso
     await target(query).answer(text, reply_markup=confirm_keyboard(contest.id, project.id))
 
 
-async def _cast(message: Message, person: Person, db: Database, clock: Clock, contest_id: int, project_id: int,
-                phone: str, *, restore_menu: bool = False) -> None:
+async def _cast(
+    message: Message,
+    person: Person,
+    db: Database,
+    clock: Clock,
+    contest_id: int,
+    project_id: int,
+    phone: str,
+    *,
+    restore_menu: bool = False,
+) -> None:
     outcome, project = await contests.cast_vote(
-        db, contest_id=contest_id, project_id=project_id, person_id=person.id,
-        rural_district_id=person.rural_district_id or 0, village_id=person.village_id, phone=phone, now=clock.now(),
+        db,
+        contest_id=contest_id,
+        project_id=project_id,
+        person_id=person.id,
+        rural_district_id=person.rural_district_id or 0,
+        village_id=person.village_id,
+        phone=phone,
+        now=clock.now(),
     )
     title = escape(project.title(person.language))
     if outcome == "new":
@@ -265,8 +305,9 @@ async def _cast(message: Message, person: Person, db: Database, clock: Clock, co
 
 
 @router.callback_query(ContestCb.filter(F.act == Act.VOTE))
-async def vote(query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database, clock: Clock,
-               state: FSMContext) -> None:
+async def vote(
+    query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """The vote: needs consent and the person's own Kazakhstan mobile number; the query re-checks the rest."""
     resume = ContestCb(act=Act.ASK, contest=callback_data.contest, project=callback_data.project).pack()
     if not await consent_given(query, person, db, state, resume=resume):
@@ -279,8 +320,10 @@ async def vote(query: CallbackQuery, callback_data: ContestCb, person: Person, d
         await state.set_state(VoteFlow.phone)
         await state.update_data(contest=callback_data.contest, project=callback_data.project)
         await target(query).answer(
-            _("To vote, please share your phone number with the button below. One phone number votes "
-              "once per contest. The number is kept with your consent and never shown to anyone."),
+            _(
+                "To vote, please share your phone number with the button below. One phone number votes "
+                "once per contest. The number is kept with your consent and never shown to anyone."
+            ),
             reply_markup=contact_keyboard(),
         )
         return
@@ -295,14 +338,17 @@ async def got_contact(message: Message, person: Person, db: Database, clock: Clo
     contact = message.contact
     assert contact is not None and message.from_user is not None
     if contact.user_id != message.from_user.id:
-        await message.answer(_("This is someone else's contact. Please press the button below to share "
-                               "your own number."), reply_markup=contact_keyboard())
+        await message.answer(
+            _("This is someone else's contact. Please press the button below to share your own number."),
+            reply_markup=contact_keyboard(),
+        )
         return
     phone = phones.mobile(contact.phone_number)
     if phone is None:
         await state.clear()
-        await show_menu(message, person, _("Voting needs a Kazakhstan mobile number (+7 7XX …). "
-                                           "This number cannot be used."))
+        await show_menu(
+            message, person, _("Voting needs a Kazakhstan mobile number (+7 7XX …). This number cannot be used.")
+        )
         return
     data = await state.get_data()
     await state.clear()
@@ -317,13 +363,16 @@ async def not_a_contact(message: Message, person: Person, i18n: I18n, state: FSM
         await state.clear()
         await show_menu(message, person, _("Cancelled. Your vote was not cast."))
         return
-    await message.answer(_("Please press the «📱 Share my phone number» button below; "
-                           "a typed number cannot be checked."), reply_markup=contact_keyboard())
+    await message.answer(
+        _("Please press the «📱 Share my phone number» button below; a typed number cannot be checked."),
+        reply_markup=contact_keyboard(),
+    )
 
 
 @router.callback_query(ContestCb.filter(F.act == Act.RESULTS))
-async def show_results(query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database,
-                       clock: Clock) -> None:
+async def show_results(
+    query: CallbackQuery, callback_data: ContestCb, person: Person, db: Database, clock: Clock
+) -> None:
     """The ranked results of a closed contest."""
     contest = await contests.for_resident(db, callback_data.contest, person.rural_district_id or 0)
     if contest.phase(clock.now()) is not Phase.CLOSED:
@@ -331,8 +380,9 @@ async def show_results(query: CallbackQuery, callback_data: ContestCb, person: P
     await query.answer()
     projects = await contests.projects(db, contest.id)
     results = await contests.results(db, contest)
-    await target(query).answer(results_text(contest, projects, results, person.language),
-                               reply_markup=after_vote_keyboard(contest.id))
+    await target(query).answer(
+        results_text(contest, projects, results, person.language), reply_markup=after_vote_keyboard(contest.id)
+    )
 
 
 # ============================================================================================
@@ -383,14 +433,14 @@ async def _admin_list(message: Message, person: Person, db: Database, clock: Clo
     text = _("<b>Project contests</b>\n📝 draft · ⏳ not open yet · 🟢 voting · 🏁 closed")
     if not items:
         text += "\n\n" + _("No contests yet.")
-    await message.answer(text, reply_markup=admin_list_keyboard(
-        items, person.language, {c.id: _MARKS[c.phase(now)] for c in items}))
+    await message.answer(
+        text, reply_markup=admin_list_keyboard(items, person.language, {c.id: _MARKS[c.phase(now)] for c in items})
+    )
 
 
 @admin_router.callback_query(AdminMenu.filter(F.section == "contests"))
 @admin_router.callback_query(AdminContestCb.filter(F.act == AdmAct.LIST))
-async def admin_contests(query: CallbackQuery, person: Person, db: Database, clock: Clock,
-                         state: FSMContext) -> None:
+async def admin_contests(query: CallbackQuery, person: Person, db: Database, clock: Clock, state: FSMContext) -> None:
     """The staff's list of the rural district's contests."""
     await state.clear()
     await query.answer()
@@ -408,21 +458,27 @@ async def _admin_card(message: Message, person: Person, db: Database, clock: Clo
     lines = [f"{_MARKS[current]} <b>{escape(contest.title(lang))}</b>"]
     if contest.title_kk and contest.title_ru:
         lines.append(escape(contest.title("ru" if lang == "kk" else "kk")))
-    lines += [_when(contest, current, tz, lang),
-              _("Villages: {villages}").format(villages=escape(", ".join(v.name(lang) for v in villages)) or "—"),
-              *_money_lines(contest, lang), "",
-              ngettext("{count} project:", "{count} projects:", len(projects)).format(count=len(projects))]
+    lines += [
+        _when(contest, current, tz, lang),
+        _("Villages: {villages}").format(villages=escape(", ".join(v.name(lang) for v in villages)) or "—"),
+        *_money_lines(contest, lang),
+        "",
+        ngettext("{count} project:", "{count} projects:", len(projects)).format(count=len(projects)),
+    ]
     for number, project in enumerate(projects, start=1):
-        lines.append(f"{number}. {escape(project.title(lang))} · {format_money(project.cost, lang)}"
-                     + (" 📷" if project.photo_file_id else ""))
+        lines.append(
+            f"{number}. {escape(project.title(lang))} · {format_money(project.cost, lang)}"
+            + (" 📷" if project.photo_file_id else "")
+        )
     if current is Phase.DRAFT and len(projects) < 2:
         lines += ["", _("Add at least two projects, then publish.")]
     await message.answer("\n".join(lines), reply_markup=admin_contest_keyboard(contest, current))
 
 
 @admin_router.callback_query(AdminContestCb.filter(F.act == AdmAct.VIEW))
-async def admin_contest(query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database,
-                        clock: Clock, state: FSMContext) -> None:
+async def admin_contest(
+    query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """One contest, as the staff see it."""
     await state.clear()
     await _admin_card(target(query), person, db, clock, callback_data.id)
@@ -444,35 +500,44 @@ async def new_contest(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(NewContest.title_kk)
     await target(query).answer(
-        _("<b>New contest</b>, step 1 of 8.\nSend the title <b>in Kazakh</b>. If you skip it, "
-          "the Russian title is shown to everyone."),
-        reply_markup=skip_keyboard())
+        _(
+            "<b>New contest</b>, step 1 of 8.\nSend the title <b>in Kazakh</b>. If you skip it, "
+            "the Russian title is shown to everyone."
+        ),
+        reply_markup=skip_keyboard(),
+    )
 
 
 async def _ask_title_ru(message: Message, state: FSMContext) -> None:
     await state.set_state(NewContest.title_ru)
-    await message.answer(_("Step 2 of 8. Send the title <b>in Russian</b>. If you skip it, "
-                           "the Kazakh title is shown to everyone."), reply_markup=skip_keyboard())
+    await message.answer(
+        _("Step 2 of 8. Send the title <b>in Russian</b>. If you skip it, the Kazakh title is shown to everyone."),
+        reply_markup=skip_keyboard(),
+    )
 
 
 async def _ask_description_kk(message: Message, state: FSMContext) -> None:
     await state.set_state(NewContest.description_kk)
-    await message.answer(_("Step 3 of 8. Send a short description <b>in Kazakh</b>, or skip."),
-                         reply_markup=skip_keyboard())
+    await message.answer(
+        _("Step 3 of 8. Send a short description <b>in Kazakh</b>, or skip."), reply_markup=skip_keyboard()
+    )
 
 
 async def _ask_description_ru(message: Message, state: FSMContext) -> None:
     await state.set_state(NewContest.description_ru)
-    await message.answer(_("Step 4 of 8. Send a short description <b>in Russian</b>, or skip."),
-                         reply_markup=skip_keyboard())
+    await message.answer(
+        _("Step 4 of 8. Send a short description <b>in Russian</b>, or skip."), reply_markup=skip_keyboard()
+    )
 
 
 async def _ask_villages(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     await state.set_state(NewContest.villages)
     data = await state.get_data()
     villages = await places.villages(db, person.rural_district_id or 0)
-    await message.answer(_("Step 5 of 8. Which villages does the contest cover? Their residents vote."),
-                         reply_markup=villages_keyboard(villages, set(data.get("villages", [])), person.language))
+    await message.answer(
+        _("Step 5 of 8. Which villages does the contest cover? Their residents vote."),
+        reply_markup=villages_keyboard(villages, set(data.get("villages", [])), person.language),
+    )
 
 
 async def _ask_money(message: Message, state: FSMContext) -> None:
@@ -481,19 +546,24 @@ async def _ask_money(message: Message, state: FSMContext) -> None:
     source = next(s for s in rules.SOURCES if s not in money)
     await state.set_state(NewContest.money)
     await message.answer(
-        _("Step 6 of 8. Money from the source «{source}», in whole tenge (for example 1 500 000). "
-          "Send 0 if there is none.").format(source=_(SOURCE_LABELS[source])),
-        reply_markup=cancel_keyboard())
+        _(
+            "Step 6 of 8. Money from the source «{source}», in whole tenge (for example 1 500 000). "
+            "Send 0 if there is none."
+        ).format(source=_(SOURCE_LABELS[source])),
+        reply_markup=cancel_keyboard(),
+    )
 
 
 async def _ask_opens(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     await state.set_state(NewContest.opens)
     rd = await places.rural_district(db, person.rural_district_id)
     await message.answer(
-        _("Step 7 of 8. When does voting open? Send the date and time like 01.12.2026 09:00 "
-          "(local time of {rural_district}), or press «Right away».").format(
-            rural_district=escape(rd.name(person.language) if rd else "")),
-        reply_markup=opens_keyboard())
+        _(
+            "Step 7 of 8. When does voting open? Send the date and time like 01.12.2026 09:00 "
+            "(local time of {rural_district}), or press «Right away»."
+        ).format(rural_district=escape(rd.name(person.language) if rd else "")),
+        reply_markup=opens_keyboard(),
+    )
 
 
 @admin_router.message(NewContest.title_kk)
@@ -502,8 +572,10 @@ async def contest_title(message: Message, state: FSMContext) -> None:
     """The title in one language."""
     value = _text_value(message, TITLE_MAX)
     if value is None:
-        await message.answer(_("Please send the title as text, at most {limit} characters.").format(limit=TITLE_MAX),
-                             reply_markup=skip_keyboard())
+        await message.answer(
+            _("Please send the title as text, at most {limit} characters.").format(limit=TITLE_MAX),
+            reply_markup=skip_keyboard(),
+        )
         return
     if await state.get_state() == NewContest.title_kk.state:
         await state.update_data(title_kk=value)
@@ -519,8 +591,10 @@ async def contest_description(message: Message, person: Person, db: Database, st
     """The description in one language."""
     value = _text_value(message, DESCRIPTION_MAX)
     if value is None:
-        await message.answer(_("Please send the description as text, at most {limit} characters.").format(
-            limit=DESCRIPTION_MAX), reply_markup=skip_keyboard())
+        await message.answer(
+            _("Please send the description as text, at most {limit} characters.").format(limit=DESCRIPTION_MAX),
+            reply_markup=skip_keyboard(),
+        )
         return
     if await state.get_state() == NewContest.description_kk.state:
         await state.update_data(description_kk=value)
@@ -544,8 +618,9 @@ async def contest_skip(query: CallbackQuery, person: Person, db: Database, state
         await _ask_title_ru(message, state)
     elif current == NewContest.title_ru.state:
         if not data.get("title_kk"):
-            await message.answer(_("A contest needs a title in at least one language. Please send it."),
-                                 reply_markup=cancel_keyboard())
+            await message.answer(
+                _("A contest needs a title in at least one language. Please send it."), reply_markup=cancel_keyboard()
+            )
             return
         await state.update_data(title_ru="")
         await _ask_description_kk(message, state)
@@ -558,8 +633,9 @@ async def contest_skip(query: CallbackQuery, person: Person, db: Database, state
 
 
 @admin_router.callback_query(NewContest.villages, FormCb.filter())
-async def contest_villages(query: CallbackQuery, callback_data: FormCb, person: Person, db: Database,
-                           state: FSMContext) -> None:
+async def contest_villages(
+    query: CallbackQuery, callback_data: FormCb, person: Person, db: Database, state: FSMContext
+) -> None:
     """Toggle villages; «All villages»; «Done»."""
     villages = await places.villages(db, person.rural_district_id or 0)
     own = {v.id for v in villages}
@@ -588,8 +664,9 @@ async def contest_money(message: Message, person: Person, db: Database, state: F
     """The money of one source, then the next."""
     amount = rules.parse_money(message.text)
     if amount is None:
-        await message.answer(_("Please send a whole number of tenge, for example 1 500 000, or 0."),
-                             reply_markup=cancel_keyboard())
+        await message.answer(
+            _("Please send a whole number of tenge, for example 1 500 000, or 0."), reply_markup=cancel_keyboard()
+        )
         return
     data = await state.get_data()
     money: dict[str, int] = data.get("money", {})
@@ -610,13 +687,16 @@ async def contest_money(message: Message, person: Person, db: Database, state: F
 
 async def _ask_closes(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     await state.set_state(NewContest.closes)
-    await message.answer(_("Step 8 of 8. When does voting close? Send the date and time like 15.12.2026 20:00."),
-                         reply_markup=cancel_keyboard())
+    await message.answer(
+        _("Step 8 of 8. When does voting close? Send the date and time like 15.12.2026 20:00."),
+        reply_markup=cancel_keyboard(),
+    )
 
 
 @admin_router.callback_query(NewContest.opens, FormCb.filter(F.act == FormAct.NOW))
-async def contest_opens_now(query: CallbackQuery, person: Person, db: Database, clock: Clock,
-                            state: FSMContext) -> None:
+async def contest_opens_now(
+    query: CallbackQuery, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """Voting opens as soon as the contest is published."""
     await query.answer()
     await state.update_data(opens_at=None)
@@ -647,18 +727,26 @@ async def contest_closes(message: Message, person: Person, db: Database, clock: 
     opens_at = datetime.fromisoformat(data["opens_at"]) if data.get("opens_at") else now
     problem = rules.window_problem(opens_at, closes_at, now)
     if problem is not None:
-        text = (_("Voting must close after it opens ({opens}). Please send another time.")
-                if problem == "closes_before_opens"
-                else _("This time has already passed. Please send a time in the future."))
-        await message.answer(text.format(opens=format_datetime(opens_at, tz, person.language)),
-                             reply_markup=cancel_keyboard())
+        text = (
+            _("Voting must close after it opens ({opens}). Please send another time.")
+            if problem == "closes_before_opens"
+            else _("This time has already passed. Please send a time in the future.")
+        )
+        await message.answer(
+            text.format(opens=format_datetime(opens_at, tz, person.language)), reply_markup=cancel_keyboard()
+        )
         return
     contest_id = await contests.create(
-        db, rural_district_id=person.rural_district_id or 0,
+        db,
+        rural_district_id=person.rural_district_id or 0,
         titles=(data.get("title_kk", ""), data.get("title_ru", "")),
         descriptions=(data.get("description_kk", ""), data.get("description_ru", "")),
-        village_ids=data["villages"], money=data["money"], opens_at=opens_at, closes_at=closes_at,
-        created_by=person.id, actor_telegram_id=person.telegram_id,
+        village_ids=data["villages"],
+        money=data["money"],
+        opens_at=opens_at,
+        closes_at=closes_at,
+        created_by=person.id,
+        actor_telegram_id=person.telegram_id,
     )
     await state.clear()
     await message.answer(_("The draft contest is saved. Now the projects residents choose from."))
@@ -671,13 +759,15 @@ async def contest_closes(message: Message, person: Person, db: Database, clock: 
 async def _start_project(message: Message, state: FSMContext, contest_id: int) -> None:
     await state.set_state(NewProject.title_kk)
     await state.set_data({"contest": contest_id})
-    await message.answer(_("<b>Project</b>, step 1 of 8. Send its title <b>in Kazakh</b>, or skip."),
-                         reply_markup=skip_keyboard())
+    await message.answer(
+        _("<b>Project</b>, step 1 of 8. Send its title <b>in Kazakh</b>, or skip."), reply_markup=skip_keyboard()
+    )
 
 
 @admin_router.callback_query(AdminContestCb.filter(F.act == AdmAct.ADD_PROJECT))
-async def add_project(query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database,
-                      clock: Clock, state: FSMContext) -> None:
+async def add_project(
+    query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """Another project for a draft contest."""
     contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
     if contest.status != "draft":
@@ -694,14 +784,22 @@ async def more_projects(query: CallbackQuery, state: FSMContext) -> None:
 
 
 _PROJECT_STEPS = {
-    NewProject.title_kk.state: ("title_kk", NewProject.title_ru,
-                                N_("Step 2 of 8. Send the project's title <b>in Russian</b>, or skip.")),
-    NewProject.title_ru.state: ("title_ru", NewProject.description_kk,
-                                N_("Step 3 of 8. Send a short description <b>in Kazakh</b>, or skip.")),
-    NewProject.description_kk.state: ("description_kk", NewProject.description_ru,
-                                      N_("Step 4 of 8. Send a short description <b>in Russian</b>, or skip.")),
-    NewProject.description_ru.state: ("description_ru", NewProject.category,
-                                      N_("Step 5 of 8. Choose the category.")),
+    NewProject.title_kk.state: (
+        "title_kk",
+        NewProject.title_ru,
+        N_("Step 2 of 8. Send the project's title <b>in Russian</b>, or skip."),
+    ),
+    NewProject.title_ru.state: (
+        "title_ru",
+        NewProject.description_kk,
+        N_("Step 3 of 8. Send a short description <b>in Kazakh</b>, or skip."),
+    ),
+    NewProject.description_kk.state: (
+        "description_kk",
+        NewProject.description_ru,
+        N_("Step 4 of 8. Send a short description <b>in Russian</b>, or skip."),
+    ),
+    NewProject.description_ru.state: ("description_ru", NewProject.category, N_("Step 5 of 8. Choose the category.")),
 }
 
 
@@ -710,8 +808,9 @@ async def _project_step(message: Message, state: FSMContext, value: str) -> None
     key, following, prompt = _PROJECT_STEPS[str(current)]
     data = await state.get_data()
     if key == "title_ru" and not value and not data.get("title_kk"):
-        await message.answer(_("A project needs a title in at least one language. Please send it."),
-                             reply_markup=cancel_keyboard())
+        await message.answer(
+            _("A project needs a title in at least one language. Please send it."), reply_markup=cancel_keyboard()
+        )
         return
     await state.update_data({key: value})
     await state.set_state(following)
@@ -729,8 +828,9 @@ async def project_text(message: Message, state: FSMContext) -> None:
     limit = TITLE_MAX if is_title else PROJECT_DESCRIPTION_MAX
     value = _text_value(message, limit)
     if value is None:
-        await message.answer(_("Please send text, at most {limit} characters.").format(limit=limit),
-                             reply_markup=skip_keyboard())
+        await message.answer(
+            _("Please send text, at most {limit} characters.").format(limit=limit), reply_markup=skip_keyboard()
+        )
         return
     await _project_step(message, state, value)
 
@@ -746,8 +846,9 @@ async def project_skip(query: CallbackQuery, state: FSMContext) -> None:
 
 
 @admin_router.callback_query(NewProject.category, FormCb.filter(F.act == FormAct.CATEGORY))
-async def project_category(query: CallbackQuery, callback_data: FormCb, person: Person, db: Database,
-                           state: FSMContext) -> None:
+async def project_category(
+    query: CallbackQuery, callback_data: FormCb, person: Person, db: Database, state: FSMContext
+) -> None:
     """The category; then the village."""
     if callback_data.value not in rules.CATEGORIES:
         raise NotFound(N_("This choice is no longer available."))
@@ -757,13 +858,15 @@ async def project_category(query: CallbackQuery, callback_data: FormCb, person: 
     data = await state.get_data()
     covered = set(await contests.covered(db, int(data["contest"])))
     villages = [v for v in await places.villages(db, person.rural_district_id or 0) if v.id in covered]
-    await target(query).answer(_("Step 6 of 8. Where is the project?"),
-                               reply_markup=project_village_keyboard(villages, person.language))
+    await target(query).answer(
+        _("Step 6 of 8. Where is the project?"), reply_markup=project_village_keyboard(villages, person.language)
+    )
 
 
 @admin_router.callback_query(NewProject.village, FormCb.filter(F.act == FormAct.PLACE))
-async def project_village(query: CallbackQuery, callback_data: FormCb, person: Person, db: Database,
-                          state: FSMContext) -> None:
+async def project_village(
+    query: CallbackQuery, callback_data: FormCb, person: Person, db: Database, state: FSMContext
+) -> None:
     """The village (or the whole rural district); then the cost."""
     village_id = int(callback_data.value) if callback_data.value.isdigit() else -1
     if village_id and await places.village_in(db, person.rural_district_id or 0, village_id) is None:
@@ -771,8 +874,9 @@ async def project_village(query: CallbackQuery, callback_data: FormCb, person: P
     await query.answer()
     await state.update_data(village=village_id or None)
     await state.set_state(NewProject.cost)
-    await target(query).answer(_("Step 7 of 8. The estimated cost in whole tenge, for example 2 400 000."),
-                               reply_markup=cancel_keyboard())
+    await target(query).answer(
+        _("Step 7 of 8. The estimated cost in whole tenge, for example 2 400 000."), reply_markup=cancel_keyboard()
+    )
 
 
 @admin_router.message(NewProject.cost)
@@ -782,38 +886,52 @@ async def project_cost(message: Message, person: Person, db: Database, state: FS
     data = await state.get_data()
     contest = await contests.get(db, int(data["contest"]), person.rural_district_id or 0)
     if not cost:
-        await message.answer(_("Please send the cost as a whole number of tenge greater than zero."),
-                             reply_markup=cancel_keyboard())
+        await message.answer(
+            _("Please send the cost as a whole number of tenge greater than zero."), reply_markup=cancel_keyboard()
+        )
         return
     if cost > contest.budget:
-        await message.answer(_("The cost is more than all the money of the contest ({budget}): such a project "
-                               "could never be funded. Please check the amount.").format(
-            budget=format_money(contest.budget, person.language)), reply_markup=cancel_keyboard())
+        await message.answer(
+            _(
+                "The cost is more than all the money of the contest ({budget}): such a project "
+                "could never be funded. Please check the amount."
+            ).format(budget=format_money(contest.budget, person.language)),
+            reply_markup=cancel_keyboard(),
+        )
         return
     await state.update_data(cost=cost)
     await state.set_state(NewProject.photo)
-    await message.answer(_("Step 8 of 8. Send a photo of the place or a sketch of the project, or skip."),
-                         reply_markup=skip_keyboard())
+    await message.answer(
+        _("Step 8 of 8. Send a photo of the place or a sketch of the project, or skip."), reply_markup=skip_keyboard()
+    )
 
 
-async def _save_project(message: Message, person: Person, db: Database, state: FSMContext,
-                        photo: str | None) -> None:
+async def _save_project(message: Message, person: Person, db: Database, state: FSMContext, photo: str | None) -> None:
     data = await state.get_data()
     contest_id = int(data["contest"])
     await contests.add_project(
-        db, contest_id=contest_id, rural_district_id=person.rural_district_id or 0,
+        db,
+        contest_id=contest_id,
+        rural_district_id=person.rural_district_id or 0,
         titles=(data.get("title_kk", ""), data.get("title_ru", "")),
         descriptions=(data.get("description_kk", ""), data.get("description_ru", "")),
-        category=data["category"], village_id=data.get("village"), cost=int(data["cost"]), photo_file_id=photo,
+        category=data["category"],
+        village_id=data.get("village"),
+        cost=int(data["cost"]),
+        photo_file_id=photo,
         actor_telegram_id=person.telegram_id,
     )
     await state.set_state(NewProject.title_kk)
     await state.set_data({"contest": contest_id})
     count = len(await contests.projects(db, contest_id))
     await message.answer(
-        ngettext("The project is added. The contest has {count} project.",
-                 "The project is added. The contest has {count} projects.", count).format(count=count),
-        reply_markup=more_projects_keyboard(contest_id))
+        ngettext(
+            "The project is added. The contest has {count} project.",
+            "The project is added. The contest has {count} projects.",
+            count,
+        ).format(count=count),
+        reply_markup=more_projects_keyboard(contest_id),
+    )
 
 
 @admin_router.message(NewProject.photo, F.photo)
@@ -843,10 +961,14 @@ def _notice_text(contest: Contest, tz: str, lang: str) -> str:
     lines = [_("🗳 <b>New project contest: {title}</b>").format(title=escape(contest.title(lang)))]
     if contest.description(lang):
         lines.append(escape(contest.description(lang)))
-    lines += ["", _("Voting: {opens} – {closes}.").format(opens=format_datetime(contest.opens_at, tz, lang),
-                                                       closes=format_datetime(contest.closes_at, tz, lang)),
-              _("Money: {total}").format(total=format_money(contest.budget, lang)),
-              _("Choose the project you want for your village: one resident, one vote.")]
+    lines += [
+        "",
+        _("Voting: {opens} – {closes}.").format(
+            opens=format_datetime(contest.opens_at, tz, lang), closes=format_datetime(contest.closes_at, tz, lang)
+        ),
+        _("Money: {total}").format(total=format_money(contest.budget, lang)),
+        _("Choose the project you want for your village: one resident, one vote."),
+    ]
     return "\n".join(lines)
 
 
@@ -856,14 +978,18 @@ async def ask_publish(query: CallbackQuery, callback_data: AdminContestCb, perso
     contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
     await query.answer()
     await target(query).answer(
-        _("Publish «{title}»? The residents of the villages it covers will be told. "
-          "After publishing, projects cannot be changed.").format(title=escape(contest.title(person.language))),
-        reply_markup=confirm_publish_keyboard(contest.id))
+        _(
+            "Publish «{title}»? The residents of the villages it covers will be told. "
+            "After publishing, projects cannot be changed."
+        ).format(title=escape(contest.title(person.language))),
+        reply_markup=confirm_publish_keyboard(contest.id),
+    )
 
 
 @admin_router.callback_query(AdminContestCb.filter(F.act == AdmAct.PUBLISH_OK))
-async def publish(query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, clock: Clock,
-                  i18n: I18n) -> None:
+async def publish(
+    query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, clock: Clock, i18n: I18n
+) -> None:
     """Publish the draft; the announcement goes through the outbox to the residents it covers."""
     rd = person.rural_district_id or 0
     contest = await contests.get(db, callback_data.id, rd)
@@ -873,13 +999,20 @@ async def publish(query: CallbackQuery, callback_data: AdminContestCb, person: P
         contest = replace(contest, opens_at=now)
     tz = await _tz(db, rd)
     count = await contests.publish(
-        db, contest_id=contest.id, rural_district_id=rd, now=now, actor_telegram_id=person.telegram_id,
+        db,
+        contest_id=contest.id,
+        rural_district_id=rd,
+        now=now,
+        actor_telegram_id=person.telegram_id,
         texts=in_all_languages(i18n, lambda: _notice_text(contest, tz, str(i18n.current_locale))),
         buttons=in_all_languages(i18n, lambda: open_contest_buttons(contest.id)),
     )
     await query.answer()
-    await target(query).answer(ngettext("Published. {count} resident will be told.",
-                                        "Published. {count} residents will be told.", count).format(count=count))
+    await target(query).answer(
+        ngettext(
+            "Published. {count} resident will be told.", "Published. {count} residents will be told.", count
+        ).format(count=count)
+    )
     await _admin_card(target(query), person, db, clock, contest.id)
 
 
@@ -897,20 +1030,29 @@ async def turnout(query: CallbackQuery, callback_data: AdminContestCb, person: P
     tz = await _tz(db, contest.rural_district_id)
     figures = await contests.turnout(db, contest, tz)
     names = {v.id: v.name(lang) for v in await places.villages(db, contest.rural_district_id)}
-    lines = [_("📊 <b>Turnout: {title}</b>").format(title=escape(contest.title(lang))),
-             _("Voted {votes} of {registered} residents registered in the bot ({share}).").format(
-                 votes=figures.votes, registered=figures.registered,
-                 share=format_share(rules.share(figures.votes, figures.registered), lang)),
-             "", _("<b>By village</b>")]
+    lines = [
+        _("📊 <b>Turnout: {title}</b>").format(title=escape(contest.title(lang))),
+        _("Voted {votes} of {registered} residents registered in the bot ({share}).").format(
+            votes=figures.votes,
+            registered=figures.registered,
+            share=format_share(rules.share(figures.votes, figures.registered), lang),
+        ),
+        "",
+        _("<b>By village</b>"),
+    ]
     for village_id, votes, registered in figures.by_village:
-        lines.append(f"· {escape(names.get(village_id, '—'))}: {votes} / {registered} "
-                     f"({format_share(rules.share(votes, registered), lang)})")
+        lines.append(
+            f"· {escape(names.get(village_id, '—'))}: {votes} / {registered} "
+            f"({format_share(rules.share(votes, registered), lang)})"
+        )
     lines += ["", _("<b>By day</b>")]
     if not figures.by_day:
         lines.append(_("No votes yet."))
     for day, votes in figures.by_day:
-        lines.append(f"· {format_day(datetime.fromisoformat(day).date(), lang)}: {votes} "
-                     f"({format_share(rules.share(votes, figures.registered), lang)})")
+        lines.append(
+            f"· {format_day(datetime.fromisoformat(day).date(), lang)}: {votes} "
+            f"({format_share(rules.share(votes, figures.registered), lang)})"
+        )
     await target(query).answer("\n".join(lines), reply_markup=admin_back_keyboard(contest.id))
 
 
@@ -921,25 +1063,51 @@ async def admin_results(query: CallbackQuery, callback_data: AdminContestCb, per
     await query.answer()
     projects = await contests.projects(db, contest.id)
     results = await contests.results(db, contest)
-    await target(query).answer(results_text(contest, projects, results, person.language),
-                               reply_markup=admin_back_keyboard(contest.id))
+    await target(query).answer(
+        results_text(contest, projects, results, person.language), reply_markup=admin_back_keyboard(contest.id)
+    )
 
 
-def results_csv(contest: Contest, projects: list[Project], results: rules.Results, villages: dict[int, Any],
-                lang: str) -> bytes:
+def results_csv(
+    contest: Contest, projects: list[Project], results: rules.Results, villages: dict[int, Any], lang: str
+) -> bytes:
     """The results as CSV for a spreadsheet: UTF-8 with a BOM (Excel reads Cyrillic then). No voter data."""
     by_id = {p.id: p for p in projects}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Rank"), _("Project (kk)"), _("Project (ru)"), _("Category"), _("Village"), _("Cost, ₸"),
-                     _("Online votes"), _("Offline votes"), _("Total votes"), _("Share, %"), _("Funded")])
+    writer.writerow(
+        [
+            _("Rank"),
+            _("Project (kk)"),
+            _("Project (ru)"),
+            _("Category"),
+            _("Village"),
+            _("Cost, ₸"),
+            _("Online votes"),
+            _("Offline votes"),
+            _("Total votes"),
+            _("Share, %"),
+            _("Funded"),
+        ]
+    )
     for ranked in results.ranked:
         project = by_id[ranked.project_id]
         village = villages.get(project.village_id)
-        writer.writerow([ranked.rank, project.title_kk, project.title_ru, category_label(project.category).split(" ", 1)[-1],
-                         village.name(lang) if village else _("the whole rural district"), ranked.cost,
-                         ranked.online, ranked.offline, ranked.total, f"{ranked.share * 100:.1f}",
-                         _("yes") if ranked.funded else _("no")])
+        writer.writerow(
+            [
+                ranked.rank,
+                project.title_kk,
+                project.title_ru,
+                category_label(project.category).split(" ", 1)[-1],
+                village.name(lang) if village else _("the whole rural district"),
+                ranked.cost,
+                ranked.online,
+                ranked.offline,
+                ranked.total,
+                f"{ranked.share * 100:.1f}",
+                _("yes") if ranked.funded else _("no"),
+            ]
+        )
     writer.writerow([])
     writer.writerow([_("Money of the contest"), results.budget])
     writer.writerow([_("Funded"), results.spent])
@@ -948,8 +1116,9 @@ def results_csv(contest: Contest, projects: list[Project], results: rules.Result
 
 
 @admin_router.callback_query(AdminContestCb.filter(F.act == AdmAct.EXPORT))
-async def export_csv(query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database,
-                     clock: Clock, bot: Bot) -> None:
+async def export_csv(
+    query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, clock: Clock, bot: Bot
+) -> None:
     """The results (or the tally so far) as a CSV file."""
     contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
     await query.answer()
@@ -957,19 +1126,21 @@ async def export_csv(query: CallbackQuery, callback_data: AdminContestCb, person
     results = await contests.results(db, contest)
     villages = {v.id: v for v in await places.villages(db, contest.rural_district_id)}
     data = results_csv(contest, projects, results, villages, person.language)
-    caption = (_("Results of «{title}».") if contest.phase(clock.now()) is Phase.CLOSED
-               else _("The tally so far of «{title}»: voting is not closed yet.")).format(
-        title=escape(contest.title(person.language)))
-    await target(query).answer_document(BufferedInputFile(data, filename=f"contest-{contest.id}.csv"),
-                                        caption=caption)
+    caption = (
+        _("Results of «{title}».")
+        if contest.phase(clock.now()) is Phase.CLOSED
+        else _("The tally so far of «{title}»: voting is not closed yet.")
+    ).format(title=escape(contest.title(person.language)))
+    await target(query).answer_document(BufferedInputFile(data, filename=f"contest-{contest.id}.csv"), caption=caption)
 
 
 # --- closing early and extending -------------------------------------------------------------
 
 
 @admin_router.callback_query(AdminContestCb.filter(F.act.in_({AdmAct.CLOSE, AdmAct.EXTEND})))
-async def start_change(query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database,
-                       clock: Clock, state: FSMContext) -> None:
+async def start_change(
+    query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """Close early or extend: a new deadline (to extend), then the reason residents will see."""
     contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
     current = contest.phase(clock.now())
@@ -984,11 +1155,15 @@ async def start_change(query: CallbackQuery, callback_data: AdminContestCb, pers
         tz = await _tz(db, contest.rural_district_id)
         await target(query).answer(
             _("Voting now closes {closes}. Send the new closing date and time like 20.12.2026 20:00.").format(
-                closes=format_datetime(contest.closes_at, tz, person.language)), reply_markup=cancel_keyboard())
+                closes=format_datetime(contest.closes_at, tz, person.language)
+            ),
+            reply_markup=cancel_keyboard(),
+        )
         return
     await state.set_state(Change.reason)
-    await target(query).answer(_("Why is voting closed early? Residents will see this reason."),
-                               reply_markup=cancel_keyboard())
+    await target(query).answer(
+        _("Why is voting closed early? Residents will see this reason."), reply_markup=cancel_keyboard()
+    )
 
 
 @admin_router.message(Change.closes)
@@ -996,8 +1171,9 @@ async def change_closes(message: Message, person: Person, db: Database, clock: C
     """The new deadline of an extension."""
     closes_at = rules.parse_local(message.text, await _tz(db, person.rural_district_id))
     if closes_at is None or closes_at <= clock.now():
-        await message.answer(_("Please send a future date and time like 20.12.2026 20:00."),
-                             reply_markup=cancel_keyboard())
+        await message.answer(
+            _("Please send a future date and time like 20.12.2026 20:00."), reply_markup=cancel_keyboard()
+        )
         return
     await state.update_data(closes_at=closes_at.isoformat())
     await state.set_state(Change.reason)
@@ -1009,20 +1185,24 @@ async def change_reason(message: Message, state: FSMContext) -> None:
     """The reason; then one confirmation."""
     reason = _text_value(message, REASON_MAX)
     if reason is None:
-        await message.answer(_("Please send the reason as text, at most {limit} characters.").format(limit=REASON_MAX),
-                             reply_markup=cancel_keyboard())
+        await message.answer(
+            _("Please send the reason as text, at most {limit} characters.").format(limit=REASON_MAX),
+            reply_markup=cancel_keyboard(),
+        )
         return
     await state.update_data(reason=reason)
     await state.set_state(Change.confirm)
     data = await state.get_data()
     label = _("⏹ Close voting now") if data["kind"] == AdmAct.CLOSE else _("⏩ Extend voting")
-    await message.answer(_("Reason: {reason}\nConfirm?").format(reason=escape(reason)),
-                         reply_markup=confirm_form_keyboard(label))
+    await message.answer(
+        _("Reason: {reason}\nConfirm?").format(reason=escape(reason)), reply_markup=confirm_form_keyboard(label)
+    )
 
 
 @admin_router.callback_query(Change.confirm, FormCb.filter(F.act == FormAct.CONFIRM))
-async def change_confirm(query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n,
-                         state: FSMContext) -> None:
+async def change_confirm(
+    query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """Apply the change; closing early sends the results to the voters at once."""
     data = await state.get_data()
     await state.clear()
@@ -1030,8 +1210,14 @@ async def change_confirm(query: CallbackQuery, person: Person, db: Database, clo
     contest_id = int(data["contest"])
     await query.answer()
     if data["kind"] == AdmAct.CLOSE:
-        await contests.close_early(db, contest_id=contest_id, rural_district_id=rd, reason=data["reason"], now=now,
-                                   actor_telegram_id=person.telegram_id)
+        await contests.close_early(
+            db,
+            contest_id=contest_id,
+            rural_district_id=rd,
+            reason=data["reason"],
+            now=now,
+            actor_telegram_id=person.telegram_id,
+        )
         await close_due(db, clock, i18n)
         await target(query).answer(_("Voting is closed. The results are sent to everyone who voted."))
     else:
@@ -1042,13 +1228,22 @@ async def change_confirm(query: CallbackQuery, person: Person, db: Database, clo
         def render() -> str:
             lang = str(i18n.current_locale)
             return _("🗳 Voting in «{title}» is extended until {closes}.\nReason: {reason}").format(
-                title=escape(contest.title(lang)), closes=format_datetime(closes_at, tz, lang),
-                reason=escape(data["reason"]))
+                title=escape(contest.title(lang)),
+                closes=format_datetime(closes_at, tz, lang),
+                reason=escape(data["reason"]),
+            )
 
-        await contests.extend(db, contest_id=contest_id, rural_district_id=rd, closes_at=closes_at,
-                              reason=data["reason"], now=now, actor_telegram_id=person.telegram_id,
-                              texts=in_all_languages(i18n, render),
-                              buttons=in_all_languages(i18n, lambda: open_contest_buttons(contest_id)))
+        await contests.extend(
+            db,
+            contest_id=contest_id,
+            rural_district_id=rd,
+            closes_at=closes_at,
+            reason=data["reason"],
+            now=now,
+            actor_telegram_id=person.telegram_id,
+            texts=in_all_languages(i18n, render),
+            buttons=in_all_languages(i18n, lambda: open_contest_buttons(contest_id)),
+        )
         await target(query).answer(_("Voting is extended. The residents are told."))
     await _admin_card(target(query), person, db, clock, contest_id)
 
@@ -1062,15 +1257,18 @@ async def _ask_offline(message: Message, person: Person, db: Database, state: FS
     index = len(data.get("tally", {}))
     project = projects[index]
     await message.answer(
-        _("Offline votes, project {number} of {count}: «{title}». Send the number of votes from the signed "
-          "protocol (0 if none).").format(number=index + 1, count=len(projects),
-                                           title=escape(project.title(person.language))),
-        reply_markup=cancel_keyboard())
+        _(
+            "Offline votes, project {number} of {count}: «{title}». Send the number of votes from the signed "
+            "protocol (0 if none)."
+        ).format(number=index + 1, count=len(projects), title=escape(project.title(person.language))),
+        reply_markup=cancel_keyboard(),
+    )
 
 
 @admin_router.callback_query(AdminContestCb.filter(F.act == AdmAct.OFFLINE))
-async def start_offline(query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database,
-                        clock: Clock, state: FSMContext) -> None:
+async def start_offline(
+    query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """Votes cast on paper or by show of hands: a number per project, then the protocol's photo."""
     contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
     if contest.status != "published" or contest.phase(clock.now()) is Phase.CLOSED:
@@ -1086,8 +1284,9 @@ async def offline_votes(message: Message, person: Person, db: Database, state: F
     """The number of one project; then the next, then the photo."""
     text = (message.text or "").strip()
     if not text.isdigit() or len(text) > 7:
-        await message.answer(_("Please send a whole number of votes, for example 25, or 0."),
-                             reply_markup=cancel_keyboard())
+        await message.answer(
+            _("Please send a whole number of votes, for example 25, or 0."), reply_markup=cancel_keyboard()
+        )
         return
     data = await state.get_data()
     projects = await contests.projects(db, int(data["contest"]))
@@ -1098,8 +1297,9 @@ async def offline_votes(message: Message, person: Person, db: Database, state: F
         await _ask_offline(message, person, db, state)
         return
     await state.set_state(Offline.photo)
-    await message.answer(_("Now send a photo of the signed protocol. The votes are added only with it."),
-                         reply_markup=cancel_keyboard())
+    await message.answer(
+        _("Now send a photo of the signed protocol. The votes are added only with it."), reply_markup=cancel_keyboard()
+    )
 
 
 @admin_router.message(Offline.photo, F.photo)
@@ -1110,13 +1310,23 @@ async def offline_photo(message: Message, person: Person, db: Database, clock: C
     await state.clear()
     tally = {int(k): v for k, v in data["tally"].items()}
     await contests.record_offline(
-        db, contest_id=int(data["contest"]), rural_district_id=person.rural_district_id or 0, tally=tally,
-        photo_file_id=message.photo[-1].file_id, now=clock.now(), person_id=person.id,
+        db,
+        contest_id=int(data["contest"]),
+        rural_district_id=person.rural_district_id or 0,
+        tally=tally,
+        photo_file_id=message.photo[-1].file_id,
+        now=clock.now(),
+        person_id=person.id,
         actor_telegram_id=person.telegram_id,
     )
     total = sum(tally.values())
-    await message.answer(ngettext("Saved: {count} offline vote added from the protocol.",
-                                  "Saved: {count} offline votes added from the protocol.", total).format(count=total))
+    await message.answer(
+        ngettext(
+            "Saved: {count} offline vote added from the protocol.",
+            "Saved: {count} offline votes added from the protocol.",
+            total,
+        ).format(count=total)
+    )
     await _admin_card(message, person, db, clock, int(data["contest"]))
 
 

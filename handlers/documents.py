@@ -97,13 +97,17 @@ def render_header(doc: Document, lang: str, tz: str) -> str:
     if doc.issuer:
         lines.append(_("Issued by: {issuer}").format(issuer=escape(doc.issuer)))
     if doc.url:
-        lines.append(_('Official publication: <a href="{url}">the single platform of state bodies\' internet resources</a>')
-                     .format(url=html.escape(doc.url, quote=True)))
+        lines.append(
+            _(
+                'Official publication: <a href="{url}">the single platform of state bodies\' internet resources</a>'
+            ).format(url=html.escape(doc.url, quote=True))
+        )
     return "\n".join(lines)
 
 
-async def send_file(message: Message, bot: Bot, db: Database, file_ref: int, caption: str,
-                    markup: InlineKeyboardMarkup | None) -> bool:
+async def send_file(
+    message: Message, bot: Bot, db: Database, file_ref: int, caption: str, markup: InlineKeyboardMarkup | None
+) -> bool:
     """Send a stored file: by this bot's file_id, else upload the kept bytes (and keep the new file_id)."""
     file_id = await docs.file_id_for(db, file_ref, bot.id)
     if file_id:
@@ -130,8 +134,9 @@ async def send_file(message: Message, bot: Bot, db: Database, file_ref: int, cap
     return False
 
 
-async def show_document(message: Message, bot: Bot, db: Database, doc: Document, lang: str,
-                        markup: InlineKeyboardMarkup) -> None:
+async def show_document(
+    message: Message, bot: Bot, db: Database, doc: Document, lang: str, markup: InlineKeyboardMarkup
+) -> None:
     """The document in the person's language (or the other one): text split at paragraphs, then the file."""
     tz = await _timezone(db, doc.rural_district_id)
     header = render_header(doc, lang, tz)
@@ -144,8 +149,9 @@ async def show_document(message: Message, bot: Bot, db: Database, doc: Document,
     if file_ref is not None:
         caption = escape(kb.short(doc.title(lang), 1000))
         if not await send_file(message, bot, db, file_ref, caption, markup):
-            await message.answer(_("The file of this document cannot be sent now. Please ask the akim's office."),
-                                 reply_markup=markup)
+            await message.answer(
+                _("The file of this document cannot be sent now. Please ask the akim's office."), reply_markup=markup
+            )
 
 
 # -- residents: browsing and search -----------------------------------------------------------
@@ -156,7 +162,8 @@ async def home_text(db: Database, person: Person) -> tuple[str, dict[str, int]]:
     counts = await docs.kind_counts(db, person.rural_district_id)
     rd = await places.rural_district(db, person.rural_district_id)
     text = _("<b>Documents</b> of {rural_district}\nChoose a kind of document, or search by a word.").format(
-        rural_district=escape(rd.name(person.language)) if rd else "—")
+        rural_district=escape(rd.name(person.language)) if rd else "—"
+    )
     if not counts:
         text += "\n\n" + _("No documents have been published yet.")
     return text, counts
@@ -187,8 +194,9 @@ async def documents_of_kind(query: CallbackQuery, callback_data: DocKind, person
     if callback_data.kind not in kb.KIND_LABELS:
         raise NotFound(NOT_AVAILABLE)
     page = max(0, callback_data.page)
-    items, total = await docs.current(db, person.rural_district_id, callback_data.kind, offset=page * kb.PAGE,
-                                      limit=kb.PAGE)
+    items, total = await docs.current(
+        db, person.rural_district_id, callback_data.kind, offset=page * kb.PAGE, limit=kb.PAGE
+    )
     lang = person.language
     if not items and page > 0:
         page = 0
@@ -196,8 +204,9 @@ async def documents_of_kind(query: CallbackQuery, callback_data: DocKind, person
     text = f"<b>{kb.kind_label(callback_data.kind)}</b>\n"
     text += _("Newest first. Choose a document.") if items else _("No documents of this kind yet.")
     await target(query).answer(
-        text, reply_markup=kb.document_list([(d.id, d.title(lang)) for d in items], page, total,
-                                            kind=callback_data.kind))
+        text,
+        reply_markup=kb.document_list([(d.id, d.title(lang)) for d in items], page, total, kind=callback_data.kind),
+    )
 
 
 @router.callback_query(DocNav.filter(F.to == "search"))
@@ -205,8 +214,9 @@ async def search_start(query: CallbackQuery, state: FSMContext) -> None:
     """Ask for a word to search in titles."""
     await query.answer()
     await state.set_state(SearchForm.query)
-    await target(query).answer(_("Type a word from the document's title, in Kazakh or Russian."),
-                               reply_markup=kb.search_prompt())
+    await target(query).answer(
+        _("Type a word from the document's title, in Kazakh or Russian."), reply_markup=kb.search_prompt()
+    )
 
 
 async def _show_found(message: Message, person: Person, db: Database, text: str, page: int) -> bool:
@@ -217,8 +227,10 @@ async def _show_found(message: Message, person: Person, db: Database, text: str,
         return False
     items, total = await docs.search(db, person.rural_district_id, query, offset=page * kb.PAGE, limit=kb.PAGE)
     if not total:
-        await message.answer(_("Nothing found for «{query}». Please try another word.").format(query=escape(text.strip())),
-                             reply_markup=kb.search_prompt())
+        await message.answer(
+            _("Nothing found for «{query}». Please try another word.").format(query=escape(text.strip())),
+            reply_markup=kb.search_prompt(),
+        )
         return False
     header = ngettext("Found {count} document for «{query}».", "Found {count} documents for «{query}».", total)
     await message.answer(
@@ -244,8 +256,9 @@ async def search_not_text(message: Message) -> None:
 
 
 @router.callback_query(DocNav.filter(F.to == "found"))
-async def search_page(query: CallbackQuery, callback_data: DocNav, person: Person, db: Database,
-                      state: FSMContext) -> None:
+async def search_page(
+    query: CallbackQuery, callback_data: DocNav, person: Person, db: Database, state: FSMContext
+) -> None:
     """Another page of the last search."""
     await query.answer()
     text = (await state.get_data()).get("found")
@@ -274,8 +287,13 @@ async def open_document(query: CallbackQuery, callback_data: Doc, person: Person
         newest = await docs.current_of_series(db, doc.series_id)
         current = newest.id if newest else None
     questions = await docs.count_questions(db, doc.series_id) if doc.kind == "akim_report" else None
-    markup = kb.document_keyboard(doc_id=doc.id, kind=doc.kind, has_history=doc.version > 1 or current is not None,
-                                  current_id=current, questions=questions)
+    markup = kb.document_keyboard(
+        doc_id=doc.id,
+        kind=doc.kind,
+        has_history=doc.version > 1 or current is not None,
+        current_id=current,
+        questions=questions,
+    )
     await show_document(target(query), bot, db, doc, person.language, markup)
     if doc.kind == "akim_report":
         await _show_published_answers(target(query), db, doc, person.language)
@@ -295,8 +313,11 @@ async def document_history(query: CallbackQuery, callback_data: Doc, person: Per
             label = "✅ " + label
         items.append((version.id, label))
     await target(query).answer(
-        _("<b>{title}</b>\nAll versions; the current one is marked ✅.").format(title=escape(doc.title(person.language))),
-        reply_markup=kb.versions_keyboard(items, doc.id))
+        _("<b>{title}</b>\nAll versions; the current one is marked ✅.").format(
+            title=escape(doc.title(person.language))
+        ),
+        reply_markup=kb.versions_keyboard(items, doc.id),
+    )
 
 
 # -- residents: questions about akim reports --------------------------------------------------
@@ -313,8 +334,11 @@ async def _show_published_answers(message: Message, db: Database, doc: Document,
         return
     lines = [_("<b>Answers to residents' questions</b>")]
     for n, q in enumerate(answered, 1):
-        lines.append(_("{number}. {question}\n<i>Answer:</i> {answer}").format(
-            number=n, question=escape(q.text) if q.text else _("🎤 voice message"), answer=escape(q.answer)))
+        lines.append(
+            _("{number}. {question}\n<i>Answer:</i> {answer}").format(
+                number=n, question=escape(q.text) if q.text else _("🎤 voice message"), answer=escape(q.answer)
+            )
+        )
     for chunk in split_text("\n\n".join(lines)):
         await message.answer(chunk)
 
@@ -348,8 +372,7 @@ async def report_questions(query: CallbackQuery, callback_data: Doc, person: Per
 
 
 @router.callback_query(Doc.filter(F.act == DocAct.ASK))
-async def ask_start(query: CallbackQuery, callback_data: Doc, person: Person, db: Database,
-                    state: FSMContext) -> None:
+async def ask_start(query: CallbackQuery, callback_data: Doc, person: Person, db: Database, state: FSMContext) -> None:
     """Ask a question about a report: consent first (the text or voice is personal data)."""
     doc = await _visible(db, person, callback_data.id)
     if doc.kind != "akim_report":
@@ -361,13 +384,16 @@ async def ask_start(query: CallbackQuery, callback_data: Doc, person: Person, db
     await state.update_data(report=doc.id)
     await target(query).answer(
         _("Write your question about the report «{title}», or record a voice message.").format(
-            title=escape(doc.title(person.language))),
-        reply_markup=kb.ask_keyboard(doc.id))
+            title=escape(doc.title(person.language))
+        ),
+        reply_markup=kb.ask_keyboard(doc.id),
+    )
 
 
 @router.message(AskForm.question, F.text | F.voice, NotMenu())
-async def ask_receive(message: Message, person: Person, db: Database, bot: Bot, clock: Clock,
-                      state: FSMContext) -> None:
+async def ask_receive(
+    message: Message, person: Person, db: Database, bot: Bot, clock: Clock, state: FSMContext
+) -> None:
     """Keep the question; the akim's office sees it, most supported first."""
     data = await state.get_data()
     doc = await _visible(db, person, int(data.get("report") or 0))
@@ -375,17 +401,31 @@ async def ask_receive(message: Message, person: Person, db: Database, bot: Bot, 
     voice = message.voice
     async with db.transaction() as tx:
         qid = await docs.ask(
-            tx, rural_district_id=person.rural_district_id, person_id=person.id, document_id=doc.series_id,
-            text=message.text, voice_file_id=voice.file_id if voice else None,
-            voice_bot_id=bot.id if voice else None, voice_duration=voice.duration if voice else None,
+            tx,
+            rural_district_id=person.rural_district_id,
+            person_id=person.id,
+            document_id=doc.series_id,
+            text=message.text,
+            voice_file_id=voice.file_id if voice else None,
+            voice_bot_id=bot.id if voice else None,
+            voice_duration=voice.duration if voice else None,
             now=to_db(clock.now()),
         )
     log.info("question %s about report %s", qid, doc.series_id)
     await state.clear()
     await message.answer(
         _("Thank you! Your question is sent to the akim's office. The answer will come here, to this chat."),
-        reply_markup=inline([[InlineKeyboardButton(
-            text=_("💬 Questions"), callback_data=Doc(act=DocAct.QUESTIONS, id=doc.id).pack())], [menu_button()]]))
+        reply_markup=inline(
+            [
+                [
+                    InlineKeyboardButton(
+                        text=_("💬 Questions"), callback_data=Doc(act=DocAct.QUESTIONS, id=doc.id).pack()
+                    )
+                ],
+                [menu_button()],
+            ]
+        ),
+    )
 
 
 @router.message(AskForm.question)
@@ -395,8 +435,9 @@ async def ask_not_text(message: Message) -> None:
 
 
 @router.callback_query(QSupport.filter())
-async def support_question(query: CallbackQuery, callback_data: QSupport, person: Person, db: Database,
-                           state: FSMContext) -> None:
+async def support_question(
+    query: CallbackQuery, callback_data: QSupport, person: Person, db: Database, state: FSMContext
+) -> None:
     """One tap supports a question, once per person; the list is shown again with the new count."""
     q = await docs.question(db, callback_data.id)
     if q is None or q.rural_district_id != person.rural_district_id or q.document_id is None:
@@ -412,7 +453,9 @@ async def support_question(query: CallbackQuery, callback_data: QSupport, person
         return
     async with db.transaction() as tx:
         added = await docs.support(tx, q.id, person.id)
-    await query.answer(_("Thank you, your support is counted.") if added else _("You have already supported this question."))
+    await query.answer(
+        _("Thank you, your support is counted.") if added else _("You have already supported this question.")
+    )
     current = await docs.current_of_series(db, doc.series_id) or doc
     await show_questions(target(query), db, current, person.language)
 
@@ -425,8 +468,11 @@ async def admin_summary(db: Database, rural_district_id: int, clock: Clock) -> s
     waiting = await docs.count_open_questions(db, rural_district_id)
     if not waiting:
         return None
-    return ngettext("❓ {count} question about the akim's reports waits for an answer",
-                    "❓ {count} questions about the akim's reports wait for an answer", waiting).format(count=waiting)
+    return ngettext(
+        "❓ {count} question about the akim's reports waits for an answer",
+        "❓ {count} questions about the akim's reports wait for an answer",
+        waiting,
+    ).format(count=waiting)
 
 
 async def _admin_home(message: Message, db: Database, person: Person) -> None:
@@ -435,9 +481,11 @@ async def _admin_home(message: Message, db: Database, person: Person) -> None:
     waiting = await docs.count_open_questions(db, person.rural_district_id)
     counts = await docs.kind_counts(db, person.rural_district_id)
     await message.answer(
-        _("<b>Documents</b>\nPublished: {published}. Drafts: {drafts}. Questions waiting for an answer: {questions}.")
-        .format(published=sum(counts.values()), drafts=len(drafts), questions=waiting),
-        reply_markup=kb.admin_documents(len(drafts), waiting))
+        _(
+            "<b>Documents</b>\nPublished: {published}. Drafts: {drafts}. Questions waiting for an answer: {questions}."
+        ).format(published=sum(counts.values()), drafts=len(drafts), questions=waiting),
+        reply_markup=kb.admin_documents(len(drafts), waiting),
+    )
 
 
 @admin_router.callback_query(AdminMenu.filter(F.section == "documents"))
@@ -466,13 +514,16 @@ async def admin_kind(query: CallbackQuery, callback_data: AdmDoc, state: FSMCont
     await state.set_data({"kind": callback_data.kind})
     await target(query).answer(
         _("{kind}: send the title in Kazakh, or Skip if there is no Kazakh version.").format(
-            kind=kb.kind_label(callback_data.kind)),
-        reply_markup=kb.skip_keyboard())
+            kind=kb.kind_label(callback_data.kind)
+        ),
+        reply_markup=kb.skip_keyboard(),
+    )
 
 
 @admin_router.callback_query(AdmDoc.filter(F.act == AdmAct.VERSION))
-async def admin_version(query: CallbackQuery, callback_data: AdmDoc, person: Person, db: Database,
-                        state: FSMContext) -> None:
+async def admin_version(
+    query: CallbackQuery, callback_data: AdmDoc, person: Person, db: Database, state: FSMContext
+) -> None:
     """A new version of a published document: the same steps; Skip keeps the old title."""
     doc = await _own(db, person, callback_data.id)
     if not doc.current:
@@ -482,8 +533,10 @@ async def admin_version(query: CallbackQuery, callback_data: AdmDoc, person: Per
     await state.set_data({"kind": doc.kind, "replaces": doc.id, "old_kk": doc.title_kk, "old_ru": doc.title_ru})
     await target(query).answer(
         _("New version of «{title}». Send the title in Kazakh, or Skip to keep the current one.").format(
-            title=escape(doc.title(person.language))),
-        reply_markup=kb.skip_keyboard())
+            title=escape(doc.title(person.language))
+        ),
+        reply_markup=kb.skip_keyboard(),
+    )
 
 
 async def _ask_next(message: Message, state: FSMContext, person: Person, db: Database) -> None:
@@ -495,32 +548,49 @@ async def _ask_next(message: Message, state: FSMContext, person: Person, db: Dat
         await message.answer(_("Send the title in Russian, or Skip."), reply_markup=kb.skip_keyboard())
     elif step == DocForm.title_ru.state:
         if not any(data.get(k) for k in ("title_kk", "title_ru", "old_kk", "old_ru")):
-            await message.answer(_("A document needs a title in at least one language. Please send the title in Russian."),
-                                 reply_markup=kb.skip_keyboard())
+            await message.answer(
+                _("A document needs a title in at least one language. Please send the title in Russian."),
+                reply_markup=kb.skip_keyboard(),
+            )
             return
         await state.set_state(DocForm.content_kk)
         await message.answer(
-            _("Send the text of the document in Kazakh, or its file (PDF or office file, up to 20 MB). "
-              "Skip if there is no Kazakh version."), reply_markup=kb.skip_keyboard())
+            _(
+                "Send the text of the document in Kazakh, or its file (PDF or office file, up to 20 MB). "
+                "Skip if there is no Kazakh version."
+            ),
+            reply_markup=kb.skip_keyboard(),
+        )
     elif step == DocForm.content_kk.state:
         await state.set_state(DocForm.content_ru)
         await message.answer(
-            _("Send the text of the document in Russian, or its file (PDF or office file, up to 20 MB). "
-              "Skip if there is no Russian version."), reply_markup=kb.skip_keyboard())
+            _(
+                "Send the text of the document in Russian, or its file (PDF or office file, up to 20 MB). "
+                "Skip if there is no Russian version."
+            ),
+            reply_markup=kb.skip_keyboard(),
+        )
     elif step == DocForm.content_ru.state:
         if not any(data.get(k) for k in ("text_kk", "text_ru", "file_kk", "file_ru")):
             await message.answer(
                 _("A document needs a text or a file. Please send the text or the file in Russian."),
-                reply_markup=kb.skip_keyboard())
+                reply_markup=kb.skip_keyboard(),
+            )
             return
         await state.set_state(DocForm.url)
         await message.answer(
-            _("Send the link to this document on the single platform of state bodies' internet resources "
-              "(its official place of publication), or Skip."), reply_markup=kb.skip_keyboard())
+            _(
+                "Send the link to this document on the single platform of state bodies' internet resources "
+                "(its official place of publication), or Skip."
+            ),
+            reply_markup=kb.skip_keyboard(),
+        )
     elif step == DocForm.url.state and data.get("kind") == "audit_results":
         await state.set_state(DocForm.issuer)
-        await message.answer(_("Which body issued the audit results? For example: the audit commission of the region. "
-                               "Or Skip."), reply_markup=kb.skip_keyboard())
+        await message.answer(
+            _("Which body issued the audit results? For example: the audit commission of the region. Or Skip."),
+            reply_markup=kb.skip_keyboard(),
+        )
     else:
         await _save_draft(message, state, person, db)
 
@@ -531,17 +601,31 @@ async def _save_draft(message: Message, state: FSMContext, person: Person, db: D
     await state.clear()
     async with db.transaction() as tx:
         doc_id = await docs.publish(
-            tx, rural_district_id=person.rural_district_id, kind=data["kind"],
+            tx,
+            rural_district_id=person.rural_district_id,
+            kind=data["kind"],
             title_kk=data.get("title_kk") or ("" if data.get("title_ru") else data.get("old_kk", "")),
             title_ru=data.get("title_ru") or ("" if data.get("title_kk") else data.get("old_ru", "")),
-            text_kk=data.get("text_kk"), text_ru=data.get("text_ru"),
-            file_ref_kk=data.get("file_kk"), file_ref_ru=data.get("file_ru"), url=data.get("url"),
-            issuer=data.get("issuer"), replaces=data.get("replaces"), created_by=person.id, draft=True,
+            text_kk=data.get("text_kk"),
+            text_ru=data.get("text_ru"),
+            file_ref_kk=data.get("file_kk"),
+            file_ref_ru=data.get("file_ru"),
+            url=data.get("url"),
+            issuer=data.get("issuer"),
+            replaces=data.get("replaces"),
+            created_by=person.id,
+            draft=True,
         )
-        await audit.record(tx, actor_kind="staff", actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="document_draft",
-                           object_type="document", object_id=doc_id, after={"kind": data["kind"],
-                                                                             "replaces": data.get("replaces")})
+        await audit.record(
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="document_draft",
+            object_type="document",
+            object_id=doc_id,
+            after={"kind": data["kind"], "replaces": data.get("replaces")},
+        )
     doc = await docs.get(db, doc_id)
     assert doc is not None
     await message.answer(_("The draft is saved. Check it and publish it."))
@@ -589,8 +673,10 @@ async def admin_text(message: Message, state: FSMContext) -> None:
     await state.update_data({key: text})
     await message.answer(
         _("Text received ({count} characters). Send more text to add to it, or press Next.").format(count=len(text)),
-        reply_markup=inline([[InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmDoc(act=AdmAct.SKIP).pack())],
-                                [cancel_button()]]))
+        reply_markup=inline(
+            [[InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmDoc(act=AdmAct.SKIP).pack())], [cancel_button()]]
+        ),
+    )
 
 
 @admin_router.message(DocForm.content_kk, F.document)
@@ -601,12 +687,17 @@ async def admin_file(message: Message, person: Person, db: Database, bot: Bot, s
     assert document is not None
     if file_too_big(document.file_size):
         await message.answer(
-            _("The file is larger than 20 MB: a bot cannot take such a file back from Telegram. "
-              "Please send a smaller file, or its text."), reply_markup=kb.skip_keyboard())
+            _(
+                "The file is larger than 20 MB: a bot cannot take such a file back from Telegram. "
+                "Please send a smaller file, or its text."
+            ),
+            reply_markup=kb.skip_keyboard(),
+        )
         return
     if not file_acceptable(document.file_name, document.mime_type):
-        await message.answer(_("Please send a PDF or an office file (doc, docx, xls, xlsx, odt)."),
-                             reply_markup=kb.skip_keyboard())
+        await message.answer(
+            _("Please send a PDF or an office file (doc, docx, xls, xlsx, odt)."), reply_markup=kb.skip_keyboard()
+        )
         return
     try:
         content = await bot.download(document.file_id)
@@ -616,15 +707,24 @@ async def admin_file(message: Message, person: Person, db: Database, bot: Bot, s
         return
     data = content.read() if content is not None else b""
     async with db.transaction() as tx:
-        ref = await docs.add_file(tx, file_name=document.file_name, mime_type=document.mime_type,
-                                  size=document.file_size, bot_id=bot.id, file_id=document.file_id,
-                                  file_unique_id=document.file_unique_id)
+        ref = await docs.add_file(
+            tx,
+            file_name=document.file_name,
+            mime_type=document.mime_type,
+            size=document.file_size,
+            bot_id=bot.id,
+            file_id=document.file_id,
+            file_unique_id=document.file_unique_id,
+        )
     if data:
         await docs.save_bytes(db, ref, data)
     await state.update_data({"file_" + _lang_of(await state.get_state()): ref})
-    await message.answer(_("File received: {name}. Press Next.").format(name=escape(document.file_name or "")),
-                         reply_markup=inline([[InlineKeyboardButton(
-                             text=_("➡️ Next"), callback_data=AdmDoc(act=AdmAct.SKIP).pack())], [cancel_button()]]))
+    await message.answer(
+        _("File received: {name}. Press Next.").format(name=escape(document.file_name or "")),
+        reply_markup=inline(
+            [[InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmDoc(act=AdmAct.SKIP).pack())], [cancel_button()]]
+        ),
+    )
 
 
 @admin_router.message(DocForm.url, F.text, NotMenu())
@@ -633,8 +733,10 @@ async def admin_url(message: Message, person: Person, db: Database, state: FSMCo
     assert message.text is not None
     url = message.text.strip()
     if not url.startswith(("https://", "http://")) or " " in url or len(url) > 500:
-        await message.answer(_("This does not look like a link. Please send a link starting with https://, or Skip."),
-                             reply_markup=kb.skip_keyboard())
+        await message.answer(
+            _("This does not look like a link. Please send a link starting with https://, or Skip."),
+            reply_markup=kb.skip_keyboard(),
+        )
         return
     await state.update_data(url=url)
     await _ask_next(message, state, person, db)
@@ -656,8 +758,9 @@ async def admin_issuer(message: Message, person: Person, db: Database, state: FS
 @admin_router.message(DocForm.issuer)
 async def admin_form_other(message: Message) -> None:
     """A sticker or a photo where text or a file was expected."""
-    await message.answer(_("Please send text (or a PDF or office file), or use the buttons."),
-                         reply_markup=kb.skip_keyboard())
+    await message.answer(
+        _("Please send text (or a PDF or office file), or use the buttons."), reply_markup=kb.skip_keyboard()
+    )
 
 
 async def _own(db: Database, person: Person, doc_id: int) -> Document:
@@ -669,8 +772,9 @@ async def _own(db: Database, person: Person, doc_id: int) -> Document:
 
 
 async def _admin_view(message: Message, bot: Bot, db: Database, doc: Document, lang: str) -> None:
-    await show_document(message, bot, db, doc, lang, kb.admin_document(doc.id, draft=not doc.published,
-                                                                         current=doc.current))
+    await show_document(
+        message, bot, db, doc, lang, kb.admin_document(doc.id, draft=not doc.published, current=doc.current)
+    )
 
 
 @admin_router.callback_query(AdmDoc.filter(F.act == AdmAct.VIEW))
@@ -687,8 +791,10 @@ async def admin_drafts(query: CallbackQuery, person: Person, db: Database) -> No
     assert person.rural_district_id is not None
     await query.answer()
     items = await docs.drafts(db, person.rural_district_id)
-    await target(query).answer(_("Drafts:") if items else _("No drafts."),
-                               reply_markup=kb.admin_list([(d.id, d.title(person.language)) for d in items]))
+    await target(query).answer(
+        _("Drafts:") if items else _("No drafts."),
+        reply_markup=kb.admin_list([(d.id, d.title(person.language)) for d in items]),
+    )
 
 
 @admin_router.callback_query(AdmDoc.filter(F.act == AdmAct.LIST))
@@ -697,15 +803,18 @@ async def admin_published(query: CallbackQuery, person: Person, db: Database) ->
     assert person.rural_district_id is not None
     await query.answer()
     items, _total = await docs.current(db, person.rural_district_id, limit=15)
-    await target(query).answer(_("Published documents, newest first:") if items else _("Nothing is published yet."),
-                               reply_markup=kb.admin_list([(d.id, d.title(person.language)) for d in items]))
+    await target(query).answer(
+        _("Published documents, newest first:") if items else _("Nothing is published yet."),
+        reply_markup=kb.admin_list([(d.id, d.title(person.language)) for d in items]),
+    )
 
 
 def _notice(doc: Document, i18n: I18n) -> tuple[dict[str, Any], dict[str, Any]]:
     def text() -> str:
         lang = i18n.current_locale
-        return _("📄 New document: <b>{title}</b>\n{kind}").format(title=escape(doc.title(lang)),
-                                                                  kind=kb.kind_label(doc.kind))
+        return _("📄 New document: <b>{title}</b>\n{kind}").format(
+            title=escape(doc.title(lang)), kind=kb.kind_label(doc.kind)
+        )
 
     def buttons() -> list[list[dict[str, str]]]:
         return [[{"text": _("📄 Open"), "callback_data": Doc(act=DocAct.OPEN, id=doc.id).pack()}]]
@@ -714,8 +823,15 @@ def _notice(doc: Document, i18n: I18n) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @admin_router.callback_query(AdmDoc.filter(F.act.in_({AdmAct.PUBLISH, AdmAct.NOTIFY})))
-async def admin_publish(query: CallbackQuery, callback_data: AdmDoc, person: Person, db: Database, clock: Clock,
-                        i18n: I18n, state: FSMContext) -> None:
+async def admin_publish(
+    query: CallbackQuery,
+    callback_data: AdmDoc,
+    person: Person,
+    db: Database,
+    clock: Clock,
+    i18n: I18n,
+    state: FSMContext,
+) -> None:
     """Publish a draft (superseding the current version); optionally tell the district."""
     assert person.rural_district_id is not None
     doc = await _own(db, person, callback_data.id)
@@ -723,22 +839,39 @@ async def admin_publish(query: CallbackQuery, callback_data: AdmDoc, person: Per
     async with db.transaction() as tx:
         if not await docs.publish_draft(tx, doc.id, rural_district_id=person.rural_district_id, now=to_db(clock.now())):
             raise NotFound(N_("This draft is already published or deleted."))
-        await audit.record(tx, actor_kind="staff", actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="document_publish",
-                           object_type="document", object_id=doc.id, after={"notify": notify, "series": doc.series_id})
+        await audit.record(
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="document_publish",
+            object_type="document",
+            object_id=doc.id,
+            after={"notify": notify, "series": doc.series_id},
+        )
         recipients = 0
         if notify:
             people = await outbox.residents(tx, person.rural_district_id, announcements_only=True)
             texts, buttons = _notice(doc, i18n)
-            await outbox.enqueue(tx, rural_district_id=person.rural_district_id, kind="notice", texts=texts,
-                                 buttons=buttons, recipients=people, created_by=person.id, not_before=to_db(clock.now()),
-                                 source_type="document", source_id=doc.id)
+            await outbox.enqueue(
+                tx,
+                rural_district_id=person.rural_district_id,
+                kind="notice",
+                texts=texts,
+                buttons=buttons,
+                recipients=people,
+                created_by=person.id,
+                not_before=to_db(clock.now()),
+                source_type="document",
+                source_id=doc.id,
+            )
             recipients = len(people)
     await query.answer()
     text = _("Published. Residents see this version now.")
     if notify:
-        text += "\n" + ngettext("The notice goes to {count} resident.", "The notice goes to {count} residents.",
-                                recipients).format(count=recipients)
+        text += "\n" + ngettext(
+            "The notice goes to {count} resident.", "The notice goes to {count} residents.", recipients
+        ).format(count=recipients)
     await target(query).answer(text)
     await _admin_home(target(query), db, person)
 
@@ -751,9 +884,16 @@ async def admin_delete(query: CallbackQuery, callback_data: AdmDoc, person: Pers
     async with db.transaction() as tx:
         if not await docs.delete_draft(tx, doc.id, rural_district_id=person.rural_district_id):
             raise NotAllowed(N_("A published document is not deleted; publish a new version instead."))
-        await audit.record(tx, actor_kind="staff", actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="document_delete_draft",
-                           object_type="document", object_id=doc.id, before={"title": doc.title_kk or doc.title_ru})
+        await audit.record(
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="document_delete_draft",
+            object_type="document",
+            object_id=doc.id,
+            before={"title": doc.title_kk or doc.title_ru},
+        )
     await query.answer()
     await target(query).answer(_("The draft is deleted."))
     await _admin_home(target(query), db, person)
@@ -804,50 +944,79 @@ async def admin_listen(query: CallbackQuery, callback_data: AdmQ, person: Person
 
 
 @admin_router.callback_query(AdmQ.filter(F.act == QAct.ANSWER))
-async def admin_answer_start(query: CallbackQuery, callback_data: AdmQ, person: Person, db: Database,
-                             state: FSMContext) -> None:
+async def admin_answer_start(
+    query: CallbackQuery, callback_data: AdmQ, person: Person, db: Database, state: FSMContext
+) -> None:
     """Write the answer to a question."""
     q = await _own_question(db, person, callback_data.id)
     await query.answer()
     await state.set_state(AnswerForm.text)
     await state.set_data({"question": q.id})
     body = escape(q.text) if q.text else _("🎤 voice message")
-    await target(query).answer(_("Question: {question}\n\nWrite the answer. Everyone who asked or supported it will get it.")
-                               .format(question=body), reply_markup=inline([[cancel_button()]]))
+    await target(query).answer(
+        _("Question: {question}\n\nWrite the answer. Everyone who asked or supported it will get it.").format(
+            question=body
+        ),
+        reply_markup=inline([[cancel_button()]]),
+    )
 
 
 def _answer_texts(i18n: I18n, report: Document | None, q: Question, answer: str) -> dict[str, Any]:
     def render() -> str:
         lang = i18n.current_locale
-        return _("💬 <b>Answer to a question about the akim's report</b> «{title}»\n\nQuestion: {question}\n\n"
-                 "Answer: {answer}").format(
+        return _(
+            "💬 <b>Answer to a question about the akim's report</b> «{title}»\n\nQuestion: {question}\n\n"
+            "Answer: {answer}"
+        ).format(
             title=escape(report.title(lang)) if report else "—",
-            question=escape(q.text) if q.text else _("🎤 voice message"), answer=escape(answer))
+            question=escape(q.text) if q.text else _("🎤 voice message"),
+            answer=escape(answer),
+        )
 
     return in_all_languages(i18n, render)
 
 
 @admin_router.message(AnswerForm.text, F.text, NotMenu())
-async def admin_answer(message: Message, person: Person, db: Database, clock: Clock, i18n: I18n,
-                       state: FSMContext) -> None:
+async def admin_answer(
+    message: Message, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """Store the answer and send it, through the outbox, to everyone who asked or supported."""
     assert message.text is not None and person.rural_district_id is not None
     q = await _own_question(db, person, int((await state.get_data()).get("question") or 0))
     report = await docs.current_of_series(db, q.document_id) if q.document_id else None
     text = message.text.strip()[:3000]
     async with db.transaction() as tx:
-        recipients = await docs.answer(tx, q.id, rural_district_id=person.rural_district_id, text=text, by=person.id,
-                                       now=to_db(clock.now()))
-        await outbox.enqueue(tx, rural_district_id=person.rural_district_id, kind="answer",
-                             texts=_answer_texts(i18n, report, q, text), recipients=recipients,
-                             created_by=person.id, not_before=to_db(clock.now()), source_type="report_question", source_id=q.id)
-        await audit.record(tx, actor_kind="staff", actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="report_question_answer",
-                           object_type="report_question", object_id=q.id, after={"recipients": len(recipients)})
+        recipients = await docs.answer(
+            tx, q.id, rural_district_id=person.rural_district_id, text=text, by=person.id, now=to_db(clock.now())
+        )
+        await outbox.enqueue(
+            tx,
+            rural_district_id=person.rural_district_id,
+            kind="answer",
+            texts=_answer_texts(i18n, report, q, text),
+            recipients=recipients,
+            created_by=person.id,
+            not_before=to_db(clock.now()),
+            source_type="report_question",
+            source_id=q.id,
+        )
+        await audit.record(
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="report_question_answer",
+            object_type="report_question",
+            object_id=q.id,
+            after={"recipients": len(recipients)},
+        )
     await state.clear()
     await message.answer(
-        ngettext("The answer is sent to {count} person.", "The answer is sent to {count} people.", len(recipients))
-        .format(count=len(recipients)), reply_markup=kb.answered_keyboard(q.id))
+        ngettext(
+            "The answer is sent to {count} person.", "The answer is sent to {count} people.", len(recipients)
+        ).format(count=len(recipients)),
+        reply_markup=kb.answered_keyboard(q.id),
+    )
 
 
 @admin_router.message(AnswerForm.text)
@@ -863,9 +1032,15 @@ async def admin_publish_answer(query: CallbackQuery, callback_data: AdmQ, person
     async with db.transaction() as tx:
         if not await docs.publish_answer(tx, q.id, rural_district_id=person.rural_district_id):
             raise NotAllowed(N_("Only an answered question can be published."))
-        await audit.record(tx, actor_kind="staff", actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="report_question_publish",
-                           object_type="report_question", object_id=q.id)
+        await audit.record(
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="report_question_publish",
+            object_type="report_question",
+            object_id=q.id,
+        )
     await query.answer()
     await target(query).answer(_("Published under the report."))
     await _admin_home(target(query), db, person)

@@ -22,10 +22,10 @@ from bot.errors import NotAllowed, NotFound
 from bot.formatting import escape, format_weekday_datetime, local
 from bot.i18n import N_, in_all_languages
 from bot.keyboards import events as kb
-from bot.keyboards.events import current_language as _lang
-from bot.keyboards.events import when_text
 from bot.keyboards.admin import AdminMenu
 from bot.keyboards.common import MenuButton
+from bot.keyboards.events import current_language as _lang
+from bot.keyboards.events import when_text
 from bot.phones import normalize
 from handlers.common import consent_given, target
 from storage import audit, outbox, people, places
@@ -128,15 +128,30 @@ def _actor(person: Person) -> str:
     return "staff" if person.has_role(STAFF) else "operator"
 
 
-async def _notify(tx: Tx, i18n: I18n, event: Event, recipients: Sequence[int], render: Callable[[], str], *,
-                  now: datetime, created_by: int | None = None) -> None:
+async def _notify(
+    tx: Tx,
+    i18n: I18n,
+    event: Event,
+    recipients: Sequence[int],
+    render: Callable[[], str],
+    *,
+    now: datetime,
+    created_by: int | None = None,
+) -> None:
     """Queue one message about an event for these people, in every language, with a button to open it."""
     if not recipients:
         return
     await outbox.enqueue(
-        tx, rural_district_id=event.rural_district_id, kind="notice", texts=in_all_languages(i18n, render),
-        buttons=in_all_languages(i18n, lambda: kb.open_event_button(event.id)), recipients=recipients,
-        created_by=created_by, source_type="event", source_id=event.id, not_before=to_db(now),
+        tx,
+        rural_district_id=event.rural_district_id,
+        kind="notice",
+        texts=in_all_languages(i18n, render),
+        buttons=in_all_languages(i18n, lambda: kb.open_event_button(event.id)),
+        recipients=recipients,
+        created_by=created_by,
+        source_type="event",
+        source_id=event.id,
+        not_before=to_db(now),
     )
 
 
@@ -187,8 +202,13 @@ async def resident_card(db: Database, person: Person, event: Event, now: datetim
     rd = await _district(db, event.rural_district_id)
     text = card_text(event, rd.timezone, await _village_names(db, event, person.language))
     rep_village = await store.representative_village(db, event.rural_district_id, person.id)
-    role = rules.role_of(event.kind, village_id=person.village_id, event_villages=event.village_ids,
-                         representative_of=rep_village, is_chair=person.has_role(CHAIR, event.rural_district_id))
+    role = rules.role_of(
+        event.kind,
+        village_id=person.village_id,
+        event_villages=event.village_ids,
+        representative_of=rep_village,
+        is_chair=person.has_role(CHAIR, event.rural_district_id),
+    )
     begun = rules.is_past(event.starts_at, now)
     answer = await store.answer_of(db, event.id, person.id)
     extra = []
@@ -213,9 +233,13 @@ async def resident_card(db: Database, person: Person, event: Event, now: datetim
     if extra:
         text += "\n\n" + "\n\n".join(extra)
     markup = kb.event_card(
-        event.id, can_answer=rules.can_rsvp(event.starts_at, event.cancelled, now), answer=answer,
-        calendar=not begun and not event.cancelled, protocol_file=begun and bool(event.protocol_file_id),
-        report_file=begun and bool(event.report_file_id), past=begun,
+        event.id,
+        can_answer=rules.can_rsvp(event.starts_at, event.cancelled, now),
+        answer=answer,
+        calendar=not begun and not event.cancelled,
+        protocol_file=begun and bool(event.protocol_file_id),
+        report_file=begun and bool(event.report_file_id),
+        past=begun,
     )
     return _cut(text), markup
 
@@ -230,43 +254,50 @@ async def open_event(query: CallbackQuery, callback_data: kb.Ev, person: Person,
 
 
 @router.callback_query(kb.Ev.filter(F.act.in_({kb.EvAct.YES, kb.EvAct.NO})))
-async def answer_event(query: CallbackQuery, callback_data: kb.Ev, person: Person, db: Database, clock: Clock,
-                       state: FSMContext) -> None:
+async def answer_event(
+    query: CallbackQuery, callback_data: kb.Ev, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """«I'll come» / «I can't come»: kept with consent, changeable until the event begins."""
     event = await _event_for(db, callback_data.id, person)
     now = clock.now()
     if not rules.can_rsvp(event.starts_at, event.cancelled, now):
         await query.answer()
-        await target(query).answer(
-            _("This event has already begun or was cancelled: answers are no longer taken."))
+        await target(query).answer(_("This event has already begun or was cancelled: answers are no longer taken."))
         return
     if not await consent_given(query, person, db, state, resume=callback_data.pack()):
         return
     answer = "yes" if callback_data.act is kb.EvAct.YES else "no"
     async with db.transaction() as tx:
         await store.rsvp(tx, event.id, person.id, answer, now=now)
-    await query.answer(_("Thank you, your answer is saved.") if answer == "yes"
-                       else _("Thank you for letting us know."))
+    await query.answer(
+        _("Thank you, your answer is saved.") if answer == "yes" else _("Thank you for letting us know.")
+    )
     text, markup = await resident_card(db, person, event, now)
     await target(query).answer(text, reply_markup=markup)
 
 
 @router.callback_query(kb.Ev.filter(F.act == kb.EvAct.ICS))
-async def calendar_file(query: CallbackQuery, callback_data: kb.Ev, person: Person, db: Database, clock: Clock,
-                        bot: Bot) -> None:
+async def calendar_file(
+    query: CallbackQuery, callback_data: kb.Ev, person: Person, db: Database, clock: Clock, bot: Bot
+) -> None:
     """The event as an .ics file for the phone's calendar."""
     event = await _event_for(db, callback_data.id, person)
     await query.answer()
     lang = person.language
     content = rules.ics(
         uid=f"event-{event.id}-rd{event.rural_district_id}@rural-self-government-bot",
-        starts_at=event.starts_at, ends_at=event.ends_at,
-        summary=f"{kb.kind_name(event.kind)}: {event.title(lang)}", location=event.place,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        summary=f"{kb.kind_name(event.kind)}: {event.title(lang)}",
+        location=event.place,
         description="\n".join(f"{i}. {item}" for i, item in enumerate(event.agenda, 1)),
-        stamp=clock.now(), sequence=event.sequence, cancelled=event.cancelled,
+        stamp=clock.now(),
+        sequence=event.sequence,
+        cancelled=event.cancelled,
     )
     await bot.send_document(
-        target(query).chat.id, BufferedInputFile(content.encode("utf-8"), filename=f"event-{event.id}.ics"),
+        target(query).chat.id,
+        BufferedInputFile(content.encode("utf-8"), filename=f"event-{event.id}.ics"),
         caption=_("Open the file to add the event to your phone's calendar."),
     )
 
@@ -279,8 +310,9 @@ async def event_file(query: CallbackQuery, callback_data: kb.Ev, person: Person,
     if not file_id:
         raise NotFound(N_("This document has not been published yet."))
     await query.answer()
-    caption = (_("Protocol: {title}") if callback_data.act is kb.EvAct.PROTOCOL
-               else _("Akim's report: {title}")).format(title=escape(event.title(person.language)))
+    caption = (
+        _("Protocol: {title}") if callback_data.act is kb.EvAct.PROTOCOL else _("Akim's report: {title}")
+    ).format(title=escape(event.title(person.language)))
     await bot.send_document(target(query).chat.id, file_id, caption=_cut(caption, 1000))
 
 
@@ -319,8 +351,11 @@ async def admin_card(db: Database, event: Event, now: datetime, lang: str) -> st
     if answers:
         lines.append(_("<b>Answers by village</b> (will come / cannot come):"))
         lines += [f"• {escape(a.name(lang))}: {a.yes} / {a.no}" for a in answers]
-        lines.append(_("In all: {yes} will come, {no} cannot.").format(yes=sum(a.yes for a in answers),
-                                                                       no=sum(a.no for a in answers)))
+        lines.append(
+            _("In all: {yes} will come, {no} cannot.").format(
+                yes=sum(a.yes for a in answers), no=sum(a.no for a in answers)
+            )
+        )
     else:
         lines.append(_("No answers yet."))
     if rules.is_past(event.starts_at, now) and not event.cancelled:
@@ -334,14 +369,19 @@ async def _show_admin_card(message: Message, db: Database, event: Event, now: da
     begun = rules.is_past(event.starts_at, now)
     await message.answer(
         await admin_card(db, event, now, lang),
-        reply_markup=kb.admin_event_card(event.id, upcoming=not begun and not event.cancelled,
-                                         begun=begun and not event.cancelled, report_hearing=event.report_hearing),
+        reply_markup=kb.admin_event_card(
+            event.id,
+            upcoming=not begun and not event.cancelled,
+            begun=begun and not event.cancelled,
+            report_hearing=event.report_hearing,
+        ),
     )
 
 
 @admin_router.callback_query(kb.AdmEv.filter(F.act == kb.AdmAct.OPEN))
-async def admin_open(query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock,
-                     state: FSMContext) -> None:
+async def admin_open(
+    query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """One event for staff: details, answers per village, and what can be done with it."""
     await state.clear()
     event = await _event_for(db, callback_data.id, person)
@@ -359,10 +399,12 @@ async def new_event(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(EventForm.kind)
     await target(query).answer(
-        _("<b>New event</b>\nWhat kind of event is it?\n"
-          "• Gathering: all residents of the villages it concerns.\n"
-          "• Separate gathering: the residents of one village.\n"
-          "• Meeting: the representatives of the villages and the chair."),
+        _(
+            "<b>New event</b>\nWhat kind of event is it?\n"
+            "• Gathering: all residents of the villages it concerns.\n"
+            "• Separate gathering: the residents of one village.\n"
+            "• Meeting: the representatives of the villages and the chair."
+        ),
         reply_markup=kb.kinds(),
     )
 
@@ -372,14 +414,18 @@ async def _ask_villages(message: Message, db: Database, person: Person, state: F
     assert person.rural_district_id is not None
     options = [(v.id, v.name(person.language)) for v in await places.villages(db, person.rural_district_id)]
     many = data["kind"] != rules.Kind.SEPARATE_GATHERING
-    text = (_("Which villages does it concern? Press a village to include or leave it out, then Next.") if many
-            else _("Which village holds the separate gathering?"))
+    text = (
+        _("Which villages does it concern? Press a village to include or leave it out, then Next.")
+        if many
+        else _("Which village holds the separate gathering?")
+    )
     await message.answer(text, reply_markup=kb.villages_pick(options, data.get("villages", []), many=many))
 
 
 @admin_router.callback_query(EventForm.kind, kb.AdmEvNew.filter(F.act == kb.NewAct.KIND))
-async def choose_kind(query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database,
-                      state: FSMContext) -> None:
+async def choose_kind(
+    query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database, state: FSMContext
+) -> None:
     """Step 2: the villages (every one by default for a gathering or a meeting)."""
     kind = rules.Kind(callback_data.v)
     await query.answer()
@@ -392,13 +438,15 @@ async def choose_kind(query: CallbackQuery, callback_data: kb.AdmEvNew, person: 
 
 async def _ask_title_kk(message: Message, state: FSMContext) -> None:
     await state.set_state(EventForm.title_kk)
-    await message.answer(_("Send the title in Kazakh (or press Skip to write it only in Russian)."),
-                         reply_markup=kb.skip())
+    await message.answer(
+        _("Send the title in Kazakh (or press Skip to write it only in Russian)."), reply_markup=kb.skip()
+    )
 
 
 @admin_router.callback_query(EventForm.villages, kb.AdmEvNew.filter(F.act == kb.NewAct.VILLAGE))
-async def toggle_village(query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database,
-                         state: FSMContext) -> None:
+async def toggle_village(
+    query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database, state: FSMContext
+) -> None:
     """Include or leave out a village; for a separate gathering, the one village."""
     assert person.rural_district_id is not None
     village = await places.village_in(db, person.rural_district_id, int(callback_data.v or 0))
@@ -445,8 +493,10 @@ async def skip_title_kk(query: CallbackQuery, state: FSMContext) -> None:
 
 async def _ask_place(message: Message, state: FSMContext) -> None:
     await state.set_state(EventForm.place)
-    await message.answer(_("Where does it take place? Send the place, e.g. «Ақсай, the House of Culture»."),
-                         reply_markup=kb.cancel_only())
+    await message.answer(
+        _("Where does it take place? Send the place, e.g. «Ақсай, the House of Culture»."),
+        reply_markup=kb.cancel_only(),
+    )
 
 
 @admin_router.message(EventForm.title_ru, F.text)
@@ -459,8 +509,10 @@ async def title_ru(message: Message, state: FSMContext) -> None:
 async def skip_title_ru(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if not (await state.get_data()).get("title_kk"):
-        await target(query).answer(_("The event needs a title in at least one language. Send the title in Russian."),
-                                   reply_markup=kb.cancel_only())
+        await target(query).answer(
+            _("The event needs a title in at least one language. Send the title in Russian."),
+            reply_markup=kb.cancel_only(),
+        )
         return
     await state.update_data(title_ru="")
     await _ask_place(target(query), state)
@@ -469,7 +521,8 @@ async def skip_title_ru(query: CallbackQuery, state: FSMContext) -> None:
 def _ask_start_text(rd: places.RuralDistrict, now: datetime) -> str:
     example = local(now + timedelta(days=7), rd.timezone).replace(hour=15, minute=0)
     return _("When does it start? Send the date and time in the district's time ({tz}), e.g. {example}.").format(
-        tz=rd.timezone, example=f"{example:%d.%m.%Y %H:%M}")
+        tz=rd.timezone, example=f"{example:%d.%m.%Y %H:%M}"
+    )
 
 
 @admin_router.message(EventForm.place, F.text)
@@ -487,12 +540,14 @@ async def _read_start(message: Message, person: Person, db: Database, clock: Clo
     rd = await _district(db, person.rural_district_id)
     at = rules.parse_local(message.text or "", rd.timezone)
     if at is None:
-        await message.answer(_("I could not read this date. ") + _ask_start_text(rd, clock.now()),
-                             reply_markup=kb.cancel_only())
+        await message.answer(
+            _("I could not read this date. ") + _ask_start_text(rd, clock.now()), reply_markup=kb.cancel_only()
+        )
         return None
     if rules.is_past(at, clock.now()):
-        await message.answer(_("This moment has already passed. ") + _ask_start_text(rd, clock.now()),
-                             reply_markup=kb.cancel_only())
+        await message.answer(
+            _("This moment has already passed. ") + _ask_start_text(rd, clock.now()), reply_markup=kb.cancel_only()
+        )
         return None
     return at
 
@@ -511,8 +566,10 @@ async def flagged_initiatives(db: Database, rural_district_id: int) -> list[tupl
     """Initiatives flagged for the agenda (enough supports), offered as items: (initiative id, title)."""
     from storage import initiatives  # the initiatives feature decides what is flagged
 
-    return [(item.id, " ".join(item.title.split())[:200])
-            for item in await initiatives.flagged_for_agenda(db, rural_district_id)]
+    return [
+        (item.id, " ".join(item.title.split())[:200])
+        for item in await initiatives.flagged_for_agenda(db, rural_district_id)
+    ]
 
 
 async def _agenda_prompt(message: Message, state: FSMContext) -> None:
@@ -527,13 +584,15 @@ async def _agenda_prompt(message: Message, state: FSMContext) -> None:
         lines.append("")
         lines.append(_("Send more items, or press Next."))
     taken = [ini for _text, ini in items if ini is not None]
-    await message.answer(_cut("\n".join(lines)),
-                         reply_markup=kb.agenda([tuple(o) for o in data.get("offers", [])], taken, bool(items)))
+    await message.answer(
+        _cut("\n".join(lines)), reply_markup=kb.agenda([tuple(o) for o in data.get("offers", [])], taken, bool(items))
+    )
 
 
 @admin_router.callback_query(EventForm.duration, kb.AdmEvNew.filter(F.act == kb.NewAct.DURATION))
-async def duration(query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database,
-                   state: FSMContext) -> None:
+async def duration(
+    query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database, state: FSMContext
+) -> None:
     """Step: the agenda, with the initiatives flagged for it."""
     minutes = int(callback_data.v or 0)
     if minutes not in rules.DURATIONS:
@@ -578,18 +637,34 @@ async def _preview(message: Message, person: Person, db: Database, state: FSMCon
     rd = await _district(db, person.rural_district_id)
     starts = from_db(data["starts_at"])
     draft = Event(
-        id=0, rural_district_id=rd.id, kind=data["kind"], title_kk=data.get("title_kk", ""),
-        title_ru=data.get("title_ru", ""), place=data["place"], starts_at=starts,
-        ends_at=starts + timedelta(minutes=data["minutes"]), report_hearing=bool(data.get("report")),
-        status="scheduled", sequence=0, protocol_text=None, protocol_file_id=None, protocol_file_name=None,
-        report_text=None, report_file_id=None, report_file_name=None, village_ids=tuple(data["villages"]),
+        id=0,
+        rural_district_id=rd.id,
+        kind=data["kind"],
+        title_kk=data.get("title_kk", ""),
+        title_ru=data.get("title_ru", ""),
+        place=data["place"],
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=data["minutes"]),
+        report_hearing=bool(data.get("report")),
+        status="scheduled",
+        sequence=0,
+        protocol_text=None,
+        protocol_file_id=None,
+        protocol_file_name=None,
+        report_text=None,
+        report_file_id=None,
+        report_file_name=None,
+        village_ids=tuple(data["villages"]),
         agenda=tuple(text for text, _ini in data["agenda"]),
     )
     names = await _village_names(db, draft, person.language)
     await state.set_state(EventForm.confirm)
     await message.answer(
-        _cut(card_text(draft, rd.timezone, names) + "\n\n"
-             + _("Publish it? The invited will be told and reminded a day and two hours before.")),
+        _cut(
+            card_text(draft, rd.timezone, names)
+            + "\n\n"
+            + _("Publish it? The invited will be told and reminded a day and two hours before.")
+        ),
         reply_markup=kb.publish(),
     )
 
@@ -609,8 +684,9 @@ async def agenda_done(query: CallbackQuery, person: Person, db: Database, state:
 
 
 @admin_router.callback_query(EventForm.report, kb.AdmEvNew.filter(F.act == kb.NewAct.REPORT))
-async def report_hearing(query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database,
-                         state: FSMContext) -> None:
+async def report_hearing(
+    query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database, state: FSMContext
+) -> None:
     await query.answer()
     await state.update_data(report=callback_data.v == "1")
     await _preview(target(query), person, db, state)
@@ -619,13 +695,17 @@ async def report_hearing(query: CallbackQuery, callback_data: kb.AdmEvNew, perso
 def announcement_text(event: Event, tz: str) -> str:
     lang = _lang()
     return _("📅 <b>{kind}</b>: {title}\n🕒 {when}\n📍 {place}\n\nOpen the event to say whether you will come.").format(
-        kind=kb.kind_title(event.kind), title=escape(event.title(lang)), when=when_text(event, tz, lang),
-        place=escape(event.place))
+        kind=kb.kind_title(event.kind),
+        title=escape(event.title(lang)),
+        when=when_text(event, tz, lang),
+        place=escape(event.place),
+    )
 
 
 @admin_router.callback_query(EventForm.confirm, kb.AdmEvNew.filter(F.act == kb.NewAct.PUBLISH))
-async def publish_event(query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n,
-                        state: FSMContext) -> None:
+async def publish_event(
+    query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """Create the event, its reminders, and tell the invited."""
     data = await state.get_data()
     assert person.rural_district_id is not None
@@ -635,27 +715,45 @@ async def publish_event(query: CallbackQuery, person: Person, db: Database, cloc
     if rules.is_past(starts, now):
         await state.set_state(EventForm.start)
         await query.answer()
-        await target(query).answer(_("This moment has already passed. ") + _ask_start_text(rd, now),
-                                   reply_markup=kb.cancel_only())
+        await target(query).answer(
+            _("This moment has already passed. ") + _ask_start_text(rd, now), reply_markup=kb.cancel_only()
+        )
         return
     async with db.transaction() as tx:
         event_id = await store.create(
-            tx, rural_district_id=rd.id, kind=data["kind"], title_kk=data.get("title_kk", ""),
-            title_ru=data.get("title_ru", ""), place=data["place"], starts_at=starts,
-            ends_at=starts + timedelta(minutes=data["minutes"]), village_ids=data["villages"],
-            agenda=[(text, ini) for text, ini in data["agenda"]], report_hearing=bool(data.get("report")),
+            tx,
+            rural_district_id=rd.id,
+            kind=data["kind"],
+            title_kk=data.get("title_kk", ""),
+            title_ru=data.get("title_ru", ""),
+            place=data["place"],
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=data["minutes"]),
+            village_ids=data["villages"],
+            agenda=[(text, ini) for text, ini in data["agenda"]],
+            report_hearing=bool(data.get("report")),
             created_by=person.id,
         )
         await store.set_reminders(tx, event_id, rules.reminder_times(starts, now))
         event = await store.get(tx, event_id, rd.id)
         assert event is not None
         invited = await store.invitees(tx, event_id)
-        await _notify(tx, i18n, event, invited, lambda: announcement_text(event, rd.timezone), now=now,
-                      created_by=person.id)
-        await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
-                           rural_district_id=rd.id, action="event_created", object_type="event", object_id=event_id,
-                           after={k: data.get(k) for k in ("kind", "villages", "title_kk", "title_ru", "place",
-                                                           "starts_at", "minutes", "report")})
+        await _notify(
+            tx, i18n, event, invited, lambda: announcement_text(event, rd.timezone), now=now, created_by=person.id
+        )
+        await audit.record(
+            tx,
+            actor_kind=_actor(person),
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=rd.id,
+            action="event_created",
+            object_type="event",
+            object_id=event_id,
+            after={
+                k: data.get(k)
+                for k in ("kind", "villages", "title_kk", "title_ru", "place", "starts_at", "minutes", "report")
+            },
+        )
     await state.clear()
     await query.answer()
     await target(query).answer(_("Published. The invited will be told."))
@@ -679,8 +777,9 @@ async def _changeable(db: Database, event_id: int, person: Person, now: datetime
 
 
 @admin_router.callback_query(kb.AdmEv.filter(F.act == kb.AdmAct.MOVE))
-async def move_event(query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock,
-                     state: FSMContext) -> None:
+async def move_event(
+    query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """Ask for the new start."""
     event = await _changeable(db, callback_data.id, person, clock.now())
     await query.answer()
@@ -693,13 +792,15 @@ async def move_event(query: CallbackQuery, callback_data: kb.AdmEv, person: Pers
 def moved_text(event: Event, tz: str) -> str:
     lang = _lang()
     return _("🕒 <b>The time has changed</b>\n{kind}: {title}\nNew time: {when}\n📍 {place}").format(
-        kind=kb.kind_name(event.kind), title=escape(event.title(lang)), when=when_text(event, tz, lang),
-        place=escape(event.place))
+        kind=kb.kind_name(event.kind),
+        title=escape(event.title(lang)),
+        when=when_text(event, tz, lang),
+        place=escape(event.place),
+    )
 
 
 @admin_router.message(MoveForm.start, F.text)
-async def move_to(message: Message, person: Person, db: Database, clock: Clock, i18n: I18n,
-                  state: FSMContext) -> None:
+async def move_to(message: Message, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext) -> None:
     """Move the event: reminders follow the new time, the invited and those who answered are told."""
     now = clock.now()
     event = await _changeable(db, int((await state.get_data()).get("event_id") or 0), person, now)
@@ -714,25 +815,42 @@ async def move_to(message: Message, person: Person, db: Database, clock: Clock, 
         await store.set_reminders(tx, event.id, rules.reminder_times(at, now))
         moved = await store.get(tx, event.id, rd.id)
         assert moved is not None
-        await _notify(tx, i18n, moved, await store.concerned(tx, event.id), lambda: moved_text(moved, rd.timezone),
-                      now=now, created_by=person.id)
-        await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
-                           rural_district_id=rd.id, action="event_moved", object_type="event", object_id=event.id,
-                           before={"starts_at": to_db(event.starts_at)}, after={"starts_at": to_db(at)})
+        await _notify(
+            tx,
+            i18n,
+            moved,
+            await store.concerned(tx, event.id),
+            lambda: moved_text(moved, rd.timezone),
+            now=now,
+            created_by=person.id,
+        )
+        await audit.record(
+            tx,
+            actor_kind=_actor(person),
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=rd.id,
+            action="event_moved",
+            object_type="event",
+            object_id=event.id,
+            before={"starts_at": to_db(event.starts_at)},
+            after={"starts_at": to_db(at)},
+        )
     await state.clear()
     await message.answer(_("Moved. The invited will be told."))
     await _show_admin_card(message, db, moved, now, person.language)
 
 
 @admin_router.callback_query(kb.AdmEv.filter(F.act == kb.AdmAct.CANCEL))
-async def cancel_event(query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database,
-                       clock: Clock) -> None:
+async def cancel_event(
+    query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock
+) -> None:
     """Ask before cancelling."""
     event = await _changeable(db, callback_data.id, person, clock.now())
     await query.answer()
     await target(query).answer(
         _("Cancel «{title}»? The invited will be told and no reminders will be sent.").format(
-            title=escape(event.title(person.language))),
+            title=escape(event.title(person.language))
+        ),
         reply_markup=kb.confirm_cancel(event.id),
     )
 
@@ -740,12 +858,14 @@ async def cancel_event(query: CallbackQuery, callback_data: kb.AdmEv, person: Pe
 def cancelled_text(event: Event, tz: str) -> str:
     lang = _lang()
     return _("❌ <b>Cancelled</b>\n{kind}: {title}\n{when}\nIt will not take place.").format(
-        kind=kb.kind_name(event.kind), title=escape(event.title(lang)), when=when_text(event, tz, lang))
+        kind=kb.kind_name(event.kind), title=escape(event.title(lang)), when=when_text(event, tz, lang)
+    )
 
 
 @admin_router.callback_query(kb.AdmEv.filter(F.act == kb.AdmAct.CANCEL_YES))
-async def cancel_confirmed(query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database,
-                           clock: Clock, i18n: I18n) -> None:
+async def cancel_confirmed(
+    query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock, i18n: I18n
+) -> None:
     """Cancel: its reminders are cancelled, the invited and those who answered are told."""
     now = clock.now()
     event = await _changeable(db, callback_data.id, person, now)
@@ -753,10 +873,24 @@ async def cancel_confirmed(query: CallbackQuery, callback_data: kb.AdmEv, person
     async with db.transaction() as tx:
         if not await store.cancel(tx, event.id, rd.id, now=now):
             raise NotAllowed(N_("This event has already begun or was cancelled: it cannot be changed."))
-        await _notify(tx, i18n, event, await store.concerned(tx, event.id), lambda: cancelled_text(event, rd.timezone),
-                      now=now, created_by=person.id)
-        await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
-                           rural_district_id=rd.id, action="event_cancelled", object_type="event", object_id=event.id)
+        await _notify(
+            tx,
+            i18n,
+            event,
+            await store.concerned(tx, event.id),
+            lambda: cancelled_text(event, rd.timezone),
+            now=now,
+            created_by=person.id,
+        )
+        await audit.record(
+            tx,
+            actor_kind=_actor(person),
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=rd.id,
+            action="event_cancelled",
+            object_type="event",
+            object_id=event.id,
+        )
     await query.answer()
     await target(query).answer(_("Cancelled. The invited will be told."))
 
@@ -765,8 +899,9 @@ async def cancel_confirmed(query: CallbackQuery, callback_data: kb.AdmEv, person
 
 
 @admin_router.callback_query(kb.AdmEv.filter(F.act.in_({kb.AdmAct.PROTOCOL, kb.AdmAct.REPORT})))
-async def attach_start(query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock,
-                       state: FSMContext) -> None:
+async def attach_start(
+    query: CallbackQuery, callback_data: kb.AdmEv, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """Ask for the protocol (or the akim's report): a document and/or a text."""
     event = await _event_for(db, callback_data.id, person)
     what = "protocol" if callback_data.act is kb.AdmAct.PROTOCOL else "report"
@@ -787,8 +922,7 @@ async def attach_start(query: CallbackQuery, callback_data: kb.AdmEv, person: Pe
 @admin_router.message(AttachForm.collect, F.document)
 async def attach_document(message: Message, state: FSMContext) -> None:
     assert message.document is not None
-    await state.update_data(file_id=message.document.file_id,
-                            file_name=message.document.file_name or "document")
+    await state.update_data(file_id=message.document.file_id, file_name=message.document.file_name or "document")
     if message.caption:
         await state.update_data(text=message.caption.strip())
     await message.answer(_("Received. Send the text too if you wish, or press Publish."), reply_markup=kb.attach_done())
@@ -797,8 +931,9 @@ async def attach_document(message: Message, state: FSMContext) -> None:
 @admin_router.message(AttachForm.collect, F.text)
 async def attach_text(message: Message, state: FSMContext) -> None:
     await state.update_data(text=(message.text or "").strip())
-    await message.answer(_("Received. Send the document too if you wish, or press Publish."),
-                         reply_markup=kb.attach_done())
+    await message.answer(
+        _("Received. Send the document too if you wish, or press Publish."), reply_markup=kb.attach_done()
+    )
 
 
 def _document_kind(event: Event, what: str) -> str:
@@ -815,8 +950,19 @@ def document_title(event: Event, what: str, tz: str) -> str:
     return _("Protocol: {kind} «{title}», {date}").format(kind=kb.kind_name(event.kind), title=title, date=day)
 
 
-async def _publish_document(tx: Tx, i18n: I18n, bot: Bot, event: Event, what: str, tz: str, *, text: str | None,
-                            file_id: str | None, file_name: str | None, created_by: int) -> int | None:
+async def _publish_document(
+    tx: Tx,
+    i18n: I18n,
+    bot: Bot,
+    event: Event,
+    what: str,
+    tz: str,
+    *,
+    text: str | None,
+    file_id: str | None,
+    file_name: str | None,
+    created_by: int,
+) -> int | None:
     """Publish under Documents when that feature is there; None when it is not (kept on the event only)."""
     try:
         from storage import documents
@@ -830,9 +976,18 @@ async def _publish_document(tx: Tx, i18n: I18n, bot: Bot, event: Event, what: st
     if "bot_id" in inspect.signature(publish).parameters:
         extra["bot_id"] = bot.id
     document_id = await publish(
-        tx, rural_district_id=event.rural_district_id, kind=_document_kind(event, what), title_kk=titles["kk"],
-        title_ru=titles["ru"], text_kk=text, text_ru=None, file_id=file_id, file_name=file_name, event_id=event.id,
-        created_by=created_by, **extra,
+        tx,
+        rural_district_id=event.rural_district_id,
+        kind=_document_kind(event, what),
+        title_kk=titles["kk"],
+        title_ru=titles["ru"],
+        text_kk=text,
+        text_ru=None,
+        file_id=file_id,
+        file_name=file_name,
+        event_id=event.id,
+        created_by=created_by,
+        **extra,
     )
     return int(document_id)
 
@@ -842,14 +997,17 @@ def published_text(event: Event, what: str, tz: str) -> str:
     day = format_weekday_datetime(event.starts_at, tz, lang)
     if what == "report":
         return _("📄 The akim's report is published.\n{kind}: {title}, {when}").format(
-            kind=kb.kind_name(event.kind), title=escape(event.title(lang)), when=day)
+            kind=kb.kind_name(event.kind), title=escape(event.title(lang)), when=day
+        )
     return _("📄 The protocol is published.\n{kind}: {title}, {when}").format(
-        kind=kb.kind_name(event.kind), title=escape(event.title(lang)), when=day)
+        kind=kb.kind_name(event.kind), title=escape(event.title(lang)), when=day
+    )
 
 
 @admin_router.callback_query(AttachForm.collect, kb.AdmEv.filter(F.act == kb.AdmAct.ATTACH_DONE))
-async def attach_publish(query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, bot: Bot,
-                         state: FSMContext) -> None:
+async def attach_publish(
+    query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, bot: Bot, state: FSMContext
+) -> None:
     """Keep it on the event, publish it under Documents, and tell everyone invited."""
     data = await state.get_data()
     event = await _event_for(db, int(data.get("event_id") or 0), person)
@@ -860,16 +1018,40 @@ async def attach_publish(query: CallbackQuery, person: Person, db: Database, clo
         return
     rd = await _district(db, event.rural_district_id)
     async with db.transaction() as tx:
-        document_id = await _publish_document(tx, i18n, bot, event, what, rd.timezone, text=text, file_id=file_id,
-                                              file_name=file_name, created_by=person.id)
-        await store.attach(tx, event.id, rd.id, what, text=text, file_id=file_id, file_name=file_name,
-                           document_id=document_id)
-        await _notify(tx, i18n, event, await store.concerned(tx, event.id),
-                      lambda: published_text(event, what, rd.timezone), now=clock.now(), created_by=person.id)
-        await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
-                           rural_district_id=rd.id, action=f"event_{what}_published", object_type="event",
-                           object_id=event.id, after={"document_id": document_id, "file_name": file_name,
-                                                      "text": bool(text)})
+        document_id = await _publish_document(
+            tx,
+            i18n,
+            bot,
+            event,
+            what,
+            rd.timezone,
+            text=text,
+            file_id=file_id,
+            file_name=file_name,
+            created_by=person.id,
+        )
+        await store.attach(
+            tx, event.id, rd.id, what, text=text, file_id=file_id, file_name=file_name, document_id=document_id
+        )
+        await _notify(
+            tx,
+            i18n,
+            event,
+            await store.concerned(tx, event.id),
+            lambda: published_text(event, what, rd.timezone),
+            now=clock.now(),
+            created_by=person.id,
+        )
+        await audit.record(
+            tx,
+            actor_kind=_actor(person),
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=rd.id,
+            action=f"event_{what}_published",
+            object_type="event",
+            object_id=event.id,
+            after={"document_id": document_id, "file_name": file_name, "text": bool(text)},
+        )
     await state.clear()
     await query.answer()
     await target(query).answer(_("Published. Everyone invited will be told."))
@@ -917,8 +1099,10 @@ async def _show_representatives(message: Message, person: Person, db: Database) 
         names = [escape(_member_label(m)) for m in found if m.village_id == village.id]
         lines.append(f"• {escape(village.name(lang))}: " + (", ".join(names) if names else _("⚠️ no representative")))
     village_names = {v.id: v.name(lang) for v in villages}
-    items = [(m.person_id, f"{'⭐ ' if m.chair else ''}{_member_label(m)} · {village_names.get(m.village_id or 0, '')}")
-             for m in found]
+    items = [
+        (m.person_id, f"{'⭐ ' if m.chair else ''}{_member_label(m)} · {village_names.get(m.village_id or 0, '')}")
+        for m in found
+    ]
     await message.answer(_cut("\n".join(lines)), reply_markup=kb.representatives(items))
 
 
@@ -927,8 +1111,10 @@ async def add_representative(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(RepForm.contact)
     await target(query).answer(
-        _("Send the resident's contact (📎 → Contact) or type their phone number. They must have started the bot "
-          "and chosen their village in this rural district; they represent that village."),
+        _(
+            "Send the resident's contact (📎 → Contact) or type their phone number. They must have started the bot "
+            "and chosen their village in this rural district; they represent that village."
+        ),
         reply_markup=kb.cancel_only(),
     )
 
@@ -942,25 +1128,38 @@ async def representative_found(message: Message, person: Person, db: Database, s
         if message.contact.user_id:
             found = await store.resident_by(db, person.rural_district_id, telegram_id=message.contact.user_id)
         if found is None:
-            found = await store.resident_by(db, person.rural_district_id,
-                                            phone=normalize(message.contact.phone_number))
+            found = await store.resident_by(db, person.rural_district_id, phone=normalize(message.contact.phone_number))
     elif message.text:
         phone = normalize(message.text)
         if phone is None:
-            await message.answer(_("This does not look like a phone number. Send a contact or a number like "
-                                   "+7 701 123 45 67."), reply_markup=kb.cancel_only())
+            await message.answer(
+                _("This does not look like a phone number. Send a contact or a number like +7 701 123 45 67."),
+                reply_markup=kb.cancel_only(),
+            )
             return
         found = await store.resident_by(db, person.rural_district_id, phone=phone)
     if found is None or found[1] is None:
-        await message.answer(_("No resident of this rural district was found. The person needs to start the bot and "
-                               "choose their village first."), reply_markup=kb.cancel_only())
+        await message.answer(
+            _(
+                "No resident of this rural district was found. The person needs to start the bot and "
+                "choose their village first."
+            ),
+            reply_markup=kb.cancel_only(),
+        )
         return
     person_id, village_id = found
     async with db.transaction() as tx:
         await people.grant_role(tx, person_id, person.rural_district_id, REPRESENTATIVE, village_id)
-        await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id,
-                           rural_district_id=person.rural_district_id, action="representative_added",
-                           object_type="person", object_id=person_id, after={"village_id": village_id})
+        await audit.record(
+            tx,
+            actor_kind=_actor(person),
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=person.rural_district_id,
+            action="representative_added",
+            object_type="person",
+            object_id=person_id,
+            after={"village_id": village_id},
+        )
     await state.clear()
     await message.answer(_("Done: the resident is now a representative of their village."))
     await _show_representatives(message, person, db)
@@ -980,7 +1179,8 @@ async def open_representative(query: CallbackQuery, callback_data: kb.AdmRep, pe
     await query.answer()
     village = await places.village(db, member.village_id)
     text = _("{name}, representative of {village}").format(
-        name=escape(_member_label(member)), village=escape(village.name(person.language)) if village else "—")
+        name=escape(_member_label(member)), village=escape(village.name(person.language)) if village else "—"
+    )
     if member.chair:
         text += "\n" + _("⭐ Chair of the meeting")
     await target(query).answer(text, reply_markup=kb.representative(member.person_id, chair=member.chair))
@@ -1004,10 +1204,20 @@ async def change_representative(query: CallbackQuery, callback_data: kb.AdmRep, 
         else:
             await people.revoke_role(tx, member.person_id, rd, CHAIR)
             await people.revoke_role(tx, member.person_id, rd, REPRESENTATIVE)
-        await audit.record(tx, actor_kind=_actor(person), actor_telegram_id=person.telegram_id, rural_district_id=rd,
-                           action={kb.RepAct.CHAIR: "chair_set", kb.RepAct.UNCHAIR: "chair_removed",
-                                   kb.RepAct.REMOVE: "representative_removed"}[act],
-                           object_type="person", object_id=member.person_id, before={"chair": before})
+        await audit.record(
+            tx,
+            actor_kind=_actor(person),
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=rd,
+            action={
+                kb.RepAct.CHAIR: "chair_set",
+                kb.RepAct.UNCHAIR: "chair_removed",
+                kb.RepAct.REMOVE: "representative_removed",
+            }[act],
+            object_type="person",
+            object_id=member.person_id,
+            before={"chair": before},
+        )
     await query.answer(_("Saved."))
     await _show_representatives(target(query), person, db)
 
@@ -1020,4 +1230,3 @@ async def admin_summary(db: Database, rural_district_id: int, clock: Clock) -> s
     lang = _lang()
     names = ", ".join(escape(kk if lang == "kk" else ru) for _id, kk, ru in gaps)
     return _("⚠️ Villages without a representative: {names}").format(names=names)
-

@@ -93,11 +93,11 @@ STEPS = [Form.topic, Form.title, Form.body, Form.photos, Form.location, Form.voi
 
 
 class StaffForm(StatesGroup):
-    date = State()      # extended: the new last day
-    body = State()      # forwarded: the body it is passed to
-    answer = State()    # the answer (or reason) to the author
-    merge = State()     # the number of the initiative to merge into
-    setting = State()   # a district setting's new value
+    date = State()  # extended: the new last day
+    body = State()  # forwarded: the body it is passed to
+    answer = State()  # the answer (or reason) to the author
+    merge = State()  # the number of the initiative to merge into
+    setting = State()  # a district setting's new value
 
 
 # --- texts shared by screens and notices --------------------------------------------------------
@@ -110,32 +110,49 @@ def eotinish_note() -> str:
     ).format(url=EOTINISH)
 
 
-def status_notice(initiative: store.Initiative, lang: str, tz: str, answer: str | None, into_number: int | None = None
-                  ) -> str:
+def status_notice(
+    initiative: store.Initiative, lang: str, tz: str, answer: str | None, into_number: int | None = None
+) -> str:
     """What the author is told about a change, in the language being rendered."""
-    lines = [_("🔔 Your initiative №{number} «{title}»: {status}.").format(
-        number=initiative.number, title=escape(initiative.title), status=status_label(initiative.status))]
+    lines = [
+        _("🔔 Your initiative №{number} «{title}»: {status}.").format(
+            number=initiative.number, title=escape(initiative.title), status=status_label(initiative.status)
+        )
+    ]
     if initiative.status == Status.EXTENDED:
         lines.append(_("New review date: {date}.").format(date=format_day(initiative.deadline_on, lang)))
     if initiative.status == Status.FORWARDED and initiative.forwarded_to:
         lines.append(_("Passed to: {body}.").format(body=escape(initiative.forwarded_to)))
     if initiative.status == Status.MERGED and into_number is not None:
-        lines.append(_("It raises the same matter as initiative №{number}; they are reviewed together, "
-                       "and your support counts there.").format(number=into_number))
+        lines.append(
+            _(
+                "It raises the same matter as initiative №{number}; they are reviewed together, "
+                "and your support counts there."
+            ).format(number=into_number)
+        )
     if answer:
         label = _("Reason") if initiative.status in rules.NEEDS_REASON else _("Answer of the akim's office")
         lines.append(f"{label}: {escape(answer)}")
     return "\n".join(lines)
 
 
-def card_text(initiative: store.Initiative, history: list[store.HistoryEntry], lang: str, tz: str, now: datetime,
-              *, staff: bool = False) -> str:
+def card_text(
+    initiative: store.Initiative,
+    history: list[store.HistoryEntry],
+    lang: str,
+    tz: str,
+    now: datetime,
+    *,
+    staff: bool = False,
+) -> str:
     """An initiative with its history; the text is cut so the message stays within Telegram's limit."""
-    head = [f"<b>№{initiative.number}. {escape(initiative.title)}</b>",
-            _("Topic: {topic}").format(topic=topic_label(initiative.topic)),
-            _("Village: {village}").format(village=escape(initiative.village(lang))),
-            _("Submitted: {date}").format(date=format_datetime(initiative.submitted_at, tz, lang)),
-            _("Status: {status}").format(status=status_label(initiative.status))]
+    head = [
+        f"<b>№{initiative.number}. {escape(initiative.title)}</b>",
+        _("Topic: {topic}").format(topic=topic_label(initiative.topic)),
+        _("Village: {village}").format(village=escape(initiative.village(lang))),
+        _("Submitted: {date}").format(date=format_datetime(initiative.submitted_at, tz, lang)),
+        _("Status: {status}").format(status=status_label(initiative.status)),
+    ]
     if initiative.status in rules.UNDECIDED:
         head.append(_("Review by: {date}").format(date=format_day(initiative.deadline_on, lang)))
         if staff and rules.is_overdue(initiative.status, initiative.deadline_at, now):
@@ -148,8 +165,9 @@ def card_text(initiative: store.Initiative, history: list[store.HistoryEntry], l
             head.append(_("📌 For the next gathering's agenda"))
         media = []
         if initiative.photos:
-            media.append(ngettext("{count} photo", "{count} photos", len(initiative.photos)).format(
-                count=len(initiative.photos)))
+            media.append(
+                ngettext("{count} photo", "{count} photos", len(initiative.photos)).format(count=len(initiative.photos))
+            )
         if initiative.latitude is not None:
             media.append(_("location"))
         if initiative.voice_file_id:
@@ -187,8 +205,10 @@ async def home(message: Message, state: FSMContext) -> None:
     """The initiatives section: propose, follow one's own, see the district's."""
     await state.clear()
     await message.answer(
-        _("<b>Civic initiatives</b>\nPropose something for your village, follow its review and support "
-          "the initiatives of your neighbours."),
+        _(
+            "<b>Civic initiatives</b>\nPropose something for your village, follow its review and support "
+            "the initiatives of your neighbours."
+        ),
         reply_markup=home_keyboard(),
     )
 
@@ -245,50 +265,70 @@ async def _ask(message: Message, step: State, person: Person, db: Database, stat
         assert person.rural_district_id is not None
         cfg = await store.settings(db, person.rural_district_id)
         text = _("<b>New civic initiative</b>, step {n} of 7: choose a topic.").format(n=number)
-        text += "\n\n" + eotinish_note() + "\n" + ngettext(
-            "Review deadline: {days} working day.", "Review deadline: {days} working days.", cfg.review_days
-        ).format(days=cfg.review_days)
+        text += (
+            "\n\n"
+            + eotinish_note()
+            + "\n"
+            + ngettext(
+                "Review deadline: {days} working day.", "Review deadline: {days} working days.", cfg.review_days
+            ).format(days=cfg.review_days)
+        )
         await message.answer(text, reply_markup=topics_keyboard())
     elif step == Form.title:
         await message.answer(
             _("Step {n} of 7: write a short title, up to {limit} characters.").format(n=number, limit=rules.TITLE_MAX),
-            reply_markup=step_keyboard())
+            reply_markup=step_keyboard(),
+        )
     elif step == Form.body:
         await message.answer(
             _("Step {n} of 7: describe the initiative: what, where and why. Up to {limit} characters.").format(
-                n=number, limit=rules.BODY_MAX),
-            reply_markup=step_keyboard())
+                n=number, limit=rules.BODY_MAX
+            ),
+            reply_markup=step_keyboard(),
+        )
     elif step == Form.photos:
         count = len(data.get("photos", []))
         await message.answer(
             _("Step {n} of 7: send up to {limit} photos, or press «Skip».").format(n=number, limit=rules.MAX_PHOTOS),
-            reply_markup=step_keyboard(next_label=_("➡️ Next") if count else _("⏭ Skip")))
+            reply_markup=step_keyboard(next_label=_("➡️ Next") if count else _("⏭ Skip")),
+        )
     elif step == Form.location:
         await message.answer(
             _("Step {n} of 7: where is it? Press «📍 Send location», or «Skip».").format(n=number),
-            reply_markup=location_keyboard())
+            reply_markup=location_keyboard(),
+        )
     elif step == Form.voice:
         await message.answer(
             _("Step {n} of 7: you can also record a voice message, or press «Skip».").format(n=number),
-            reply_markup=step_keyboard(next_label=_("⏭ Skip")))
+            reply_markup=step_keyboard(next_label=_("⏭ Skip")),
+        )
     elif step == Form.village:
         assert person.rural_district_id is not None
         villages = await places.villages(db, person.rural_district_id)
-        await message.answer(_("Step {n} of 7: which village is it about?").format(n=number),
-                             reply_markup=villages_keyboard(villages, person.language))
+        await message.answer(
+            _("Step {n} of 7: which village is it about?").format(n=number),
+            reply_markup=villages_keyboard(villages, person.language),
+        )
     else:
         await message.answer(await _preview(data, db, person), reply_markup=preview_keyboard())
 
 
 async def _preview(data: dict[str, Any], db: Database, person: Person) -> str:
     village = await places.village(db, data.get("village_id"))
-    lines = [_("<b>Please check your initiative</b>. This is what the akim's office will receive:"), "",
-             _("Topic: {topic}").format(topic=topic_label(data.get("topic", "other"))),
-             _("Village: {village}").format(village=village.name(person.language) if village else "—"),
-             "", f"<b>{escape(data.get('title'))}</b>", escape(data.get("body")), ""]
+    lines = [
+        _("<b>Please check your initiative</b>. This is what the akim's office will receive:"),
+        "",
+        _("Topic: {topic}").format(topic=topic_label(data.get("topic", "other"))),
+        _("Village: {village}").format(village=village.name(person.language) if village else "—"),
+        "",
+        f"<b>{escape(data.get('title'))}</b>",
+        escape(data.get("body")),
+        "",
+    ]
     photos = len(data.get("photos", []))
-    lines.append(ngettext("📷 {count} photo", "📷 {count} photos", photos).format(count=photos) if photos
-                 else _("📷 No photos"))
+    lines.append(
+        ngettext("📷 {count} photo", "📷 {count} photos", photos).format(count=photos) if photos else _("📷 No photos")
+    )
     lines.append(_("📍 Location attached") if data.get("lat") is not None else _("📍 No location"))
     lines.append(_("🎤 Voice message attached") if data.get("voice") else _("🎤 No voice message"))
     lines += ["", eotinish_note()]
@@ -305,8 +345,9 @@ async def back(query: CallbackQuery, person: Person, db: Database, state: FSMCon
 
 
 @router.callback_query(DraftCb.filter(F.act == DraftAct.TOPIC), Form.topic)
-async def chose_topic(query: CallbackQuery, callback_data: DraftCb, person: Person, db: Database,
-                      state: FSMContext) -> None:
+async def chose_topic(
+    query: CallbackQuery, callback_data: DraftCb, person: Person, db: Database, state: FSMContext
+) -> None:
     """The topic, from the buttons."""
     await query.answer()
     if callback_data.value not in rules.TOPICS:
@@ -318,24 +359,37 @@ async def chose_topic(query: CallbackQuery, callback_data: DraftCb, person: Pers
 async def _take_text(message: Message, limit: int, *, is_title: bool) -> str | None:
     """The title or text of a step, or None after telling the person what is wrong with it."""
     if message.text is None:
-        await message.answer(_("Please write the title as a text message: a sticker, photo or file cannot be a "
-                               "title.") if is_title else
-                             _("Please write the text as a message: a sticker, photo or file cannot be used here. "
-                               "You can add photos and a voice message in the next steps."))
+        await message.answer(
+            _("Please write the title as a text message: a sticker, photo or file cannot be a title.")
+            if is_title
+            else _(
+                "Please write the text as a message: a sticker, photo or file cannot be used here. "
+                "You can add photos and a voice message in the next steps."
+            )
+        )
         return None
     problem = rules.text_problem(message.text, limit)
     if problem and problem[0] == "empty":
-        await message.answer(_("The title cannot be empty. Please write it.") if is_title
-                             else _("The text cannot be empty. Please write it."))
+        await message.answer(
+            _("The title cannot be empty. Please write it.")
+            if is_title
+            else _("The text cannot be empty. Please write it.")
+        )
         return None
     if problem:
         over = problem[1]
-        text = ngettext(
-            "The title is too long: at most {limit} characters. Please shorten it by {over} character.",
-            "The title is too long: at most {limit} characters. Please shorten it by {over} characters.", over,
-        ) if is_title else ngettext(
-            "The text is too long: at most {limit} characters. Please shorten it by {over} character.",
-            "The text is too long: at most {limit} characters. Please shorten it by {over} characters.", over,
+        text = (
+            ngettext(
+                "The title is too long: at most {limit} characters. Please shorten it by {over} character.",
+                "The title is too long: at most {limit} characters. Please shorten it by {over} characters.",
+                over,
+            )
+            if is_title
+            else ngettext(
+                "The text is too long: at most {limit} characters. Please shorten it by {over} character.",
+                "The text is too long: at most {limit} characters. Please shorten it by {over} characters.",
+                over,
+            )
         )
         await message.answer(text.format(limit=limit, over=over))
         return None
@@ -377,16 +431,20 @@ async def got_photo(message: Message, state: FSMContext) -> None:
             if group is None or group not in data.get("refused", []):
                 await state.update_data(refused=[*data.get("refused", []), group] if group else data.get("refused", []))
                 await message.answer(
-                    _("At most {limit} photos: the first {limit} are kept, this and any further ones were not "
-                      "added. Press «Next».").format(limit=rules.MAX_PHOTOS),
-                    reply_markup=step_keyboard(next_label=_("➡️ Next")))
+                    _(
+                        "At most {limit} photos: the first {limit} are kept, this and any further ones were not "
+                        "added. Press «Next»."
+                    ).format(limit=rules.MAX_PHOTOS),
+                    reply_markup=step_keyboard(next_label=_("➡️ Next")),
+                )
             return
         photos.append(message.photo[-1].file_id)
         await state.update_data(photos=photos, told=[*told, group] if first_of_group else told)
     if group is None or first_of_group:
         await message.answer(
             _("📷 Photo received. Send more (up to {limit} in all) or press «Next».").format(limit=rules.MAX_PHOTOS),
-            reply_markup=step_keyboard(next_label=_("➡️ Next")))
+            reply_markup=step_keyboard(next_label=_("➡️ Next")),
+        )
 
 
 @router.message(Form.photos)
@@ -445,8 +503,9 @@ async def got_voice(message: Message, person: Person, db: Database, state: FSMCo
 @router.message(Form.voice)
 async def not_a_voice(message: Message) -> None:
     """Anything else where a voice message is expected."""
-    await message.answer(_("Please record a voice message, or press «Skip»."),
-                         reply_markup=step_keyboard(next_label=_("⏭ Skip")))
+    await message.answer(
+        _("Please record a voice message, or press «Skip»."), reply_markup=step_keyboard(next_label=_("⏭ Skip"))
+    )
 
 
 @router.callback_query(DraftCb.filter(F.act == DraftAct.NEXT), Form.voice)
@@ -457,8 +516,9 @@ async def voice_skipped(query: CallbackQuery, person: Person, db: Database, stat
 
 
 @router.callback_query(DraftCb.filter(F.act == DraftAct.VILLAGE), Form.village)
-async def chose_village(query: CallbackQuery, callback_data: DraftCb, person: Person, db: Database,
-                        state: FSMContext) -> None:
+async def chose_village(
+    query: CallbackQuery, callback_data: DraftCb, person: Person, db: Database, state: FSMContext
+) -> None:
     """The village, checked to be one of the person's rural district."""
     await query.answer()
     assert person.rural_district_id is not None
@@ -470,8 +530,9 @@ async def chose_village(query: CallbackQuery, callback_data: DraftCb, person: Pe
 
 
 @router.callback_query(DraftCb.filter(F.act == DraftAct.SUBMIT))
-async def submit(query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n,
-                 state: FSMContext) -> None:
+async def submit(
+    query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """Submit the draft once, however often the button is tapped; the staff are told."""
     data = await state.get_data()
     if await state.get_state() != Form.preview.state or not data.get("token"):
@@ -485,20 +546,40 @@ async def submit(query: CallbackQuery, person: Person, db: Database, clock: Cloc
     now = clock.now()
     deadline = rules.review_deadline(now, cfg.timezone, cfg.review_days)
     draft = store.Draft(
-        token=data["token"], topic=data["topic"], title=data["title"], body=data["body"], photos=data.get("photos", []),
-        latitude=data.get("lat"), longitude=data.get("lon"), voice_file_id=data.get("voice"),
+        token=data["token"],
+        topic=data["topic"],
+        title=data["title"],
+        body=data["body"],
+        photos=data.get("photos", []),
+        latitude=data.get("lat"),
+        longitude=data.get("lon"),
+        voice_file_id=data.get("voice"),
         village_id=data["village_id"],
     )
 
     def staff_notice(number: int) -> dict[str, str]:
-        return in_all_languages(i18n, lambda: _(
-            "💡 New initiative №{number} «{title}» ({topic}). Review by {date}. Open: 🛠 Admin → 💡 Initiatives."
-        ).format(number=number, title=escape(draft.title), topic=topic_label(draft.topic),
-                 date=format_day(deadline.day, str(i18n.current_locale))))
+        return in_all_languages(
+            i18n,
+            lambda: _(
+                "💡 New initiative №{number} «{title}» ({topic}). Review by {date}. Open: 🛠 Admin → 💡 Initiatives."
+            ).format(
+                number=number,
+                title=escape(draft.title),
+                topic=topic_label(draft.topic),
+                date=format_day(deadline.day, str(i18n.current_locale)),
+            ),
+        )
 
     result = await store.submit(
-        db, draft=draft, author_id=person.id, rural_district_id=person.rural_district_id, now=now, deadline=deadline,
-        per_day=cfg.per_day, since=now - rules.PER_DAY_WINDOW, staff_notice=staff_notice,
+        db,
+        draft=draft,
+        author_id=person.id,
+        rural_district_id=person.rural_district_id,
+        now=now,
+        deadline=deadline,
+        per_day=cfg.per_day,
+        since=now - rules.PER_DAY_WINDOW,
+        staff_notice=staff_notice,
     )
     if result is None:
         await state.clear()
@@ -508,10 +589,14 @@ async def submit(query: CallbackQuery, person: Person, db: Database, clock: Cloc
     if not result.created:
         await target(query).answer(_("This initiative has already been sent. See «My initiatives»."))
         return
-    await show_menu(target(query), person, _(
-        "✅ Your initiative is submitted: №{number}.\nThe akim's office will review it by {date}. "
-        "You will be told here of every change; see «My initiatives»."
-    ).format(number=result.number, date=format_day(deadline.day, person.language)))
+    await show_menu(
+        target(query),
+        person,
+        _(
+            "✅ Your initiative is submitted: №{number}.\nThe akim's office will review it by {date}. "
+            "You will be told here of every change; see «My initiatives»."
+        ).format(number=result.number, date=format_day(deadline.day, person.language)),
+    )
 
 
 # --- resident: my initiatives and the district's ------------------------------------------------
@@ -532,11 +617,19 @@ async def my_list(query: CallbackQuery, callback_data: Ini, person: Person, db: 
         return
     tz = await _tz(db, person.rural_district_id or 0)
     lines = [_("<b>My initiatives</b>")]
-    lines += [_("№{number} «{title}»: {status} ({date}). Supports: {count}").format(
-        number=i.number, title=escape(i.title), status=status_label(i.status),
-        date=format_day(rules.local_day(i.submitted_at, tz), person.language), count=i.supports) for i in items]
-    await target(query).answer("\n".join(lines), reply_markup=list_keyboard(
-        items, act=IniAct.MINE, page=page, pages=_pages(total)))
+    lines += [
+        _("№{number} «{title}»: {status} ({date}). Supports: {count}").format(
+            number=i.number,
+            title=escape(i.title),
+            status=status_label(i.status),
+            date=format_day(rules.local_day(i.submitted_at, tz), person.language),
+            count=i.supports,
+        )
+        for i in items
+    ]
+    await target(query).answer(
+        "\n".join(lines), reply_markup=list_keyboard(items, act=IniAct.MINE, page=page, pages=_pages(total))
+    )
 
 
 @router.callback_query(Ini.filter(F.act == IniAct.BROWSE))
@@ -545,18 +638,29 @@ async def district_list(query: CallbackQuery, callback_data: Ini, person: Person
     await query.answer()
     assert person.rural_district_id is not None
     page, sort = max(callback_data.page, 0), callback_data.sort if callback_data.sort in ("n", "s") else "n"
-    items, total = await store.published(db, person.rural_district_id, by_support=sort == "s", limit=PAGE,
-                                         offset=page * PAGE)
+    items, total = await store.published(
+        db, person.rural_district_id, by_support=sort == "s", limit=PAGE, offset=page * PAGE
+    )
     if not total:
-        await target(query).answer(_("No initiatives are published in your rural district yet."),
-                                   reply_markup=home_keyboard())
+        await target(query).answer(
+            _("No initiatives are published in your rural district yet."), reply_markup=home_keyboard()
+        )
         return
-    title = _("<b>Initiatives of the district</b>, most supported first") if sort == "s" else _(
-        "<b>Initiatives of the district</b>, newest first")
-    lines = [title] + [_("№{number} «{title}»: {status}. Supports: {count}").format(
-        number=i.number, title=escape(i.title), status=status_label(i.status), count=i.supports) for i in items]
-    await target(query).answer("\n".join(lines), reply_markup=list_keyboard(
-        items, act=IniAct.BROWSE, page=page, pages=_pages(total), sort=sort))
+    title = (
+        _("<b>Initiatives of the district</b>, most supported first")
+        if sort == "s"
+        else _("<b>Initiatives of the district</b>, newest first")
+    )
+    lines = [title] + [
+        _("№{number} «{title}»: {status}. Supports: {count}").format(
+            number=i.number, title=escape(i.title), status=status_label(i.status), count=i.supports
+        )
+        for i in items
+    ]
+    await target(query).answer(
+        "\n".join(lines),
+        reply_markup=list_keyboard(items, act=IniAct.BROWSE, page=page, pages=_pages(total), sort=sort),
+    )
 
 
 async def _visible(db: Database, person: Person, initiative_id: int) -> store.Initiative:
@@ -564,20 +668,39 @@ async def _visible(db: Database, person: Person, initiative_id: int) -> store.In
     initiative = await store.get(db, initiative_id)
     if initiative is None or not (
         initiative.author_id == person.id
-        or (initiative.rural_district_id == person.rural_district_id and initiative.published
-            and initiative.status not in rules.NOT_LISTED)
+        or (
+            initiative.rural_district_id == person.rural_district_id
+            and initiative.published
+            and initiative.status not in rules.NOT_LISTED
+        )
     ):
         raise NotFound(N_("This initiative is not available."))
     return initiative
 
 
-async def _show_card(message: Message, initiative: store.Initiative, person: Person, db: Database, clock: Clock,
-                     *, src: str, page: int, sort: str) -> None:
+async def _show_card(
+    message: Message,
+    initiative: store.Initiative,
+    person: Person,
+    db: Database,
+    clock: Clock,
+    *,
+    src: str,
+    page: int,
+    sort: str,
+) -> None:
     tz = await _tz(db, initiative.rural_district_id)
     history = await store.history(db, initiative.id)
     already = await store.has_supported(db, initiative.id, person.id)
-    can = rules.support_problem(status=initiative.status, published=initiative.published,
-                                is_author=initiative.author_id == person.id, already=already) is None
+    can = (
+        rules.support_problem(
+            status=initiative.status,
+            published=initiative.published,
+            is_author=initiative.author_id == person.id,
+            already=already,
+        )
+        is None
+    )
     text = card_text(initiative, history, person.language, tz, clock.now())
     if already:
         text += "\n\n" + _("👍 You support this initiative.")
@@ -589,43 +712,74 @@ async def open_card(query: CallbackQuery, callback_data: Ini, person: Person, db
     """One initiative with its history and the staff's answers."""
     await query.answer()
     initiative = await _visible(db, person, callback_data.id)
-    await _show_card(target(query), initiative, person, db, clock, src=callback_data.src, page=callback_data.page,
-                     sort=callback_data.sort)
+    await _show_card(
+        target(query),
+        initiative,
+        person,
+        db,
+        clock,
+        src=callback_data.src,
+        page=callback_data.page,
+        sort=callback_data.sort,
+    )
 
 
 @router.callback_query(Ini.filter(F.act == IniAct.SUPPORT))
-async def support(query: CallbackQuery, callback_data: Ini, person: Person, db: Database, clock: Clock, i18n: I18n,
-                  state: FSMContext) -> None:
+async def support(
+    query: CallbackQuery, callback_data: Ini, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """One tap, once per person, never one's own."""
     if not await consent_given(query, person, db, state, resume=callback_data.pack()):
         return
     await query.answer()
     initiative = await _visible(db, person, callback_data.id)
     already = await store.has_supported(db, initiative.id, person.id)
-    problem = rules.support_problem(status=initiative.status, published=initiative.published,
-                                    is_author=initiative.author_id == person.id, already=already)
+    problem = rules.support_problem(
+        status=initiative.status,
+        published=initiative.published,
+        is_author=initiative.author_id == person.id,
+        already=already,
+    )
     if problem:
         await target(query).answer(_(problem))
         return
     assert person.rural_district_id is not None
 
     def flagged(i: store.Initiative) -> dict[str, str]:
-        return in_all_languages(i18n, lambda: _(
-            "📌 Initiative №{number} «{title}» has {count} supports: it is flagged for the next gathering's agenda."
-        ).format(number=i.number, title=escape(i.title), count=i.supports))
+        return in_all_languages(
+            i18n,
+            lambda: _(
+                "📌 Initiative №{number} «{title}» has {count} supports: it is flagged for the next gathering's agenda."
+            ).format(number=i.number, title=escape(i.title), count=i.supports),
+        )
 
-    result = await store.support(db, initiative.id, person.id, rural_district_id=person.rural_district_id,
-                                 supportable=[s.value for s in rules.SUPPORTABLE], now=clock.now(),
-                                 flagged_notice=flagged)
+    result = await store.support(
+        db,
+        initiative.id,
+        person.id,
+        rural_district_id=person.rural_district_id,
+        supportable=[s.value for s in rules.SUPPORTABLE],
+        now=clock.now(),
+        flagged_notice=flagged,
+    )
     if not result.added:
         await target(query).answer(_(N_("You have already supported this initiative.")))
         return
-    await target(query).answer(_("👍 Thank you: your support is counted. Supports now: {count}.").format(
-        count=result.supports))
+    await target(query).answer(
+        _("👍 Thank you: your support is counted. Supports now: {count}.").format(count=result.supports)
+    )
     refreshed = await store.get(db, initiative.id)
     assert refreshed is not None
-    await _show_card(target(query), refreshed, person, db, clock, src=callback_data.src, page=callback_data.page,
-                     sort=callback_data.sort)
+    await _show_card(
+        target(query),
+        refreshed,
+        person,
+        db,
+        clock,
+        src=callback_data.src,
+        page=callback_data.page,
+        sort=callback_data.sort,
+    )
 
 
 # --- staff ------------------------------------------------------------------------------------------
@@ -649,31 +803,60 @@ def _age(initiative: store.Initiative, now: datetime) -> str:
     return ngettext("{count} day", "{count} days", days).format(count=days)
 
 
-async def _queue(message: Message, person: Person, db: Database, clock: Clock, *, flt: str = "open",
-                 village_id: int = 0, page: int = 0) -> None:
+async def _queue(
+    message: Message,
+    person: Person,
+    db: Database,
+    clock: Clock,
+    *,
+    flt: str = "open",
+    village_id: int = 0,
+    page: int = 0,
+) -> None:
     assert person.rural_district_id is not None
     rd = person.rural_district_id
     flt = flt if flt in FILTERS else "open"
     villages = await places.villages(db, rd)
     village = next((v for v in villages if v.id == village_id), None)
-    items, total = await store.queue(db, rd, statuses=[s.value for s in FILTERS[flt][1]],
-                                     village_id=village.id if village else None, limit=PAGE, offset=page * PAGE)
+    items, total = await store.queue(
+        db,
+        rd,
+        statuses=[s.value for s in FILTERS[flt][1]],
+        village_id=village.id if village else None,
+        limit=PAGE,
+        offset=page * PAGE,
+    )
     now = clock.now()
     overdue = await store.overdue_count(db, rd, now, [s.value for s in rules.UNDECIDED])
     lines = [_("<b>Initiatives</b>: {filter}, oldest first").format(filter=_(FILTERS[flt][0]))]
     if overdue:
-        lines.append(ngettext("⏰ {count} initiative is overdue", "⏰ {count} initiatives are overdue", overdue).format(
-            count=overdue))
+        lines.append(
+            ngettext("⏰ {count} initiative is overdue", "⏰ {count} initiatives are overdue", overdue).format(
+                count=overdue
+            )
+        )
     if not items:
         lines.append(_("Nothing here."))
     for i in items:
         mark = " ⏰" if rules.is_overdue(i.status, i.deadline_at, now) else ""
-        lines.append(f"№{i.number} · {_age(i, now)} · {escape(i.village(person.language))} · "
-                     f"{status_label(i.status)} · «{escape(i.title)}»{mark}")
+        lines.append(
+            f"№{i.number} · {_age(i, now)} · {escape(i.village(person.language))} · "
+            f"{status_label(i.status)} · «{escape(i.title)}»{mark}"
+        )
     digest = await store.digest_on(db, person.id)
-    await message.answer("\n".join(lines), reply_markup=queue_keyboard(
-        items, flt=flt, village_id=village.id if village else 0, villages=villages, lang=person.language, page=page,
-        pages=_pages(total), digest=digest))
+    await message.answer(
+        "\n".join(lines),
+        reply_markup=queue_keyboard(
+            items,
+            flt=flt,
+            village_id=village.id if village else 0,
+            villages=villages,
+            lang=person.language,
+            page=page,
+            pages=_pages(total),
+            digest=digest,
+        ),
+    )
 
 
 @admin_router.callback_query(AdminMenu.filter(F.section == "initiatives"))
@@ -685,29 +868,37 @@ async def staff_home(query: CallbackQuery, person: Person, db: Database, clock: 
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.QUEUE))
-async def staff_queue(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, clock: Clock,
-                      state: FSMContext) -> None:
+async def staff_queue(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, clock: Clock, state: FSMContext
+) -> None:
     """The queue by status and village, page by page."""
     await query.answer()
     await state.clear()
-    await _queue(target(query), person, db, clock, flt=callback_data.s, village_id=callback_data.v,
-                 page=max(callback_data.p, 0))
+    await _queue(
+        target(query), person, db, clock, flt=callback_data.s, village_id=callback_data.v, page=max(callback_data.p, 0)
+    )
 
 
-async def _staff_card(message: Message, initiative: store.Initiative, person: Person, db: Database,
-                      clock: Clock) -> None:
+async def _staff_card(
+    message: Message, initiative: store.Initiative, person: Person, db: Database, clock: Clock
+) -> None:
     tz = await _tz(db, initiative.rural_district_id)
     history = await store.history(db, initiative.id)
     await message.answer(
         card_text(initiative, history, person.language, tz, clock.now(), staff=True),
-        reply_markup=staff_card_keyboard(initiative, rules.next_statuses(initiative.status),
-                                         can_merge=rules.can_merge(initiative.status),
-                                         can_hide=rules.can_hide(initiative.status)))
+        reply_markup=staff_card_keyboard(
+            initiative,
+            rules.next_statuses(initiative.status),
+            can_merge=rules.can_merge(initiative.status),
+            can_hide=rules.can_hide(initiative.status),
+        ),
+    )
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.OPEN))
-async def staff_open(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, clock: Clock,
-                     bot: Bot, state: FSMContext) -> None:
+async def staff_open(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, clock: Clock, bot: Bot, state: FSMContext
+) -> None:
     """Everything the resident sent (photos, location, voice), then the card with the actions."""
     await query.answer()
     await state.clear()
@@ -725,8 +916,9 @@ async def staff_open(query: CallbackQuery, callback_data: AdmIni, person: Person
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.STATUS))
-async def staff_status(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database,
-                       state: FSMContext) -> None:
+async def staff_status(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, state: FSMContext
+) -> None:
     """A new status: ask for what it needs (a date, a body, an answer)."""
     await query.answer()
     initiative = await _staff_initiative(db, person, callback_data.id)
@@ -739,16 +931,21 @@ async def staff_status(query: CallbackQuery, callback_data: AdmIni, person: Pers
         await state.set_state(StaffForm.date)
         choices = rules.extension_choices(initiative.deadline_on, initiative.submitted_at, tz)
         await target(query).answer(
-            _("Extend the review of №{number}. Now due: {date}. Choose the new date, or write it as DD.MM.YYYY "
-              "(at most {latest}).").format(number=initiative.number, date=format_day(initiative.deadline_on,
-                                                                                       person.language),
-                                            latest=format_day(rules.latest_extension(initiative.submitted_at, tz),
-                                                              person.language)),
-            reply_markup=dates_keyboard(initiative.id, choices, person.language))
+            _(
+                "Extend the review of №{number}. Now due: {date}. Choose the new date, or write it as DD.MM.YYYY "
+                "(at most {latest})."
+            ).format(
+                number=initiative.number,
+                date=format_day(initiative.deadline_on, person.language),
+                latest=format_day(rules.latest_extension(initiative.submitted_at, tz), person.language),
+            ),
+            reply_markup=dates_keyboard(initiative.id, choices, person.language),
+        )
     elif new == Status.FORWARDED:
         await state.set_state(StaffForm.body)
-        await target(query).answer(_("Name the body the initiative is passed to."),
-                                   reply_markup=answer_keyboard(initiative.id, optional=False))
+        await target(query).answer(
+            _("Name the body the initiative is passed to."), reply_markup=answer_keyboard(initiative.id, optional=False)
+        )
     else:
         await _ask_answer(target(query), initiative, new, state)
 
@@ -756,10 +953,15 @@ async def staff_status(query: CallbackQuery, callback_data: AdmIni, person: Pers
 async def _ask_answer(message: Message, initiative: store.Initiative, new: Status, state: FSMContext) -> None:
     await state.set_state(StaffForm.answer)
     needs = new in rules.NEEDS_REASON
-    text = (_("Write the reason for «{status}». The author of №{number} will read it.") if needs
-            else _("Write the answer to the author of №{number} («{status}»), or press «Without an answer»."))
-    await message.answer(text.format(status=status_label(new), number=initiative.number),
-                         reply_markup=answer_keyboard(initiative.id, optional=not needs))
+    text = (
+        _("Write the reason for «{status}». The author of №{number} will read it.")
+        if needs
+        else _("Write the answer to the author of №{number} («{status}»), or press «Without an answer».")
+    )
+    await message.answer(
+        text.format(status=status_label(new), number=initiative.number),
+        reply_markup=answer_keyboard(initiative.id, optional=not needs),
+    )
 
 
 def _parse_date(text: str) -> date | None:
@@ -779,8 +981,9 @@ async def _chose_date(message: Message, day: date, person: Person, db: Database,
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.DATE), StaffForm.date)
-async def staff_date_button(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database,
-                            state: FSMContext) -> None:
+async def staff_date_button(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, state: FSMContext
+) -> None:
     """The new date from a button."""
     await query.answer()
     day = date.fromisoformat(callback_data.s)
@@ -811,16 +1014,18 @@ async def staff_body(message: Message, person: Person, db: Database, state: FSMC
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.NO_ANSWER), StaffForm.answer)
-async def staff_no_answer(query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n,
-                          state: FSMContext) -> None:
+async def staff_no_answer(
+    query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """A change that needs no words."""
     await query.answer()
     await _apply(target(query), None, person, db, clock, i18n, state)
 
 
 @admin_router.message(StaffForm.answer)
-async def staff_answer(message: Message, person: Person, db: Database, clock: Clock, i18n: I18n,
-                       state: FSMContext) -> None:
+async def staff_answer(
+    message: Message, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """The answer or reason, then the change is made."""
     if message.text is None or not message.text.strip():
         await message.answer(_("Please write the answer as a text message."))
@@ -831,18 +1036,22 @@ async def staff_answer(message: Message, person: Person, db: Database, clock: Cl
     await _apply(message, message.text.strip(), person, db, clock, i18n, state)
 
 
-def _author_texts(i18n: I18n, tz: str, answer: str | None, into_number: int | None = None
-                  ) -> Callable[[store.Initiative], dict[str, str]]:
+def _author_texts(
+    i18n: I18n, tz: str, answer: str | None, into_number: int | None = None
+) -> Callable[[store.Initiative], dict[str, str]]:
     """How the author is told of a change, rendered in every language (the sender picks theirs)."""
 
     def render(initiative: store.Initiative) -> dict[str, str]:
-        return in_all_languages(i18n, lambda: status_notice(initiative, str(i18n.current_locale), tz, answer,
-                                                            into_number))
+        return in_all_languages(
+            i18n, lambda: status_notice(initiative, str(i18n.current_locale), tz, answer, into_number)
+        )
+
     return render
 
 
-async def _apply(message: Message, answer: str | None, person: Person, db: Database, clock: Clock, i18n: I18n,
-                 state: FSMContext) -> None:
+async def _apply(
+    message: Message, answer: str | None, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """Make the change chosen: re-checked against the district and the current status, audited, told."""
     data = await state.get_data()
     await state.clear()
@@ -854,9 +1063,15 @@ async def _apply(message: Message, answer: str | None, person: Person, db: Datab
     if new == Status.HIDDEN:
         if not answer:
             raise DomainError(N_("This change needs a reason."))
-        result = await store.hide(db, _actor(person), rural_district_id=person.rural_district_id,
-                                  initiative_id=initiative.id, reason=answer, now=now,
-                                  author_texts=_author_texts(i18n, tz, answer))
+        result = await store.hide(
+            db,
+            _actor(person),
+            rural_district_id=person.rural_district_id,
+            initiative_id=initiative.id,
+            reason=answer,
+            now=now,
+            author_texts=_author_texts(i18n, tz, answer),
+        )
     else:
         rules.check_transition(initiative.status, new, answer)
         deadline = None
@@ -865,20 +1080,33 @@ async def _apply(message: Message, answer: str | None, person: Person, db: Datab
             rules.check_extension(day, initiative.deadline_on, initiative.submitted_at, tz)
             deadline = rules.deadline_from_day(day, tz)
         result = await store.change_status(
-            db, _actor(person), rural_district_id=person.rural_district_id, initiative_id=initiative.id, new=new,
-            allowed_from=[s.value for s in Status if rules.allowed(s, new)], decision=rules.is_decision(new),
-            answer=answer, now=now, deadline=deadline, forwarded_to=data.get("body"),
-            author_texts=_author_texts(i18n, tz, answer))
+            db,
+            _actor(person),
+            rural_district_id=person.rural_district_id,
+            initiative_id=initiative.id,
+            new=new,
+            allowed_from=[s.value for s in Status if rules.allowed(s, new)],
+            decision=rules.is_decision(new),
+            answer=answer,
+            now=now,
+            deadline=deadline,
+            forwarded_to=data.get("body"),
+            author_texts=_author_texts(i18n, tz, answer),
+        )
     if result is None:
         raise DomainError(N_("This status cannot be set now: the initiative has changed meanwhile."))
-    await message.answer(_("Saved: №{number} is now «{status}». The author will be told.").format(
-        number=result.number, status=status_label(result.status)))
+    await message.answer(
+        _("Saved: №{number} is now «{status}». The author will be told.").format(
+            number=result.number, status=status_label(result.status)
+        )
+    )
     await _staff_card(message, result, person, db, clock)
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.HIDE))
-async def staff_hide(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database,
-                     state: FSMContext) -> None:
+async def staff_hide(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, state: FSMContext
+) -> None:
     """Hide an abusive initiative: ask for the reason the author will read."""
     await query.answer()
     initiative = await _staff_initiative(db, person, callback_data.id)
@@ -889,24 +1117,35 @@ async def staff_hide(query: CallbackQuery, callback_data: AdmIni, person: Person
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.PUBLISH))
-async def staff_publish(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database,
-                        clock: Clock) -> None:
+async def staff_publish(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, clock: Clock
+) -> None:
     """Publish for support, or keep private."""
     await query.answer()
     initiative = await _staff_initiative(db, person, callback_data.id)
     assert person.rural_district_id is not None
-    result = await store.set_published(db, _actor(person), rural_district_id=person.rural_district_id,
-                                       initiative_id=initiative.id, published=callback_data.s == "1", now=clock.now())
+    result = await store.set_published(
+        db,
+        _actor(person),
+        rural_district_id=person.rural_district_id,
+        initiative_id=initiative.id,
+        published=callback_data.s == "1",
+        now=clock.now(),
+    )
     if result is None:
         raise DomainError(N_("This status cannot be set now: the initiative has changed meanwhile."))
-    await target(query).answer(_("Published: residents of the district can see and support it.") if result.published
-                               else _("Kept private: only the author and the staff see it."))
+    await target(query).answer(
+        _("Published: residents of the district can see and support it.")
+        if result.published
+        else _("Kept private: only the author and the staff see it.")
+    )
     await _staff_card(target(query), result, person, db, clock)
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.MERGE))
-async def staff_merge(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database,
-                      state: FSMContext) -> None:
+async def staff_merge(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, state: FSMContext
+) -> None:
     """Merge a duplicate: ask which initiative it duplicates."""
     await query.answer()
     initiative = await _staff_initiative(db, person, callback_data.id)
@@ -916,12 +1155,14 @@ async def staff_merge(query: CallbackQuery, callback_data: AdmIni, person: Perso
     await state.set_data({"ini": initiative.id})
     await target(query).answer(
         _("№{number} duplicates which initiative? Send its number.").format(number=initiative.number),
-        reply_markup=answer_keyboard(initiative.id, optional=False))
+        reply_markup=answer_keyboard(initiative.id, optional=False),
+    )
 
 
 @admin_router.message(StaffForm.merge)
-async def staff_merge_into(message: Message, person: Person, db: Database, clock: Clock, i18n: I18n,
-                           state: FSMContext) -> None:
+async def staff_merge_into(
+    message: Message, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
+) -> None:
     """Merge into the initiative named by its number; the supporters follow."""
     digits = (message.text or "").strip().lstrip("№").strip()
     if not digits.isdigit():
@@ -932,17 +1173,30 @@ async def staff_merge_into(message: Message, person: Person, db: Database, clock
     initiative = await _staff_initiative(db, person, int(data["ini"]))
     tz = await _tz(db, initiative.rural_district_id)
     result = await store.merge(
-        db, _actor(person), rural_district_id=person.rural_district_id, initiative_id=initiative.id,
-        into_number=int(digits), allowed_from=[s.value for s in rules.UNDECIDED], now=clock.now(), answer=None,
-        author_texts=_author_texts(i18n, tz, None, int(digits)))
+        db,
+        _actor(person),
+        rural_district_id=person.rural_district_id,
+        initiative_id=initiative.id,
+        into_number=int(digits),
+        allowed_from=[s.value for s in rules.UNDECIDED],
+        now=clock.now(),
+        answer=None,
+        author_texts=_author_texts(i18n, tz, None, int(digits)),
+    )
     if result is None:
-        await message.answer(_("No other initiative №{number} open in your rural district. Send another number, "
-                               "or /cancel.").format(number=int(digits)))
+        await message.answer(
+            _("No other initiative №{number} open in your rural district. Send another number, or /cancel.").format(
+                number=int(digits)
+            )
+        )
         return
     await state.clear()
     merged, into = result
-    await message.answer(_("№{number} is merged into №{into}; supports there now: {count}.").format(
-        number=merged.number, into=into.number, count=into.supports))
+    await message.answer(
+        _("№{number} is merged into №{into}; supports there now: {count}.").format(
+            number=merged.number, into=into.number, count=into.supports
+        )
+    )
     await _staff_card(message, into, person, db, clock)
 
 
@@ -956,22 +1210,53 @@ async def staff_export(query: CallbackQuery, person: Person, db: Database, clock
     items = await store.all_of(db, rd)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Number"), _("Submitted"), _("Status"), _("Topic"), _("Title"), _("Text"), _("Village"),
-                     _("Supports"), _("Review by"), _("Published"), _("Agenda")])
+    writer.writerow(
+        [
+            _("Number"),
+            _("Submitted"),
+            _("Status"),
+            _("Topic"),
+            _("Title"),
+            _("Text"),
+            _("Village"),
+            _("Supports"),
+            _("Review by"),
+            _("Published"),
+            _("Agenda"),
+        ]
+    )
     for i in items:
-        writer.writerow([
-            i.number, i.submitted_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M"), status_label(i.status),
-            topic_label(i.topic), i.title, i.body, i.village(person.language), i.supports, i.deadline_on.isoformat(),
-            _("yes") if i.published else _("no"), _("yes") if i.agenda_flagged_at else "",
-        ])
+        writer.writerow(
+            [
+                i.number,
+                i.submitted_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M"),
+                status_label(i.status),
+                topic_label(i.topic),
+                i.title,
+                i.body,
+                i.village(person.language),
+                i.supports,
+                i.deadline_on.isoformat(),
+                _("yes") if i.published else _("no"),
+                _("yes") if i.agenda_flagged_at else "",
+            ]
+        )
     async with db.transaction() as tx:
-        await audit.record(tx, actor_kind=_actor(person).kind, actor_telegram_id=person.telegram_id,
-                           rural_district_id=rd, action="initiative_export", object_type="rural_district",
-                           object_id=rd, after={"rows": len(items)})
+        await audit.record(
+            tx,
+            actor_kind=_actor(person).kind,
+            actor_telegram_id=person.telegram_id,
+            rural_district_id=rd,
+            action="initiative_export",
+            object_type="rural_district",
+            object_id=rd,
+            after={"rows": len(items)},
+        )
     day = rules.local_day(clock.now(), tz).isoformat()
     await target(query).answer_document(
         BufferedInputFile(out.getvalue().encode("utf-8-sig"), filename=f"initiatives-{day}.csv"),
-        caption=ngettext("{count} initiative", "{count} initiatives", len(items)).format(count=len(items)))
+        caption=ngettext("{count} initiative", "{count} initiatives", len(items)).format(count=len(items)),
+    )
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.DIGEST))
@@ -981,20 +1266,24 @@ async def staff_digest(query: CallbackQuery, person: Person, db: Database, clock
     await store.set_digest(db, person.id, digest, clock.now())
     await query.answer()
     await target(query).answer(
-        _("You will get one digest of new initiatives a day, in the morning.") if digest
-        else _("You will be told of each new initiative as it arrives."))
+        _("You will get one digest of new initiatives a day, in the morning.")
+        if digest
+        else _("You will be told of each new initiative as it arrives.")
+    )
     await _queue(target(query), person, db, clock)
 
 
 def _settings_text(cfg: store.DistrictSettings) -> str:
-    return _("<b>Initiative settings</b>\nReview deadline, working days: {days}\nInitiatives a person may send in "
-             "24 hours: {per_day}\nSupports for the gathering's agenda: {threshold}").format(
-        days=cfg.review_days, per_day=cfg.per_day, threshold=cfg.threshold)
+    return _(
+        "<b>Initiative settings</b>\nReview deadline, working days: {days}\nInitiatives a person may send in "
+        "24 hours: {per_day}\nSupports for the gathering's agenda: {threshold}"
+    ).format(days=cfg.review_days, per_day=cfg.per_day, threshold=cfg.threshold)
 
 
 @admin_router.callback_query(AdmIni.filter(F.act == AdmAct.SETTINGS))
-async def staff_settings(query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database,
-                         state: FSMContext) -> None:
+async def staff_settings(
+    query: CallbackQuery, callback_data: AdmIni, person: Person, db: Database, state: FSMContext
+) -> None:
     """The district's settings, and the one to change."""
     await query.answer()
     assert person.rural_district_id is not None
@@ -1002,8 +1291,10 @@ async def staff_settings(query: CallbackQuery, callback_data: AdmIni, person: Pe
         low, high = SETTING_RANGES[callback_data.s]
         await state.set_state(StaffForm.setting)
         await state.set_data({"setting": callback_data.s})
-        await target(query).answer(_("Send the new value: a number from {low} to {high}.").format(low=low, high=high),
-                                   reply_markup=answer_keyboard(0, optional=False))
+        await target(query).answer(
+            _("Send the new value: a number from {low} to {high}.").format(low=low, high=high),
+            reply_markup=answer_keyboard(0, optional=False),
+        )
         return
     cfg = await store.settings(db, person.rural_district_id)
     await target(query).answer(_settings_text(cfg), reply_markup=settings_keyboard())
@@ -1023,8 +1314,10 @@ async def staff_setting_value(message: Message, person: Person, db: Database, st
     await store.set_setting(db, _actor(person), person.rural_district_id, name, int(text))
     await state.clear()
     cfg = await store.settings(db, person.rural_district_id)
-    await message.answer(_("Saved. A new review deadline applies to initiatives submitted from now on.") + "\n\n"
-                         + _settings_text(cfg), reply_markup=settings_keyboard())
+    await message.answer(
+        _("Saved. A new review deadline applies to initiatives submitted from now on.") + "\n\n" + _settings_text(cfg),
+        reply_markup=settings_keyboard(),
+    )
 
 
 async def admin_summary(db: Database, rural_district_id: int, clock: Clock) -> str | None:
@@ -1034,9 +1327,9 @@ async def admin_summary(db: Database, rural_district_id: int, clock: Clock) -> s
     if not waiting:
         return None
     overdue = await store.overdue_count(db, rural_district_id, clock.now(), [s.value for s in rules.UNDECIDED])
-    line = ngettext("💡 {count} initiative awaits a decision", "💡 {count} initiatives await a decision",
-                    waiting).format(count=waiting)
+    line = ngettext(
+        "💡 {count} initiative awaits a decision", "💡 {count} initiatives await a decision", waiting
+    ).format(count=waiting)
     if overdue:
         line += "; " + ngettext("⏰ {count} overdue", "⏰ {count} overdue", overdue).format(count=overdue)
     return line
-

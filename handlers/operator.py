@@ -47,16 +47,18 @@ def _actor(person: Person) -> operator.Actor:
 async def operator_help(message: Message, db: Database) -> None:
     """What the operator can do here, and the places with their ids."""
     await message.answer(
-        _("<b>Operator</b>\n"
-          "/add_region name kk | name ru\n"
-          "/add_district region id | name kk | name ru\n"
-          "/add_rural_district district id | kind | name kk | name ru\n"
-          "   (kind: rural_district, village or settlement)\n"
-          "/add_village rural district id | name kk | name ru\n"
-          "/add_staff rural district id | Telegram id\n"
-          "/remove_staff rural district id | Telegram id\n"
-          "/set_consent: a new consent text (you will be asked for kk and ru)\n\n"
-          "{tree}").format(tree=f"<pre>{html.escape(await operator.places_tree(db))}</pre>")
+        _(
+            "<b>Operator</b>\n"
+            "/add_region name kk | name ru\n"
+            "/add_district region id | name kk | name ru\n"
+            "/add_rural_district district id | kind | name kk | name ru\n"
+            "   (kind: rural_district, village or settlement)\n"
+            "/add_village rural district id | name kk | name ru\n"
+            "/add_staff rural district id | Telegram id\n"
+            "/remove_staff rural district id | Telegram id\n"
+            "/set_consent: a new consent text (you will be asked for kk and ru)\n\n"
+            "{tree}"
+        ).format(tree=f"<pre>{html.escape(await operator.places_tree(db))}</pre>")
     )
 
 
@@ -117,8 +119,9 @@ class ConsentText(StatesGroup):
 async def set_consent(message: Message, state: FSMContext) -> None:
     """A new consent text, in two messages: Kazakh, then Russian."""
     await state.set_state(ConsentText.kk)
-    await message.answer(_("Send the consent text in Kazakh. {owner} in the text stands for the akim's office. "
-                           "/cancel stops."))
+    await message.answer(
+        _("Send the consent text in Kazakh. {owner} in the text stands for the akim's office. /cancel stops.")
+    )
 
 
 @router.message(ConsentText.kk, F.text, ~F.text.startswith("/"))

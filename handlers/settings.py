@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -41,18 +41,24 @@ def settings_keyboard(person: Person, consented: bool) -> InlineKeyboardMarkup:
     rows = [
         [InlineKeyboardButton(text=_("🌐 Language"), callback_data=SettingsCb(act=Act.LANGUAGE).pack())],
         [InlineKeyboardButton(text=_("🏡 My village"), callback_data=SettingsCb(act=Act.VILLAGE).pack())],
-        [InlineKeyboardButton(
-            text=(on if person.notify_announcements else off) + " " + _("Announcements"),
-            callback_data=SettingsCb(act=Act.ANNOUNCEMENTS).pack(),
-        )],
-        [InlineKeyboardButton(
-            text=(on if person.notify_reminders else off) + " " + _("Event reminders"),
-            callback_data=SettingsCb(act=Act.REMINDERS).pack(),
-        )],
-        [InlineKeyboardButton(
-            text=_("Withdraw consent") if consented else _("Give consent"),
-            callback_data=SettingsCb(act=Act.WITHDRAW if consented else Act.CONSENT).pack(),
-        )],
+        [
+            InlineKeyboardButton(
+                text=(on if person.notify_announcements else off) + " " + _("Announcements"),
+                callback_data=SettingsCb(act=Act.ANNOUNCEMENTS).pack(),
+            )
+        ],
+        [
+            InlineKeyboardButton(
+                text=(on if person.notify_reminders else off) + " " + _("Event reminders"),
+                callback_data=SettingsCb(act=Act.REMINDERS).pack(),
+            )
+        ],
+        [
+            InlineKeyboardButton(
+                text=_("Withdraw consent") if consented else _("Give consent"),
+                callback_data=SettingsCb(act=Act.WITHDRAW if consented else Act.CONSENT).pack(),
+            )
+        ],
         [InlineKeyboardButton(text=_("🗂 My data"), callback_data=SettingsCb(act=Act.MY_DATA).pack())],
         [menu_button()],
     ]

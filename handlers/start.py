@@ -75,7 +75,9 @@ async def ask_place(message: Message, db: Database, person: Person) -> None:
             await message.answer(_("The bot is not set up yet: no rural district has been added. Please try later."))
             return
         if len(regions) > 1:
-            await message.answer(_("Please choose your region."), reply_markup=places_keyboard(Level.REGION, regions, lang))
+            await message.answer(
+                _("Please choose your region."), reply_markup=places_keyboard(Level.REGION, regions, lang)
+            )
             return
         await _ask_district(message, db, person, regions[0].id)
         return
@@ -130,9 +132,10 @@ async def pick_place(query: CallbackQuery, callback_data: Pick, person: Person, 
     elif callback_data.level is Level.RURAL_DISTRICT:
         await _set_rural_district(message, db, person, callback_data.id)
     else:
-        if person.rural_district_id is None or await places.village_in(
-            db, person.rural_district_id, callback_data.id
-        ) is None:
+        if (
+            person.rural_district_id is None
+            or await places.village_in(db, person.rural_district_id, callback_data.id) is None
+        ):
             raise NotFound(N_("This choice is no longer available. Please start again with /start."))
         was_onboarded = person.onboarded
         await people.set_place(db, person.id, person.rural_district_id, callback_data.id)

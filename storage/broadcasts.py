@@ -81,8 +81,9 @@ _COLUMNS = (
 
 async def has_event_invitees(db: Database | Tx) -> bool:
     """The events feature's hook: the «invited to an event» audience exists when its view does."""
-    return bool(await db.fetchval(
-        "SELECT 1 FROM sqlite_master WHERE name = 'event_invitees' AND type IN ('view', 'table')"))
+    return bool(
+        await db.fetchval("SELECT 1 FROM sqlite_master WHERE name = 'event_invitees' AND type IN ('view', 'table')")
+    )
 
 
 async def events_to_choose(db: Database, rural_district_id: int, now: str) -> list[tuple[int, str, str, str]]:
@@ -185,8 +186,21 @@ async def create(
         "INSERT INTO broadcasts (rural_district_id, created_by, text_kk, text_ru, media_type, media_ref, audience,"
         " audience_ids, urgent, send_at, recipients, message_id, progress_lang)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (rural_district_id, created_by, text_kk, text_ru, media_type, media_ref, audience,
-         json.dumps(list(audience_ids_)), int(urgent), send_at, len(set(recipients)), message_id, progress_lang),
+        (
+            rural_district_id,
+            created_by,
+            text_kk,
+            text_ru,
+            media_type,
+            media_ref,
+            audience,
+            json.dumps(list(audience_ids_)),
+            int(urgent),
+            send_at,
+            len(set(recipients)),
+            message_id,
+            progress_lang,
+        ),
     )
     await tx.execute("UPDATE outbox_messages SET source_id = ? WHERE id = ?", (broadcast_id, message_id))
     row = await tx.fetchone(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,))
@@ -231,8 +245,9 @@ async def counts(db: Database | Tx, message_id: int) -> Counts:
 
 async def cancel(tx: Tx, broadcast: Broadcast, now: str) -> int:
     """Cancel what is not yet sent (nor on its way to Telegram); return how many rows."""
-    await tx.execute("UPDATE outbox_messages SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
-                     (now, broadcast.message_id))
+    await tx.execute(
+        "UPDATE outbox_messages SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", (now, broadcast.message_id)
+    )
     await tx.execute("UPDATE broadcasts SET cancelled_at = COALESCE(cancelled_at, ?) WHERE id = ?", (now, broadcast.id))
     return await tx.execute(
         "UPDATE outbox SET state = 'cancelled', claimed_by = NULL WHERE message_id = ?"

@@ -12,8 +12,8 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')"
 @dataclass(frozen=True, slots=True)
 class Line:
     id: int
-    side: str            # 'revenue' or 'spending'
-    source: str | None   # revenue: 'own' or 'transfer'
+    side: str  # 'revenue' or 'spending'
+    source: str | None  # revenue: 'own' or 'transfer'
     code: str | None
     name_kk: str
     name_ru: str
@@ -82,8 +82,9 @@ async def ensure(tx: Tx, rural_district_id: int, year: int, *, by: int | None = 
         " ON CONFLICT (rural_district_id, year) DO NOTHING",
         (rural_district_id, year, by),
     )
-    return int(await tx.fetchval(
-        "SELECT id FROM budgets WHERE rural_district_id = ? AND year = ?", (rural_district_id, year)))
+    return int(
+        await tx.fetchval("SELECT id FROM budgets WHERE rural_district_id = ? AND year = ?", (rural_district_id, year))
+    )
 
 
 async def set_line(
@@ -116,12 +117,14 @@ async def set_line(
     if amount == 0:
         return 0
     return await tx.execute(
-        "INSERT INTO budget_lines (budget_id, side, source, code, name_kk, name_ru, amount) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO budget_lines (budget_id, side, source, code, name_kk, name_ru, amount)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (budget_id, side, source, code, name_kk, name_ru, amount),
     )
 
 
 async def set_target(tx: Tx, rural_district_id: int, year: int, target: float | None, *, by: int | None = None) -> None:
     budget_id = await ensure(tx, rural_district_id, year, by=by)
-    await tx.execute(f"UPDATE budgets SET target = ?, updated_by = ?, updated_at = {_NOW} WHERE id = ?",
-                     (target, by, budget_id))
+    await tx.execute(
+        f"UPDATE budgets SET target = ?, updated_by = ?, updated_at = {_NOW} WHERE id = ?", (target, by, budget_id)
+    )

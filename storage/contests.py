@@ -49,8 +49,13 @@ class Contest:
 
     @property
     def money(self) -> dict[str, int]:
-        return dict(zip(rules.SOURCES, (self.money_budget, self.money_fees, self.money_sponsors,
-                                        self.money_investors), strict=True))
+        return dict(
+            zip(
+                rules.SOURCES,
+                (self.money_budget, self.money_fees, self.money_sponsors, self.money_investors),
+                strict=True,
+            )
+        )
 
     @property
     def budget(self) -> int:
@@ -155,18 +160,35 @@ async def create(
             "INSERT INTO contests (rural_district_id, title_kk, title_ru, description_kk, description_ru,"
             " money_budget, money_fees, money_sponsors, money_investors, opens_at, closes_at, created_by)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rural_district_id, *titles, *descriptions, *(money.get(s, 0) for s in rules.SOURCES),
-             to_db(opens_at), to_db(closes_at), created_by),
+            (
+                rural_district_id,
+                *titles,
+                *descriptions,
+                *(money.get(s, 0) for s in rules.SOURCES),
+                to_db(opens_at),
+                to_db(closes_at),
+                created_by,
+            ),
         )
         await tx.executemany(
             "INSERT INTO contest_villages (contest_id, village_id) VALUES (?, ?)",
             [(contest_id, v) for v in dict.fromkeys(village_ids)],
         )
         await audit.record(
-            tx, actor_kind=actor_kind, actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
-            action="contest_created", object_type="contest", object_id=contest_id,
-            after={"titles": titles, "villages": village_ids, "money": money,
-                   "opens_at": to_db(opens_at), "closes_at": to_db(closes_at)},
+            tx,
+            actor_kind=actor_kind,
+            actor_telegram_id=actor_telegram_id,
+            rural_district_id=rural_district_id,
+            action="contest_created",
+            object_type="contest",
+            object_id=contest_id,
+            after={
+                "titles": titles,
+                "villages": village_ids,
+                "money": money,
+                "opens_at": to_db(opens_at),
+                "closes_at": to_db(closes_at),
+            },
         )
     return contest_id
 
@@ -194,9 +216,13 @@ async def add_project(
             raise NotFound(N_("This contest is not available."))
         if status != "draft":
             raise DomainError(N_("Projects can only be added while the contest is a draft."))
-        if village_id is not None and await tx.fetchval(
-            "SELECT 1 FROM villages WHERE id = ? AND rural_district_id = ?", (village_id, rural_district_id)
-        ) is None:
+        if (
+            village_id is not None
+            and await tx.fetchval(
+                "SELECT 1 FROM villages WHERE id = ? AND rural_district_id = ?", (village_id, rural_district_id)
+            )
+            is None
+        ):
             raise NotFound(N_("This village is not in your rural district."))
         project_id = await tx.execute(
             "INSERT INTO contest_projects (contest_id, title_kk, title_ru, description_kk, description_ru, category,"
@@ -204,10 +230,21 @@ async def add_project(
             (contest_id, *titles, *descriptions, category, village_id, cost, photo_file_id),
         )
         await audit.record(
-            tx, actor_kind=actor_kind, actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
-            action="contest_project_added", object_type="contest", object_id=contest_id,
-            after={"project_id": project_id, "titles": titles, "category": category, "village_id": village_id,
-                   "cost": cost, "photo": photo_file_id},
+            tx,
+            actor_kind=actor_kind,
+            actor_telegram_id=actor_telegram_id,
+            rural_district_id=rural_district_id,
+            action="contest_project_added",
+            object_type="contest",
+            object_id=contest_id,
+            after={
+                "project_id": project_id,
+                "titles": titles,
+                "category": category,
+                "village_id": village_id,
+                "cost": cost,
+                "photo": photo_file_id,
+            },
         )
     return project_id
 
@@ -245,13 +282,26 @@ async def publish(
             tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
         )
         await outbox.enqueue(
-            tx, rural_district_id=rural_district_id, kind="notice", texts=texts, buttons=buttons,
-            recipients=recipients, source_type="contest", source_id=contest_id, not_before=to_db(now),
+            tx,
+            rural_district_id=rural_district_id,
+            kind="notice",
+            texts=texts,
+            buttons=buttons,
+            recipients=recipients,
+            source_type="contest",
+            source_id=contest_id,
+            not_before=to_db(now),
         )
         await audit.record(
-            tx, actor_kind=actor_kind, actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
-            action="contest_published", object_type="contest", object_id=contest_id,
-            before={"status": "draft"}, after={"status": "published", "recipients": len(recipients)},
+            tx,
+            actor_kind=actor_kind,
+            actor_telegram_id=actor_telegram_id,
+            rural_district_id=rural_district_id,
+            action="contest_published",
+            object_type="contest",
+            object_id=contest_id,
+            before={"status": "draft"},
+            after={"status": "published", "recipients": len(recipients)},
         )
     return len(recipients)
 
@@ -269,9 +319,15 @@ async def close_early(
             (to_db(now), reason, contest_id),
         )
         await audit.record(
-            tx, actor_kind="staff", actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
-            action="contest_closed_early", object_type="contest", object_id=contest_id,
-            before={"closes_at": to_db(contest.closes_at)}, after={"closes_at": to_db(now), "reason": reason},
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=actor_telegram_id,
+            rural_district_id=rural_district_id,
+            action="contest_closed_early",
+            object_type="contest",
+            object_id=contest_id,
+            before={"closes_at": to_db(contest.closes_at)},
+            after={"closes_at": to_db(now), "reason": reason},
         )
 
 
@@ -302,13 +358,26 @@ async def extend(
             tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
         )
         await outbox.enqueue(
-            tx, rural_district_id=rural_district_id, kind="notice", texts=texts, buttons=buttons,
-            recipients=recipients, source_type="contest", source_id=contest_id, not_before=to_db(now),
+            tx,
+            rural_district_id=rural_district_id,
+            kind="notice",
+            texts=texts,
+            buttons=buttons,
+            recipients=recipients,
+            source_type="contest",
+            source_id=contest_id,
+            not_before=to_db(now),
         )
         await audit.record(
-            tx, actor_kind="staff", actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
-            action="contest_extended", object_type="contest", object_id=contest_id,
-            before={"closes_at": to_db(contest.closes_at)}, after={"closes_at": to_db(closes_at), "reason": reason},
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=actor_telegram_id,
+            rural_district_id=rural_district_id,
+            action="contest_extended",
+            object_type="contest",
+            object_id=contest_id,
+            before={"closes_at": to_db(contest.closes_at)},
+            after={"closes_at": to_db(closes_at), "reason": reason},
         )
 
 
@@ -328,12 +397,17 @@ async def record_offline(
         contest = await _get(tx, contest_id, rural_district_id)
         if contest.status != "published" or contest.phase(now) is rules.Phase.CLOSED:
             raise DomainError(N_("Offline votes can be entered only before the contest closes."))
-        own = {row[0] for row in await tx.fetchall(
-            "SELECT id FROM contest_projects WHERE contest_id = ?", (contest_id,))}
+        own = {
+            row[0] for row in await tx.fetchall("SELECT id FROM contest_projects WHERE contest_id = ?", (contest_id,))
+        }
         if not set(tally) <= own or any(v < 0 for v in tally.values()):
             raise NotFound(N_("This project is not available."))
-        before = {row[0]: row[1] for row in await tx.fetchall(
-            "SELECT id, offline_votes FROM contest_projects WHERE contest_id = ?", (contest_id,))}
+        before = {
+            row[0]: row[1]
+            for row in await tx.fetchall(
+                "SELECT id, offline_votes FROM contest_projects WHERE contest_id = ?", (contest_id,)
+            )
+        }
         await tx.executemany(
             "UPDATE contest_projects SET offline_votes = offline_votes + ? WHERE id = ? AND contest_id = ?",
             [(votes, project_id, contest_id) for project_id, votes in tally.items()],
@@ -344,8 +418,13 @@ async def record_offline(
             (contest_id, photo_file_id, json.dumps({str(k): v for k, v in tally.items()}), person_id, to_db(now)),
         )
         await audit.record(
-            tx, actor_kind="staff", actor_telegram_id=actor_telegram_id, rural_district_id=rural_district_id,
-            action="contest_offline_tally", object_type="contest", object_id=contest_id,
+            tx,
+            actor_kind="staff",
+            actor_telegram_id=actor_telegram_id,
+            rural_district_id=rural_district_id,
+            action="contest_offline_tally",
+            object_type="contest",
+            object_id=contest_id,
             before={"offline_votes": before},
             after={"protocol_id": protocol_id, "added": tally, "photo": photo_file_id},
         )
@@ -379,8 +458,9 @@ async def for_resident(db: Database, contest_id: int, rural_district_id: int) ->
 
 
 async def _covered(tx: Tx | Database, contest_id: int) -> list[int]:
-    rows = await tx.fetchall("SELECT village_id FROM contest_villages WHERE contest_id = ? ORDER BY village_id",
-                             (contest_id,))
+    rows = await tx.fetchall(
+        "SELECT village_id FROM contest_villages WHERE contest_id = ? ORDER BY village_id", (contest_id,)
+    )
     return [row[0] for row in rows]
 
 
@@ -388,8 +468,9 @@ async def covered(db: Database, contest_id: int) -> list[int]:
     return await _covered(db, contest_id)
 
 
-async def visible(db: Database, rural_district_id: int, village_id: int | None, now: datetime,
-                  *, closed_days: int = 60) -> list[Contest]:
+async def visible(
+    db: Database, rural_district_id: int, village_id: int | None, now: datetime, *, closed_days: int = 60
+) -> list[Contest]:
     """Published contests that cover the village (or the whole district when none is listed), newest first:
     open and upcoming ones, and the closed ones of the last ``closed_days``."""
     since = to_db(now - timedelta(days=closed_days))
@@ -414,15 +495,17 @@ async def of_district(db: Database, rural_district_id: int) -> list[Contest]:
 
 
 async def projects(db: Database | Tx, contest_id: int) -> list[Project]:
-    rows = await db.fetchall(f"SELECT {_PROJECT} FROM contest_projects p WHERE p.contest_id = ? ORDER BY p.id",
-                             (contest_id,))
+    rows = await db.fetchall(
+        f"SELECT {_PROJECT} FROM contest_projects p WHERE p.contest_id = ? ORDER BY p.id", (contest_id,)
+    )
     return [_project(row) for row in rows]
 
 
 async def project(db: Database, contest_id: int, project_id: int) -> Project:
     """A project, only as part of that contest (the pair comes from a button and is not trusted)."""
-    row = await db.fetchone(f"SELECT {_PROJECT} FROM contest_projects p WHERE p.id = ? AND p.contest_id = ?",
-                            (project_id, contest_id))
+    row = await db.fetchone(
+        f"SELECT {_PROJECT} FROM contest_projects p WHERE p.id = ? AND p.contest_id = ?", (project_id, contest_id)
+    )
     if row is None:
         raise NotFound(N_("This project is not available."))
     return _project(row)
@@ -430,8 +513,9 @@ async def project(db: Database, contest_id: int, project_id: int) -> Project:
 
 async def my_vote(db: Database, contest_id: int, person_id: int) -> int | None:
     """The project the person voted for (only they see it)."""
-    value = await db.fetchval("SELECT project_id FROM contest_votes WHERE contest_id = ? AND person_id = ?",
-                              (contest_id, person_id))
+    value = await db.fetchval(
+        "SELECT project_id FROM contest_votes WHERE contest_id = ? AND person_id = ?", (contest_id, person_id)
+    )
     return None if value is None else int(value)
 
 
@@ -468,6 +552,7 @@ async def cast_vote(
     is refused even before the scheduler has closed the contest; the unique indexes keep one vote
     per person and per phone number whatever the handler does.
     """
+
     def work(conn: sqlite3.Connection) -> tuple[str, Project]:
         # one thread hop for the whole transaction: a district voting in its last minute is the hot path
         row = conn.execute(
@@ -533,8 +618,9 @@ async def claim_due(tx: Tx, now: datetime) -> list[Contest]:
 
 
 async def voters(tx: Tx | Database, contest_id: int) -> list[int]:
-    rows = await tx.fetchall("SELECT person_id FROM contest_votes WHERE contest_id = ? ORDER BY person_id",
-                             (contest_id,))
+    rows = await tx.fetchall(
+        "SELECT person_id FROM contest_votes WHERE contest_id = ? ORDER BY person_id", (contest_id,)
+    )
     return [row[0] for row in rows]
 
 
@@ -554,16 +640,21 @@ async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
     async with db.read() as tx:
         village_ids = await _covered(tx, contest.id)
         marks = ",".join("?" * len(village_ids)) or "NULL"
-        registered = dict(await tx.fetchall(
-            f"SELECT village_id, COUNT(*) FROM people WHERE rural_district_id = ? AND village_id IN ({marks})"
-            " GROUP BY village_id",
-            (contest.rural_district_id, *village_ids),
-        ))
-        votes = dict(await tx.fetchall(
-            "SELECT village_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY village_id", (contest.id,)
-        ))
-        stamps = [row[0] for row in await tx.fetchall(
-            "SELECT cast_at FROM contest_votes WHERE contest_id = ?", (contest.id,))]
+        registered = dict(
+            await tx.fetchall(
+                f"SELECT village_id, COUNT(*) FROM people WHERE rural_district_id = ? AND village_id IN ({marks})"
+                " GROUP BY village_id",
+                (contest.rural_district_id, *village_ids),
+            )
+        )
+        votes = dict(
+            await tx.fetchall(
+                "SELECT village_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY village_id", (contest.id,)
+            )
+        )
+        stamps = [
+            row[0] for row in await tx.fetchall("SELECT cast_at FROM contest_votes WHERE contest_id = ?", (contest.id,))
+        ]
     days = Counter(local(from_db(stamp), tz).date().isoformat() for stamp in stamps)
     return Turnout(
         registered=sum(registered.values()),

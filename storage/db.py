@@ -137,18 +137,18 @@ class Database:
             return result
 
         def waiting() -> T:
-            raw = self.conn._conn  # noqa: SLF001
+            raw = self.conn._conn
             raw.execute("BEGIN IMMEDIATE")
             return transaction(raw)
 
         async with self._lock:
-            raw = self.conn._conn  # noqa: SLF001
+            raw = self.conn._conn
             raw.execute("PRAGMA busy_timeout = 0")
             try:
                 raw.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError:  # another process is writing: wait for it off the loop
                 raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                return await self.conn._execute(waiting)  # noqa: SLF001
+                return await self.conn._execute(waiting)
             raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             return transaction(raw)
 
@@ -174,11 +174,11 @@ class Database:
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         async with self._lock:
-            return _run(self.conn._conn, sql, params, "one")  # type: ignore[no-any-return]  # noqa: SLF001
+            return _run(self.conn._conn, sql, params, "one")  # type: ignore[no-any-return]
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         async with self._lock:
-            return list(_run(self.conn._conn, sql, params, "all"))  # noqa: SLF001
+            return list(_run(self.conn._conn, sql, params, "all"))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

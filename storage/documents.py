@@ -216,9 +216,23 @@ async def publish(
         " text_ru, file_kk, file_ru, url, issuer, year, event_id, search, created_by, created_at)"
         f" VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
         (
-            rural_district_id, series_id, version, kind, (title_kk or "").strip(), (title_ru or "").strip(),
-            _clean(text_kk), _clean(text_ru), file_kk, file_ru, url, issuer, year, event_id,
-            search_key(kind, title_kk, title_ru), created_by, now,
+            rural_district_id,
+            series_id,
+            version,
+            kind,
+            (title_kk or "").strip(),
+            (title_ru or "").strip(),
+            _clean(text_kk),
+            _clean(text_ru),
+            file_kk,
+            file_ru,
+            url,
+            issuer,
+            year,
+            event_id,
+            search_key(kind, title_kk, title_ru),
+            created_by,
+            now,
         ),
     )
     if series_id is None:
@@ -421,8 +435,17 @@ async def ask(
     return await tx.execute(
         "INSERT INTO report_questions (rural_district_id, document_id, event_id, person_id, text, voice_file_id,"
         f" voice_bot_id, voice_duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
-        (rural_district_id, document_id, event_id, person_id, _clean(text), voice_file_id, voice_bot_id,
-         voice_duration, now),
+        (
+            rural_district_id,
+            document_id,
+            event_id,
+            person_id,
+            _clean(text),
+            voice_file_id,
+            voice_bot_id,
+            voice_duration,
+            now,
+        ),
     )
 
 
@@ -452,8 +475,10 @@ async def questions_about(db: Database | Tx, series_id: int, *, limit: int = 10)
 
 
 async def count_questions(db: Database | Tx, series_id: int) -> int:
-    return int(await db.fetchval(
-        "SELECT COUNT(*) FROM report_questions WHERE document_id = ? AND hidden = 0", (series_id,)) or 0)
+    return int(
+        await db.fetchval("SELECT COUNT(*) FROM report_questions WHERE document_id = ? AND hidden = 0", (series_id,))
+        or 0
+    )
 
 
 async def open_questions(db: Database | Tx, rural_district_id: int, *, limit: int = 10) -> list[Question]:
@@ -467,13 +492,18 @@ async def open_questions(db: Database | Tx, rural_district_id: int, *, limit: in
 
 
 async def count_open_questions(db: Database | Tx, rural_district_id: int) -> int:
-    return int(await db.fetchval(
-        "SELECT COUNT(*) FROM report_questions WHERE rural_district_id = ? AND answer IS NULL AND hidden = 0",
-        (rural_district_id,)) or 0)
+    return int(
+        await db.fetchval(
+            "SELECT COUNT(*) FROM report_questions WHERE rural_district_id = ? AND answer IS NULL AND hidden = 0",
+            (rural_district_id,),
+        )
+        or 0
+    )
 
 
-async def answer(tx: Tx, question_id: int, *, rural_district_id: int, text: str, by: int | None,
-                 now: str | None = None) -> list[int]:
+async def answer(
+    tx: Tx, question_id: int, *, rural_district_id: int, text: str, by: int | None, now: str | None = None
+) -> list[int]:
     """Store the answer; return who should get it (the asker and every supporter). Empty: not found."""
     changed = await tx.execute(
         f"UPDATE report_questions SET answer = ?, answered_by = ?, answered_at = COALESCE(?, {_NOW})"
@@ -492,7 +522,9 @@ async def answer(tx: Tx, question_id: int, *, rural_district_id: int, text: str,
 
 async def publish_answer(tx: Tx, question_id: int, *, rural_district_id: int) -> bool:
     """Show an answered question with its answer under the report."""
-    return bool(await tx.execute(
-        "UPDATE report_questions SET published = 1 WHERE id = ? AND rural_district_id = ? AND answer IS NOT NULL",
-        (question_id, rural_district_id),
-    ))
+    return bool(
+        await tx.execute(
+            "UPDATE report_questions SET published = 1 WHERE id = ? AND rural_district_id = ? AND answer IS NOT NULL",
+            (question_id, rural_district_id),
+        )
+    )

@@ -53,9 +53,11 @@ class Event:
         return bool(self.report_text or self.report_file_id)
 
 
-_COLUMNS = ("id, rural_district_id, kind, title_kk, title_ru, place, starts_at, ends_at, report_hearing, status,"
-            " sequence, protocol_text, protocol_file_id, protocol_file_name, report_text, report_file_id,"
-            " report_file_name")
+_COLUMNS = (
+    "id, rural_district_id, kind, title_kk, title_ru, place, starts_at, ends_at, report_hearing, status,"
+    " sequence, protocol_text, protocol_file_id, protocol_file_name, report_text, report_file_id,"
+    " report_file_name"
+)
 
 
 async def _event(db: Db, row: sqlite3.Row, *, details: bool = True) -> Event:
@@ -64,8 +66,9 @@ async def _event(db: Db, row: sqlite3.Row, *, details: bool = True) -> Event:
     values["ends_at"] = from_db(values["ends_at"])
     values["report_hearing"] = bool(values["report_hearing"])
     if details:
-        villages = await db.fetchall("SELECT village_id FROM event_villages WHERE event_id = ? ORDER BY village_id",
-                                     (row["id"],))
+        villages = await db.fetchall(
+            "SELECT village_id FROM event_villages WHERE event_id = ? ORDER BY village_id", (row["id"],)
+        )
         agenda = await db.fetchall("SELECT text FROM event_agenda WHERE event_id = ? ORDER BY position", (row["id"],))
         values["village_ids"] = tuple(r[0] for r in villages)
         values["agenda"] = tuple(r[0] for r in agenda)
@@ -91,8 +94,17 @@ async def create(
     event_id = await tx.execute(
         "INSERT INTO events (rural_district_id, kind, title_kk, title_ru, place, starts_at, ends_at, report_hearing,"
         " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (rural_district_id, kind, title_kk, title_ru, place, to_db(starts_at), to_db(ends_at), int(report_hearing),
-         created_by),
+        (
+            rural_district_id,
+            kind,
+            title_kk,
+            title_ru,
+            place,
+            to_db(starts_at),
+            to_db(ends_at),
+            int(report_hearing),
+            created_by,
+        ),
     )
     # villages are re-checked against the district here, whatever the buttons said
     await tx.executemany(
@@ -109,8 +121,9 @@ async def create(
 
 async def get(db: Db, event_id: int, rural_district_id: int) -> Event | None:
     """The event, only if it belongs to that rural district (ids from buttons are not trusted)."""
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM events WHERE id = ? AND rural_district_id = ?",
-                            (event_id, rural_district_id))
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM events WHERE id = ? AND rural_district_id = ?", (event_id, rural_district_id)
+    )
     return await _event(db, row) if row else None
 
 
@@ -183,8 +196,9 @@ async def reminder_recipients(db: Db, event_id: int) -> list[int]:
 
 
 async def is_invited(db: Db, event_id: int, person_id: int) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM event_invitees WHERE event_id = ? AND person_id = ?",
-                                  (event_id, person_id)))
+    return bool(
+        await db.fetchval("SELECT 1 FROM event_invitees WHERE event_id = ? AND person_id = ?", (event_id, person_id))
+    )
 
 
 async def rsvp(tx: Tx, event_id: int, person_id: int, answer: str, *, now: datetime) -> None:
@@ -196,8 +210,9 @@ async def rsvp(tx: Tx, event_id: int, person_id: int, answer: str, *, now: datet
 
 
 async def answer_of(db: Db, event_id: int, person_id: int) -> str | None:
-    value = await db.fetchval("SELECT answer FROM event_rsvps WHERE event_id = ? AND person_id = ?",
-                              (event_id, person_id))
+    value = await db.fetchval(
+        "SELECT answer FROM event_rsvps WHERE event_id = ? AND person_id = ?", (event_id, person_id)
+    )
     return str(value) if value else None
 
 
@@ -282,13 +297,23 @@ async def cancel(tx: Tx, event_id: int, rural_district_id: int, *, now: datetime
         (to_db(now), event_id, rural_district_id),
     )
     if changed:
-        await tx.execute("UPDATE event_reminders SET state = 'cancelled' WHERE event_id = ? AND state = 'pending'",
-                         (event_id,))
+        await tx.execute(
+            "UPDATE event_reminders SET state = 'cancelled' WHERE event_id = ? AND state = 'pending'", (event_id,)
+        )
     return changed
 
 
-async def attach(tx: Tx, event_id: int, rural_district_id: int, what: str, *, text: str | None,
-                 file_id: str | None, file_name: str | None, document_id: int | None) -> int:
+async def attach(
+    tx: Tx,
+    event_id: int,
+    rural_district_id: int,
+    what: str,
+    *,
+    text: str | None,
+    file_id: str | None,
+    file_name: str | None,
+    document_id: int | None,
+) -> int:
     """Keep the protocol (``what='protocol'``) or the akim's report (``'report'``) on the event."""
     if what not in ("protocol", "report"):
         raise ValueError(what)
@@ -335,34 +360,43 @@ async def villages_without_representative(db: Db, rural_district_id: int) -> lis
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-async def resident_by(db: Db, rural_district_id: int, *, telegram_id: int | None = None,
-                      phone: str | None = None) -> tuple[int, int | None] | None:
+async def resident_by(
+    db: Db, rural_district_id: int, *, telegram_id: int | None = None, phone: str | None = None
+) -> tuple[int, int | None] | None:
     """(person id, village id) of a resident of the district, found by Telegram id or phone."""
     if telegram_id is not None:
-        row = await db.fetchone("SELECT id, village_id FROM people WHERE telegram_id = ? AND rural_district_id = ?",
-                                (telegram_id, rural_district_id))
+        row = await db.fetchone(
+            "SELECT id, village_id FROM people WHERE telegram_id = ? AND rural_district_id = ?",
+            (telegram_id, rural_district_id),
+        )
     elif phone is not None:
-        row = await db.fetchone("SELECT id, village_id FROM people WHERE phone = ? AND rural_district_id = ?",
-                                (phone, rural_district_id))
+        row = await db.fetchone(
+            "SELECT id, village_id FROM people WHERE phone = ? AND rural_district_id = ?", (phone, rural_district_id)
+        )
     else:
         row = None
     return (row[0], row[1]) if row else None
 
 
 async def is_representative(db: Db, rural_district_id: int, person_id: int) -> bool:
-    return bool(await db.fetchval(
-        "SELECT 1 FROM roles WHERE person_id = ? AND rural_district_id = ? AND role = 'representative'",
-        (person_id, rural_district_id)))
+    return bool(
+        await db.fetchval(
+            "SELECT 1 FROM roles WHERE person_id = ? AND rural_district_id = ? AND role = 'representative'",
+            (person_id, rural_district_id),
+        )
+    )
 
 
 async def representative_village(db: Db, rural_district_id: int, person_id: int) -> int | None:
     value = await db.fetchval(
         "SELECT village_id FROM roles WHERE person_id = ? AND rural_district_id = ? AND role = 'representative'",
-        (person_id, rural_district_id))
+        (person_id, rural_district_id),
+    )
     return int(value) if value is not None else None
 
 
 async def chair_of(db: Db, rural_district_id: int) -> int | None:
-    value = await db.fetchval("SELECT person_id FROM roles WHERE rural_district_id = ? AND role = 'chair'",
-                              (rural_district_id,))
+    value = await db.fetchval(
+        "SELECT person_id FROM roles WHERE rural_district_id = ? AND role = 'chair'", (rural_district_id,)
+    )
     return int(value) if value is not None else None

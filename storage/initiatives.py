@@ -29,7 +29,8 @@ _COLUMNS = (
     "i.id, i.rural_district_id, i.number, i.village_id, i.author_id, i.topic, i.title, i.body, i.photos_json,"
     " i.latitude, i.longitude, i.voice_file_id, i.status, i.published, i.forwarded_to, i.merged_into,"
     " i.submitted_at, i.deadline_on, i.deadline_at, i.decided_at, i.agenda_flagged_at, "
-    + _SUPPORTS + " AS supports, v.name_kk AS village_kk, v.name_ru AS village_ru"
+    + _SUPPORTS
+    + " AS supports, v.name_kk AS village_kk, v.name_ru AS village_ru"
 )
 _FROM = " FROM initiatives i LEFT JOIN villages v ON v.id = i.village_id"
 
@@ -150,9 +151,15 @@ async def set_setting(db: Database, actor: Actor, rural_district_id: int, name: 
         before = await tx.fetchval(f"SELECT {column} FROM rural_districts WHERE id = ?", (rural_district_id,))
         await tx.execute(f"UPDATE rural_districts SET {column} = ? WHERE id = ?", (value, rural_district_id))
         await audit.record(
-            tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, rural_district_id=rural_district_id,
-            action="initiative_setting", object_type="rural_district", object_id=rural_district_id,
-            before={name: before}, after={name: value},
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            rural_district_id=rural_district_id,
+            action="initiative_setting",
+            object_type="rural_district",
+            object_id=rural_district_id,
+            before={name: before},
+            after={name: value},
         )
 
 
@@ -206,9 +213,25 @@ async def submit(
             "INSERT INTO initiatives (rural_district_id, number, village_id, author_id, draft_token, topic, title,"
             " body, photos_json, latitude, longitude, voice_file_id, submitted_at, deadline_on, deadline_at,"
             " remind_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (rural_district_id, number, draft.village_id, author_id, draft.token, draft.topic, draft.title.strip(),
-             draft.body.strip(), json.dumps(draft.photos), draft.latitude, draft.longitude, draft.voice_file_id,
-             stamp, deadline.day.isoformat(), to_db(deadline.ends_at), to_db(deadline.remind_at), stamp),
+            (
+                rural_district_id,
+                number,
+                draft.village_id,
+                author_id,
+                draft.token,
+                draft.topic,
+                draft.title.strip(),
+                draft.body.strip(),
+                json.dumps(draft.photos),
+                draft.latitude,
+                draft.longitude,
+                draft.voice_file_id,
+                stamp,
+                deadline.day.isoformat(),
+                to_db(deadline.ends_at),
+                to_db(deadline.remind_at),
+                stamp,
+            ),
         )
         await tx.execute(
             "INSERT INTO initiative_history (initiative_id, at, actor_id, from_status, to_status)"
@@ -222,8 +245,13 @@ async def submit(
         )
         if staff:
             await outbox.enqueue(
-                tx, rural_district_id=rural_district_id, kind="staff", texts=staff_notice(number),
-                recipients=[row[0] for row in staff], source_type="initiative", source_id=initiative_id,
+                tx,
+                rural_district_id=rural_district_id,
+                kind="staff",
+                texts=staff_notice(number),
+                recipients=[row[0] for row in staff],
+                source_type="initiative",
+                source_id=initiative_id,
                 not_before=stamp,
             )
     return Submitted(initiative_id, number, created=True)
@@ -263,8 +291,7 @@ async def mine(db: Database, author_id: int, *, limit: int, offset: int = 0) -> 
     """The person's own initiatives, newest first, and how many there are."""
     async with db.read() as tx:
         rows = await tx.fetchall(
-            f"SELECT {_COLUMNS}{_FROM} WHERE i.author_id = ? ORDER BY i.submitted_at DESC, i.id DESC"
-            " LIMIT ? OFFSET ?",
+            f"SELECT {_COLUMNS}{_FROM} WHERE i.author_id = ? ORDER BY i.submitted_at DESC, i.id DESC LIMIT ? OFFSET ?",
             (author_id, limit, offset),
         )
         total = await tx.fetchval("SELECT count(*) FROM initiatives WHERE author_id = ?", (author_id,))
@@ -286,7 +313,12 @@ async def published(
 
 
 async def queue(
-    db: Database, rural_district_id: int, *, statuses: Collection[str], village_id: int | None, limit: int,
+    db: Database,
+    rural_district_id: int,
+    *,
+    statuses: Collection[str],
+    village_id: int | None,
+    limit: int,
     offset: int = 0,
 ) -> tuple[list[Initiative], int]:
     """The staff's queue: oldest first, by status and (optionally) village."""
@@ -310,24 +342,29 @@ async def status_counts(db: Database, rural_district_id: int) -> dict[str, int]:
 
 async def overdue_count(db: Database, rural_district_id: int, now: datetime, undecided: Iterable[str]) -> int:
     statuses = list(undecided)
-    return int(await db.fetchval(
-        f"SELECT count(*) FROM initiatives WHERE rural_district_id = ? AND status IN ({','.join('?' * len(statuses))})"
-        " AND deadline_at <= ?",
-        (rural_district_id, *statuses, to_db(now)),
-    ))
+    return int(
+        await db.fetchval(
+            "SELECT count(*) FROM initiatives WHERE rural_district_id = ?"
+            f" AND status IN ({','.join('?' * len(statuses))}) AND deadline_at <= ?",
+            (rural_district_id, *statuses, to_db(now)),
+        )
+    )
 
 
 async def all_of(db: Database, rural_district_id: int) -> list[Initiative]:
     """Every initiative of the district, for the export."""
-    rows = await db.fetchall(f"SELECT {_COLUMNS}{_FROM} WHERE i.rural_district_id = ? ORDER BY i.number",
-                             (rural_district_id,))
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS}{_FROM} WHERE i.rural_district_id = ? ORDER BY i.number", (rural_district_id,)
+    )
     return [Initiative.from_row(r) for r in rows]
 
 
 async def has_supported(db: Database, initiative_id: int, person_id: int) -> bool:
-    return bool(await db.fetchval(
-        "SELECT 1 FROM initiative_supports WHERE initiative_id = ? AND person_id = ?", (initiative_id, person_id)
-    ))
+    return bool(
+        await db.fetchval(
+            "SELECT 1 FROM initiative_supports WHERE initiative_id = ? AND person_id = ?", (initiative_id, person_id)
+        )
+    )
 
 
 async def flagged_for_agenda(db: Database | Tx, rural_district_id: int) -> list[Initiative]:
@@ -345,13 +382,15 @@ async def flagged_for_agenda(db: Database | Tx, rural_district_id: int) -> list[
 
 async def _flag_if_reached(tx: Tx, initiative_id: int, now: datetime) -> bool:
     """Flag the initiative for the agenda once its supports reach the district's threshold."""
-    return bool(await tx.execute(
-        "UPDATE initiatives SET agenda_flagged_at = ? WHERE id = ? AND agenda_flagged_at IS NULL"
-        " AND (SELECT count(*) FROM initiative_supports s WHERE s.initiative_id = initiatives.id)"
-        "     >= (SELECT initiative_support_threshold FROM rural_districts rd"
-        "         WHERE rd.id = initiatives.rural_district_id)",
-        (to_db(now), initiative_id),
-    ))
+    return bool(
+        await tx.execute(
+            "UPDATE initiatives SET agenda_flagged_at = ? WHERE id = ? AND agenda_flagged_at IS NULL"
+            " AND (SELECT count(*) FROM initiative_supports s WHERE s.initiative_id = initiatives.id)"
+            "     >= (SELECT initiative_support_threshold FROM rural_districts rd"
+            "         WHERE rd.id = initiatives.rural_district_id)",
+            (to_db(now), initiative_id),
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,8 +401,14 @@ class Supported:
 
 
 async def support(
-    db: Database, initiative_id: int, person_id: int, *, rural_district_id: int, supportable: Collection[str],
-    now: datetime, flagged_notice: Callable[[Initiative], dict[str, str]] | None = None,
+    db: Database,
+    initiative_id: int,
+    person_id: int,
+    *,
+    rural_district_id: int,
+    supportable: Collection[str],
+    now: datetime,
+    flagged_notice: Callable[[Initiative], dict[str, str]] | None = None,
 ) -> Supported:
     """One support per person (the primary key), never one's own, only of a published one of the district."""
     async with db.transaction() as tx:
@@ -388,43 +433,92 @@ async def _tell_staff(tx: Tx, initiative: Initiative, texts: dict[str, str], now
         "SELECT person_id FROM roles WHERE rural_district_id = ? AND role = 'staff'", (initiative.rural_district_id,)
     )
     if staff:
-        await outbox.enqueue(tx, rural_district_id=initiative.rural_district_id, kind="staff", texts=texts,
-                             recipients=[r[0] for r in staff], source_type="initiative", source_id=initiative.id,
-                             not_before=to_db(now))
+        await outbox.enqueue(
+            tx,
+            rural_district_id=initiative.rural_district_id,
+            kind="staff",
+            texts=texts,
+            recipients=[r[0] for r in staff],
+            source_type="initiative",
+            source_id=initiative.id,
+            not_before=to_db(now),
+        )
 
 
 # --- the staff's changes -----------------------------------------------------------------------
 
 
 async def _changed(
-    tx: Tx, initiative: Initiative, actor: Actor, *, action: str, before: dict[str, Any], after: dict[str, Any],
-    to_status: str, now: datetime, answer: str | None, new_deadline: date | None = None,
-    forwarded_to: str | None = None, author_texts: Callable[[Initiative], dict[str, str]] | None = None,
+    tx: Tx,
+    initiative: Initiative,
+    actor: Actor,
+    *,
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    to_status: str,
+    now: datetime,
+    answer: str | None,
+    new_deadline: date | None = None,
+    forwarded_to: str | None = None,
+    author_texts: Callable[[Initiative], dict[str, str]] | None = None,
 ) -> Initiative:
     """History, audit and the author's notice of a change already written."""
     await tx.execute(
         "INSERT INTO initiative_history (initiative_id, at, actor_id, from_status, to_status, answer, new_deadline,"
         " forwarded_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (initiative.id, to_db(now), actor.person_id, initiative.status, to_status, answer,
-         new_deadline.isoformat() if new_deadline else None, forwarded_to),
+        (
+            initiative.id,
+            to_db(now),
+            actor.person_id,
+            initiative.status,
+            to_status,
+            answer,
+            new_deadline.isoformat() if new_deadline else None,
+            forwarded_to,
+        ),
     )
     await audit.record(
-        tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, rural_district_id=initiative.rural_district_id,
-        action=action, object_type="initiative", object_id=initiative.id, before=before, after=after,
+        tx,
+        actor_kind=actor.kind,
+        actor_telegram_id=actor.telegram_id,
+        rural_district_id=initiative.rural_district_id,
+        action=action,
+        object_type="initiative",
+        object_id=initiative.id,
+        before=before,
+        after=after,
     )
     updated = await get(tx, initiative.id)
     assert updated is not None
     if author_texts is not None and updated.author_id is not None:
-        await outbox.enqueue(tx, rural_district_id=updated.rural_district_id, kind="status",
-                             texts=author_texts(updated), recipients=[updated.author_id],
-                             source_type="initiative", source_id=updated.id, not_before=to_db(now))
+        await outbox.enqueue(
+            tx,
+            rural_district_id=updated.rural_district_id,
+            kind="status",
+            texts=author_texts(updated),
+            recipients=[updated.author_id],
+            source_type="initiative",
+            source_id=updated.id,
+            not_before=to_db(now),
+        )
     return updated
 
 
 async def change_status(
-    db: Database, actor: Actor, *, rural_district_id: int, initiative_id: int, new: str, allowed_from: Collection[str],
-    decision: bool, answer: str | None, now: datetime, deadline: Deadlines | None = None,
-    forwarded_to: str | None = None, author_texts: Callable[[Initiative], dict[str, str]] | None = None,
+    db: Database,
+    actor: Actor,
+    *,
+    rural_district_id: int,
+    initiative_id: int,
+    new: str,
+    allowed_from: Collection[str],
+    decision: bool,
+    answer: str | None,
+    now: datetime,
+    deadline: Deadlines | None = None,
+    forwarded_to: str | None = None,
+    author_texts: Callable[[Initiative], dict[str, str]] | None = None,
 ) -> Initiative | None:
     """Set a status the rules allowed from the current one; None when it is not (or no longer) so."""
     async with db.transaction() as tx:
@@ -449,15 +543,29 @@ async def change_status(
         if forwarded_to:
             after["forwarded_to"] = forwarded_to
         return await _changed(
-            tx, initiative, actor, action="initiative_status", before={"status": initiative.status,
-                                                                       "deadline": initiative.deadline_on.isoformat()},
-            after=after, to_status=new, now=now, answer=answer, new_deadline=deadline.day if deadline else None,
-            forwarded_to=forwarded_to, author_texts=author_texts,
+            tx,
+            initiative,
+            actor,
+            action="initiative_status",
+            before={"status": initiative.status, "deadline": initiative.deadline_on.isoformat()},
+            after=after,
+            to_status=new,
+            now=now,
+            answer=answer,
+            new_deadline=deadline.day if deadline else None,
+            forwarded_to=forwarded_to,
+            author_texts=author_texts,
         )
 
 
 async def hide(
-    db: Database, actor: Actor, *, rural_district_id: int, initiative_id: int, reason: str, now: datetime,
+    db: Database,
+    actor: Actor,
+    *,
+    rural_district_id: int,
+    initiative_id: int,
+    reason: str,
+    now: datetime,
     author_texts: Callable[[Initiative], dict[str, str]] | None = None,
 ) -> Initiative | None:
     async with db.transaction() as tx:
@@ -470,24 +578,42 @@ async def hide(
             (to_db(now), to_db(now), initiative_id),
         )
         return await _changed(
-            tx, initiative, actor, action="initiative_hide", before={"status": initiative.status,
-                                                                     "published": initiative.published},
-            after={"status": "hidden", "reason": reason}, to_status="hidden", now=now, answer=reason,
+            tx,
+            initiative,
+            actor,
+            action="initiative_hide",
+            before={"status": initiative.status, "published": initiative.published},
+            after={"status": "hidden", "reason": reason},
+            to_status="hidden",
+            now=now,
+            answer=reason,
             author_texts=author_texts,
         )
 
 
 async def merge(
-    db: Database, actor: Actor, *, rural_district_id: int, initiative_id: int, into_number: int,
-    allowed_from: Collection[str], now: datetime, answer: str | None,
+    db: Database,
+    actor: Actor,
+    *,
+    rural_district_id: int,
+    initiative_id: int,
+    into_number: int,
+    allowed_from: Collection[str],
+    now: datetime,
+    answer: str | None,
     author_texts: Callable[[Initiative], dict[str, str]] | None = None,
 ) -> tuple[Initiative, Initiative] | None:
     """Merge a duplicate into another initiative of the district: its supporters (and author) follow."""
     async with db.transaction() as tx:
         initiative = await get(tx, initiative_id, rural_district_id)
         target = await by_number(tx, rural_district_id, into_number)
-        if (initiative is None or target is None or target.id == initiative.id
-                or initiative.status not in allowed_from or target.status in ("merged", "hidden")):
+        if (
+            initiative is None
+            or target is None
+            or target.id == initiative.id
+            or initiative.status not in allowed_from
+            or target.status in ("merged", "hidden")
+        ):
             return None
         # The duplicate's author and supporters now support the one it merges into (never its own author).
         await tx.execute(
@@ -498,8 +624,10 @@ async def merge(
             (target.id, initiative.id, target.id, to_db(now), initiative.id),
         )
         if target.author_id is not None:
-            await tx.execute("DELETE FROM initiative_supports WHERE initiative_id = ? AND person_id = ?",
-                             (target.id, target.author_id))
+            await tx.execute(
+                "DELETE FROM initiative_supports WHERE initiative_id = ? AND person_id = ?",
+                (target.id, target.author_id),
+            )
         await tx.execute(
             "UPDATE initiatives SET status = 'merged', merged_into = ?, published = 0, updated_at = ?,"
             " decided_at = COALESCE(decided_at, ?) WHERE id = ?",
@@ -507,9 +635,16 @@ async def merge(
         )
         await _flag_if_reached(tx, target.id, now)
         merged = await _changed(
-            tx, initiative, actor, action="initiative_merge", before={"status": initiative.status},
+            tx,
+            initiative,
+            actor,
+            action="initiative_merge",
+            before={"status": initiative.status},
             after={"status": "merged", "merged_into": target.id, "into_number": target.number},
-            to_status="merged", now=now, answer=answer, author_texts=author_texts,
+            to_status="merged",
+            now=now,
+            answer=answer,
+            author_texts=author_texts,
         )
         target = await get(tx, target.id)
         assert target is not None
@@ -523,12 +658,20 @@ async def set_published(
         initiative = await get(tx, initiative_id, rural_district_id)
         if initiative is None or initiative.status in ("hidden", "merged"):
             return None
-        await tx.execute("UPDATE initiatives SET published = ?, updated_at = ? WHERE id = ?",
-                         (int(published), to_db(now), initiative_id))
+        await tx.execute(
+            "UPDATE initiatives SET published = ?, updated_at = ? WHERE id = ?",
+            (int(published), to_db(now), initiative_id),
+        )
         await audit.record(
-            tx, actor_kind=actor.kind, actor_telegram_id=actor.telegram_id, rural_district_id=rural_district_id,
-            action="initiative_publish", object_type="initiative", object_id=initiative_id,
-            before={"published": initiative.published}, after={"published": published},
+            tx,
+            actor_kind=actor.kind,
+            actor_telegram_id=actor.telegram_id,
+            rural_district_id=rural_district_id,
+            action="initiative_publish",
+            object_type="initiative",
+            object_id=initiative_id,
+            before={"published": initiative.published},
+            after={"published": published},
         )
         return await get(tx, initiative_id)
 
@@ -576,8 +719,9 @@ async def claim_digests(db: Database, rural_district_id: int, today: date) -> li
     return [(row[0], from_db(row[1]) if row[1] else None) for row in rows]
 
 
-async def submitted_between(db: Database, rural_district_id: int, since: datetime | None,
-                            until: datetime) -> list[Initiative]:
+async def submitted_between(
+    db: Database, rural_district_id: int, since: datetime | None, until: datetime
+) -> list[Initiative]:
     """Submitted in [since, until): each initiative goes into exactly one digest."""
     rows = await db.fetchall(
         f"SELECT {_COLUMNS}{_FROM} WHERE i.rural_district_id = ? AND (? IS NULL OR i.submitted_at >= ?)"
@@ -589,16 +733,31 @@ async def submitted_between(db: Database, rural_district_id: int, since: datetim
 
 async def digest_sent(db: Database, person_id: int, until: datetime) -> None:
     async with db.transaction() as tx:
-        await tx.execute("UPDATE initiative_staff_prefs SET digest_since = ? WHERE person_id = ?",
-                         (to_db(until), person_id))
+        await tx.execute(
+            "UPDATE initiative_staff_prefs SET digest_since = ? WHERE person_id = ?", (to_db(until), person_id)
+        )
 
 
-async def enqueue_staff(db: Database, rural_district_id: int, person_ids: list[int], texts: dict[str, str], *,
-                        now: datetime, source_id: int | None = None) -> None:
+async def enqueue_staff(
+    db: Database,
+    rural_district_id: int,
+    person_ids: list[int],
+    texts: dict[str, str],
+    *,
+    now: datetime,
+    source_id: int | None = None,
+) -> None:
     async with db.transaction() as tx:
-        await outbox.enqueue(tx, rural_district_id=rural_district_id, kind="staff", texts=texts,
-                             recipients=person_ids, source_type="initiative", source_id=source_id,
-                             not_before=to_db(now))
+        await outbox.enqueue(
+            tx,
+            rural_district_id=rural_district_id,
+            kind="staff",
+            texts=texts,
+            recipients=person_ids,
+            source_type="initiative",
+            source_id=source_id,
+            not_before=to_db(now),
+        )
 
 
 async def districts_with_initiatives(db: Database) -> list[tuple[int, str]]:
@@ -610,19 +769,48 @@ async def districts_with_initiatives(db: Database) -> list[tuple[int, str]]:
     return [(row[0], row[1]) for row in rows]
 
 
-async def add_sample(tx: Tx, *, rural_district_id: int, number: int, village_id: int | None, topic: str, title: str,
-                     body: str, status: str, published: bool, submitted_at: datetime, deadline: Deadlines) -> int:
+async def add_sample(
+    tx: Tx,
+    *,
+    rural_district_id: int,
+    number: int,
+    village_id: int | None,
+    topic: str,
+    title: str,
+    body: str,
+    status: str,
+    published: bool,
+    submitted_at: datetime,
+    deadline: Deadlines,
+) -> int:
     """A sample initiative for the demo (no author), with its history."""
     initiative_id = await tx.execute(
         "INSERT INTO initiatives (rural_district_id, number, village_id, topic, title, body, status, published,"
         " submitted_at, deadline_on, deadline_at, remind_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (rural_district_id, number, village_id, topic, title, body, status, int(published), to_db(submitted_at),
-         deadline.day.isoformat(), to_db(deadline.ends_at), to_db(deadline.remind_at), to_db(submitted_at)),
+        (
+            rural_district_id,
+            number,
+            village_id,
+            topic,
+            title,
+            body,
+            status,
+            int(published),
+            to_db(submitted_at),
+            deadline.day.isoformat(),
+            to_db(deadline.ends_at),
+            to_db(deadline.remind_at),
+            to_db(submitted_at),
+        ),
     )
-    await tx.execute("INSERT INTO initiative_history (initiative_id, at, from_status, to_status)"
-                     " VALUES (?, ?, NULL, 'submitted')", (initiative_id, to_db(submitted_at)))
+    await tx.execute(
+        "INSERT INTO initiative_history (initiative_id, at, from_status, to_status) VALUES (?, ?, NULL, 'submitted')",
+        (initiative_id, to_db(submitted_at)),
+    )
     if status != "submitted":
-        await tx.execute("INSERT INTO initiative_history (initiative_id, at, from_status, to_status)"
-                         " VALUES (?, ?, 'submitted', ?)", (initiative_id, to_db(submitted_at), status))
+        await tx.execute(
+            "INSERT INTO initiative_history (initiative_id, at, from_status, to_status) VALUES (?, ?, 'submitted', ?)",
+            (initiative_id, to_db(submitted_at), status),
+        )
     return initiative_id

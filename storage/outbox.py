@@ -14,12 +14,12 @@ from storage.db import Tx
 
 # Lower goes first. Reminders, vote results and answers to a person before announcements.
 PRIORITY = {
-    "answer": 0,       # an answer to a person's own initiative or question
-    "status": 0,       # a status change of a person's own initiative
-    "reminder": 1,     # an event reminder
+    "answer": 0,  # an answer to a person's own initiative or question
+    "status": 0,  # a status change of a person's own initiative
+    "reminder": 1,  # an event reminder
     "vote_result": 2,
-    "staff": 3,        # notices to staff (new initiative, deadline)
-    "notice": 5,       # a new contest, document, event
+    "staff": 3,  # notices to staff (new initiative, deadline)
+    "notice": 5,  # a new contest, document, event
     "announcement": 9,
 }
 # Kinds that never wait for the morning (the rest respect the district's quiet hours).
@@ -65,8 +65,8 @@ async def enqueue(
     )
     # Without not_before a row is due at once: the sender's (injected) clock decides, not SQLite's.
     await tx.executemany(
-        "INSERT INTO outbox (message_id, person_id, next_attempt) VALUES (?, ?, COALESCE(?, '1970-01-01T00:00:00.000Z'))"
-        " ON CONFLICT DO NOTHING",
+        "INSERT INTO outbox (message_id, person_id, next_attempt)"
+        " VALUES (?, ?, COALESCE(?, '1970-01-01T00:00:00.000Z')) ON CONFLICT DO NOTHING",
         ((message_id, person_id, not_before) for person_id in dict.fromkeys(recipients)),
     )
     return message_id

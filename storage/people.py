@@ -60,8 +60,21 @@ _SELECT = (
 def _person(row: Any, operator_ids: frozenset[int]) -> Person:
     roles = frozenset((int(rd), role) for rd, role in (item.split(":") for item in (row[12] or "").split(",") if item))
     return Person(
-        row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], bool(row[7]), row[8], row[9],
-        bool(row[10]), bool(row[11]), roles=roles, is_operator=row[1] in operator_ids, consent_current=row[14],
+        row[0],
+        row[1],
+        row[2],
+        bool(row[3]),
+        row[4],
+        row[5],
+        row[6],
+        bool(row[7]),
+        row[8],
+        row[9],
+        bool(row[10]),
+        bool(row[11]),
+        roles=roles,
+        is_operator=row[1] in operator_ids,
+        consent_current=row[14],
     )
 
 
@@ -146,9 +159,7 @@ async def ensure_person(tx: Tx, telegram_id: int) -> int:
     return int(await tx.fetchval("SELECT id FROM people WHERE telegram_id = ?", (telegram_id,)))
 
 
-async def grant_role(
-    tx: Tx, person_id: int, rural_district_id: int, role: str, village_id: int | None = None
-) -> None:
+async def grant_role(tx: Tx, person_id: int, rural_district_id: int, role: str, village_id: int | None = None) -> None:
     await tx.execute(
         "INSERT INTO roles (person_id, rural_district_id, role, village_id) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (person_id, rural_district_id, role) DO UPDATE SET village_id = excluded.village_id",

@@ -11,6 +11,7 @@ for the sender.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import random
@@ -25,8 +26,17 @@ from tests.telegram_spec import problems
 
 BOT_ID = 123456
 TOKEN = f"{BOT_ID}:TEST-token-for-the-fake-bot-api-000000"
-SEND_METHODS = {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendlocation", "sendmediagroup",
-                "copymessage", "sendaudio", "sendvideo"}
+SEND_METHODS = {
+    "sendmessage",
+    "sendphoto",
+    "senddocument",
+    "sendvoice",
+    "sendlocation",
+    "sendmediagroup",
+    "copymessage",
+    "sendaudio",
+    "sendvideo",
+}
 
 
 @dataclass
@@ -81,8 +91,8 @@ class FakeTelegram:
         self.violations: list[str] = []
         self.limits = limits
         self.blocked: set[int] = set()  # chats that blocked the bot: 403
-        self.gone: set[int] = set()     # chats that do not exist: 400 chat not found
-        self.server_error_rate = 0.0   # share of send requests answered 502
+        self.gone: set[int] = set()  # chats that do not exist: 400 chat not found
+        self.server_error_rate = 0.0  # share of send requests answered 502
         self.failures: list[tuple[Callable[[Request], bool], int, str, int | None]] = []
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
@@ -101,8 +111,14 @@ class FakeTelegram:
 
     # --- test controls ------------------------------------------------------------------
 
-    def fail(self, when: Callable[[Request], bool], status: int, description: str,
-             retry_after: int | None = None, times: int = 1) -> None:
+    def fail(
+        self,
+        when: Callable[[Request], bool],
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         """Answer the next ``times`` matching requests with an error."""
         for _ in range(times):
             self.failures.append((when, status, description, retry_after))
@@ -115,8 +131,13 @@ class FakeTelegram:
         return int(update["update_id"])
 
     def sent_to(self, chat_id: int) -> list[Request]:
-        return [r for r in self.requests if r.chat_id == chat_id and r.status == 200
-                and r.method.lower() in SEND_METHODS | {"editmessagetext", "editmessagereplymarkup"}]
+        return [
+            r
+            for r in self.requests
+            if r.chat_id == chat_id
+            and r.status == 200
+            and r.method.lower() in SEND_METHODS | {"editmessagetext", "editmessagereplymarkup"}
+        ]
 
     # --- answering ---------------------------------------------------------------------
 
@@ -157,8 +178,11 @@ class FakeTelegram:
             window.popleft()
         too_many = self.limits.per_second is not None and len(window) >= self.limits.per_second
         last = self._chat_times.get(chat_id) if chat_id is not None else None
-        too_fast = (self.limits.per_chat_per_second is not None and last is not None
-                    and now - last < 1.0 / self.limits.per_chat_per_second)
+        too_fast = (
+            self.limits.per_chat_per_second is not None
+            and last is not None
+            and now - last < 1.0 / self.limits.per_chat_per_second
+        )
         if too_many or too_fast:
             self.count_429 += 1
             self.penalty_until = max(self.penalty_until, now + self.limits.retry_after)
@@ -168,8 +192,9 @@ class FakeTelegram:
             self._chat_times[chat_id] = now
         return None
 
-    def _error(self, request: Request, status: int, description: str,
-               retry_after: int | None = None) -> tuple[int, dict[str, Any]]:
+    def _error(
+        self, request: Request, status: int, description: str, retry_after: int | None = None
+    ) -> tuple[int, dict[str, Any]]:
         request.status = status
         body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
         if retry_after is not None:
@@ -189,8 +214,15 @@ class FakeTelegram:
     def result(self, name: str, params: dict[str, Any]) -> Any:
         now = int(time.time())
         if name == "getme":
-            return {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot", "username": "test_bot",
-                    "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Test Bot",
+                "username": "test_bot",
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         if name in SEND_METHODS or name in {"editmessagetext", "editmessagecaption", "editmessagereplymarkup"}:
             chat_id = params.get("chat_id") or 0
             message: dict[str, Any] = {
@@ -222,8 +254,14 @@ class FakeTelegram:
                 media = params.get("media") or []
                 if isinstance(media, str):
                     media = json.loads(media)
-                return [dict(message, message_id=next(self._message_ids),
-                             photo=[dict(self._file(m.get("media")), width=640, height=480)]) for m in media]
+                return [
+                    dict(
+                        message,
+                        message_id=next(self._message_ids),
+                        photo=[dict(self._file(m.get("media")), width=640, height=480)],
+                    )
+                    for m in media
+                ]
             return message
         if name == "getfile":
             file_id = str(params["file_id"])
@@ -232,13 +270,20 @@ class FakeTelegram:
                 target = self.files_dir / f"{file_id}.bin"
                 target.write_bytes(self.files.get(file_id, b""))
                 path = str(target)
-            return {"file_id": file_id, "file_unique_id": "U" + file_id,
-                    "file_size": len(self.files.get(file_id, b"")), "file_path": path}
+            return {
+                "file_id": file_id,
+                "file_unique_id": "U" + file_id,
+                "file_size": len(self.files.get(file_id, b"")),
+                "file_path": path,
+            }
         if name == "getupdates":
             return []
         if name == "getwebhookinfo":
-            return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
-                    "pending_update_count": len(self.updates)}
+            return {
+                "url": (self.webhook or {}).get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": len(self.updates),
+            }
         if name == "getmycommands":
             return []
         return True
@@ -251,10 +296,8 @@ class FakeTelegram:
                 self.updates.popleft()
         if not self.updates and timeout > 0:
             self._update_event.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._update_event.wait(), timeout)
-            except TimeoutError:
-                pass
         return list(self.updates)[:100]
 
 
@@ -282,7 +325,7 @@ class FakeBotAPIServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # noqa: SLF001
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self._webhook_task = asyncio.create_task(self._deliver_webhooks())
         return self
 
@@ -304,16 +347,20 @@ class FakeBotAPIServer:
                 else:
                     params[key] = value
         for key, value in list(params.items()):
-            if key in {"reply_markup", "media", "commands", "scope", "allowed_updates", "link_preview_options"} \
-                    and isinstance(value, str):
-                try:
+            if key in {
+                "reply_markup",
+                "media",
+                "commands",
+                "scope",
+                "allowed_updates",
+                "link_preview_options",
+            } and isinstance(value, str):
+                with contextlib.suppress(ValueError):
                     params[key] = json.loads(value)
-                except ValueError:
-                    pass
         # uploaded files referenced as attach://name
         for key, value in list(params.items()):
             if isinstance(value, str) and value.startswith("attach://"):
-                params[key] = params.pop(value[len("attach://"):], b"")
+                params[key] = params.pop(value[len("attach://") :], b"")
         return params
 
     async def _api(self, request: Any) -> Any:
@@ -325,16 +372,19 @@ class FakeBotAPIServer:
         params = await self._params(request)
         numeric = {"chat_id", "offset", "timeout", "limit", "message_id", "latitude", "longitude"}
         for key in numeric & params.keys():
-            try:
+            with contextlib.suppress(ValueError):
                 params[key] = json.loads(params[key]) if isinstance(params[key], str) else params[key]
-            except ValueError:
-                pass
         name = method.lower()
         if name == "getupdates":
             if self.telegram.webhook:
-                return web.json_response({"ok": False, "error_code": 409,
-                                          "description": "Conflict: can't use getUpdates while webhook is active"},
-                                         status=409)
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 409,
+                        "description": "Conflict: can't use getUpdates while webhook is active",
+                    },
+                    status=409,
+                )
             updates = await self.telegram.get_updates(params.get("offset"), float(params.get("timeout") or 0))
             self.telegram.requests.append(Request(method, params))
             return web.json_response({"ok": True, "result": updates})

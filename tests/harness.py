@@ -61,17 +61,25 @@ class RecordingSession(BaseSession):
             params[key] = prepared
         for key, value in params.items():
             if isinstance(value, str) and value.startswith("attach://"):
-                upload = files[value[len("attach://"):]]
+                upload = files[value[len("attach://") :]]
                 params[key] = getattr(upload, "data", None) or b"(file)"
         return params
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> TelegramType:
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
         status, body = self.telegram.handle(method.__api_method__, self.params(bot, method))
         response = self.check_response(bot=bot, method=method, status_code=status, content=json.dumps(body))
         return response.result  # type: ignore[return-value]
 
-    async def stream_content(self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
-                             chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncIterator[bytes]:
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncIterator[bytes]:
         file_id = Path(url).stem
         yield self.telegram.files.get(file_id, b"")
 
@@ -79,8 +87,17 @@ class RecordingSession(BaseSession):
 class World:
     """One bot, its database and its people, at a fixed time."""
 
-    def __init__(self, db: Database, dp: Dispatcher, bot: Bot, telegram: FakeTelegram, clock: FixedClock,
-                 settings: Settings, i18n: I18n, path: Path) -> None:
+    def __init__(
+        self,
+        db: Database,
+        dp: Dispatcher,
+        bot: Bot,
+        telegram: FakeTelegram,
+        clock: FixedClock,
+        settings: Settings,
+        i18n: I18n,
+        path: Path,
+    ) -> None:
         self.db, self.dp, self.bot, self.telegram = db, dp, bot, telegram
         self.clock, self.settings, self.i18n, self.path = clock, settings, i18n, path
         self._ids = itertools.count(1)
@@ -91,7 +108,9 @@ class World:
     @classmethod
     async def create(cls, tmp_path: Path, *, setup: bool = True, **settings: Any) -> World:
         db_path = tmp_path / "bot.sqlite3"
-        config = Settings(_env_file=None, **{"bot_token": TOKEN, "database_path": db_path, "throttle_per_second": 0, **settings})
+        config = Settings(
+            _env_file=None, **{"bot_token": TOKEN, "database_path": db_path, "throttle_per_second": 0, **settings}
+        )
         db = await Database(db_path).connect()
         telegram = FakeTelegram()
         world = cls(db, Dispatcher(), Bot(TOKEN), telegram, FixedClock(NOW), config, build_i18n(), tmp_path)
@@ -128,9 +147,12 @@ class World:
 
         await delivery.deliver_due(self.job_context)
 
-    async def add_rural_district(self, name_kk: str = "Ақсай ауылдық округі", name_ru: str = "Аксайский сельский округ",
-                                 villages: tuple[tuple[str, str], ...] = (("Ақсай", "Аксай"), ("Бесағаш", "Бесагаш")),
-                                 ) -> int:
+    async def add_rural_district(
+        self,
+        name_kk: str = "Ақсай ауылдық округі",
+        name_ru: str = "Аксайский сельский округ",
+        villages: tuple[tuple[str, str], ...] = (("Ақсай", "Аксай"), ("Бесағаш", "Бесагаш")),
+    ) -> int:
         """A rural district with villages; the first one added is the world's default."""
         actor = operator.CLI
         region = await operator.add_region(self.db, actor, "Алматы облысы", "Алматинская область")
@@ -141,12 +163,20 @@ class World:
             self.rural_district_id, self.village_ids = rd, ids
         return rd
 
-    def person(self, first_name: str = "Aigerim", *, language_code: str | None = "kk",
-               user_id: int | None = None) -> Person:
+    def person(
+        self, first_name: str = "Aigerim", *, language_code: str | None = "kk", user_id: int | None = None
+    ) -> Person:
         return Person(self, user_id or next(self._user_ids), first_name, language_code)
 
-    async def resident(self, first_name: str = "Aigerim", *, lang: str = "kk", consent: bool = True,
-                       village: int = 0, rural_district_id: int | None = None) -> Person:
+    async def resident(
+        self,
+        first_name: str = "Aigerim",
+        *,
+        lang: str = "kk",
+        consent: bool = True,
+        village: int = 0,
+        rural_district_id: int | None = None,
+    ) -> Person:
         """A person who went through /start → language → (district) → village → consent."""
         person = self.person(first_name, language_code=lang)
         await person.send("/start")
@@ -160,7 +190,9 @@ class World:
         assert await person.stored("rural_district_id") == rd
         return person
 
-    async def staff(self, first_name: str = "Staff", *, lang: str = "kk", rural_district_id: int | None = None) -> Person:
+    async def staff(
+        self, first_name: str = "Staff", *, lang: str = "kk", rural_district_id: int | None = None
+    ) -> Person:
         """A staff member of a rural district (the world's default one)."""
         rd = rural_district_id or self.rural_district_id
         person = await self.resident(first_name, lang=lang, rural_district_id=rd)
@@ -206,7 +238,7 @@ class Person:
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
-            "message_id": next(self.world._ids),  # noqa: SLF001
+            "message_id": next(self.world._ids),
             "date": int(self.world.clock.now().timestamp()),
             "chat": {"id": self.user_id, "type": "private", "first_name": self.first_name},
             "from": self._user(),
@@ -216,12 +248,14 @@ class Person:
     async def feed(self, update: dict[str, Any]) -> list[Request]:
         """Feed one update to the real dispatcher; return what the bot sent because of it."""
         before = len(self.world.telegram.requests)
-        update = {"update_id": next(self.world._ids), **update}  # noqa: SLF001
+        update = {"update_id": next(self.world._ids), **update}
         await self.world.dp.feed_update(self.world.bot, Update.model_validate(update, context={"bot": self.world.bot}))
         return self.world.telegram.requests[before:]
 
     async def send(self, text: str, **extra: Any) -> list[Request]:
-        entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else None
+        entities = (
+            [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else None
+        )
         content: dict[str, Any] = {"text": text, **extra}
         if entities:
             content["entities"] = entities
@@ -232,14 +266,24 @@ class Person:
         return await self.feed({"message": self._message(**content)})
 
     async def send_sticker(self) -> list[Request]:
-        return await self.send_content(sticker={"file_id": "STK1", "file_unique_id": "stk1", "type": "regular",
-                                                "width": 512, "height": 512, "is_animated": False,
-                                                "is_video": False})
+        return await self.send_content(
+            sticker={
+                "file_id": "STK1",
+                "file_unique_id": "stk1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        )
 
-    async def send_photo(self, file_id: str = "PHOTO1", caption: str | None = None,
-                         media_group_id: str | None = None) -> list[Request]:
-        content: dict[str, Any] = {"photo": [{"file_id": file_id, "file_unique_id": "u" + file_id,
-                                              "width": 800, "height": 600}]}
+    async def send_photo(
+        self, file_id: str = "PHOTO1", caption: str | None = None, media_group_id: str | None = None
+    ) -> list[Request]:
+        content: dict[str, Any] = {
+            "photo": [{"file_id": file_id, "file_unique_id": "u" + file_id, "width": 800, "height": 600}]
+        }
         if caption:
             content["caption"] = caption
         if media_group_id:
@@ -247,17 +291,30 @@ class Person:
         return await self.send_content(**content)
 
     async def send_voice(self, file_id: str = "VOICE1", duration: int = 5) -> list[Request]:
-        return await self.send_content(voice={"file_id": file_id, "file_unique_id": "u" + file_id,
-                                              "duration": duration})
+        return await self.send_content(
+            voice={"file_id": file_id, "file_unique_id": "u" + file_id, "duration": duration}
+        )
 
     async def send_location(self, latitude: float = 43.2, longitude: float = 76.9) -> list[Request]:
         return await self.send_content(location={"latitude": latitude, "longitude": longitude})
 
-    async def send_document(self, file_id: str = "DOC1", file_name: str = "file.pdf", file_size: int = 1000,
-                            mime_type: str = "application/pdf", caption: str | None = None) -> list[Request]:
-        content: dict[str, Any] = {"document": {"file_id": file_id, "file_unique_id": "u" + file_id,
-                                                "file_name": file_name, "file_size": file_size,
-                                                "mime_type": mime_type}}
+    async def send_document(
+        self,
+        file_id: str = "DOC1",
+        file_name: str = "file.pdf",
+        file_size: int = 1000,
+        mime_type: str = "application/pdf",
+        caption: str | None = None,
+    ) -> list[Request]:
+        content: dict[str, Any] = {
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id,
+                "file_name": file_name,
+                "file_size": file_size,
+                "mime_type": mime_type,
+            }
+        }
         if caption:
             content["caption"] = caption
         return await self.send_content(**content)
@@ -282,7 +339,9 @@ class Person:
                         text = button["text"] if isinstance(button, dict) else str(button)
                         if (text == label) if exact else (label in text):
                             return request, button
-        raise AssertionError(f"no button {label!r} for {self.first_name}; last: {self.inbox[-1].buttons if self.inbox else []}")
+        raise AssertionError(
+            f"no button {label!r} for {self.first_name}; last: {self.inbox[-1].buttons if self.inbox else []}"
+        )
 
     async def press(self, label: str) -> list[Request]:
         """Press a button by its label: an inline button sends its callback, a reply button its text."""
@@ -308,8 +367,13 @@ class Person:
                 msg["text"] = message.text
             if message.markup.get("inline_keyboard"):
                 msg["reply_markup"] = message.markup
-        query = {"id": str(next(self.world._ids)), "from": self._user(), "chat_instance": "ci",  # noqa: SLF001
-                 "message": msg, "data": data}
+        query = {
+            "id": str(next(self.world._ids)),
+            "from": self._user(),
+            "chat_instance": "ci",
+            "message": msg,
+            "data": data,
+        }
         return await self.feed({"callback_query": query})
 
     # --- what was stored ---------------------------------------------------------------

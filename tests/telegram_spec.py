@@ -14,8 +14,25 @@ from typing import Any
 
 SPEC_PATH = Path(__file__).parent / "data" / "bot-api-10.1.json"
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_LIMIT = 4096, 1024, 64
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "tg-emoji",
-                "code", "pre", "blockquote", "tg-time"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "tg-emoji",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-time",
+}
 BAD_AMP = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 BAD_LT = re.compile(r"<(?!/?(?:" + "|".join(map(re.escape, sorted(ALLOWED_TAGS, key=len, reverse=True))) + r")[\s>/])")
 
@@ -28,8 +45,9 @@ def spec() -> dict[str, Any]:
 @cache
 def _methods() -> dict[str, tuple[str, dict[str, Any]]]:
     """Method bodies by lower-case name, with their fields by name."""
-    return {name.lower(): (name, {f["name"]: f for f in body.get("fields", [])})
-            for name, body in spec()["methods"].items()}
+    return {
+        name.lower(): (name, {f["name"]: f for f in body.get("fields", [])}) for name, body in spec()["methods"].items()
+    }
 
 
 class _TagChecker(HTMLParser):

@@ -37,8 +37,9 @@ async def test_forged_admin_callback_from_a_resident_is_refused_and_logged(world
 
 
 async def test_staff_of_one_district_are_residents_in_another(world: World) -> None:
-    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                           (("Көктөбе", "Коктобе"),))
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     staff_elsewhere = await world.staff("Elsewhere", rural_district_id=other)
     visitor = world.person("Visitor")
     await visitor.send("/start")
@@ -59,8 +60,12 @@ async def test_operator_adds_a_village_and_staff_from_the_chat(tmp_path: object)
         await op.send(f"/add_village {world.rural_district_id} | Жаңаауыл | Жанаауыл")
         assert op.last.text.startswith("Қосылды, id")
         await op.send(f"/add_staff {world.rural_district_id} | 4242")
-        assert await world.db.fetchval(
-            "SELECT role FROM roles JOIN people ON people.id = roles.person_id WHERE telegram_id = 4242") == "staff"
+        assert (
+            await world.db.fetchval(
+                "SELECT role FROM roles JOIN people ON people.id = roles.person_id WHERE telegram_id = 4242"
+            )
+            == "staff"
+        )
         await op.send("/add_village nonsense")
         assert "Аргументтер қате" in op.last.text
         actions = [e["action"] for e in await audit.entries(world.db)]

@@ -124,8 +124,10 @@ async def test_representatives_audience(world: World) -> None:
     assert staff.last.text.startswith("Бұл топта хабарландыру алатын ешкім жоқ")  # no representatives yet
     rep_id = await rep.person_id()
     async with world.db.transaction() as tx:
-        await tx.execute("INSERT INTO roles (person_id, rural_district_id, role, village_id) VALUES (?, ?, ?, ?)",
-                         (rep_id, world.rural_district_id, "representative", world.village_ids[0]))
+        await tx.execute(
+            "INSERT INTO roles (person_id, rural_district_id, role, village_id) VALUES (?, ?, ?, ?)",
+            (rep_id, world.rural_district_id, "representative", world.village_ids[0]),
+        )
     await staff.press("👥 Өкілдер")
     assert "Алушылар: 1" in staff.last.text
     await staff.press("📤 Қазір жіберу")
@@ -143,9 +145,11 @@ async def test_event_invitees_audience_uses_the_events_hook(world: World) -> Non
         event = await tx.execute(
             "INSERT INTO events (rural_district_id, kind, title_kk, title_ru, place, starts_at, ends_at)"
             " VALUES (?, 'separate_gathering', 'Ақсай жиыны', 'Сход Аксая', 'Мектеп', ?, ?)",
-            (world.rural_district_id, "2026-11-28T05:00:00.000Z", "2026-11-28T07:00:00.000Z"))
-        await tx.execute("INSERT INTO event_villages (event_id, village_id) VALUES (?, ?)",
-                         (event, world.village_ids[0]))
+            (world.rural_district_id, "2026-11-28T05:00:00.000Z", "2026-11-28T07:00:00.000Z"),
+        )
+        await tx.execute(
+            "INSERT INTO event_villages (event_id, village_id) VALUES (?, ?)", (event, world.village_ids[0])
+        )
     await compose_one(staff, "Жиынға құжаттарыңызды алыңыз.")
     await staff.press("📅 Шақырылғандар")
     await staff.press("Ақсай жиыны")
@@ -283,7 +287,8 @@ async def test_a_resident_cannot_start_or_stop_an_announcement_with_forged_butto
     for data in ("adm:broadcasts", "admbc:new:0", "admbc:all:0", "admbc:ok:0", f"admbc:stopy:{broadcast['id']}"):
         sent = await aigerim.press_data(data)
         assert [r.text for r in sent if r.method == "sendMessage"] == [
-            "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."]
+            "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
+        ]
     assert len(await broadcasts_rows(world)) == 1
     assert await world.db.fetchval("SELECT count(*) FROM outbox WHERE state = 'cancelled'") == 0
     refused = [e for e in await audit.entries(world.db) if e["action"] == "admin_callback_refused"]
@@ -293,8 +298,9 @@ async def test_a_resident_cannot_start_or_stop_an_announcement_with_forged_butto
 async def test_staff_of_another_district_cannot_stop_ours(world: World) -> None:
     staff = await world.staff("Staff")
     await world.resident("Aigerim")
-    other_rd = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                              (("Көктөбе", "Коктобе"),))
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     stranger = await world.staff("Stranger", rural_district_id=other_rd)
     await compose_one(staff)
     await staff.press("🏘 Бүкіл округ")

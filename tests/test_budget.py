@@ -43,10 +43,16 @@ def test_amounts_and_percents_as_people_write_them() -> None:
 
 
 def test_the_chart_is_a_png() -> None:
-    png = budget_chart(title="Бюджет", revenue_title="Доходы", spending_title="Расходы",
-                       revenues=[("Налог на имущество", 1_000_000, True), ("Трансферты", 9_000_000, False)],
-                       spending=[("Освещение улиц", 2_000_000)], legend_own="собственные", legend_transfer="трансферты",
-                       money=lambda v: format_money(v, "ru"))
+    png = budget_chart(
+        title="Бюджет",
+        revenue_title="Доходы",
+        spending_title="Расходы",
+        revenues=[("Налог на имущество", 1_000_000, True), ("Трансферты", 9_000_000, False)],
+        spending=[("Освещение улиц", 2_000_000)],
+        legend_own="собственные",
+        legend_transfer="трансферты",
+        money=lambda v: format_money(v, "ru"),
+    )
     assert png.startswith(b"\x89PNG")
 
 
@@ -91,7 +97,9 @@ async def test_staff_enter_a_year_and_residents_see_tenge_self_sufficiency_and_t
     assert f"Налог на имущество: {format_money(20_000_000, 'ru')}" in text
     assert f"Ремонт мечети: {format_money(15_000_000, 'ru')}" in text
     assert "Уровень самодостаточности: 26,0 %" in text
-    assert f"= собственные доходы ÷ расходы = {format_money(26_000_000, 'ru')} ÷ {format_money(100_000_000, 'ru')}" in text
+    assert (
+        f"= собственные доходы ÷ расходы = {format_money(26_000_000, 'ru')} ÷ {format_money(100_000_000, 'ru')}" in text
+    )
     assert "Цель на 2025 год по Концепции развития местного самоуправления: 30 %" in text
     assert "⏳ Цель пока не достигнута." in text
 
@@ -150,7 +158,7 @@ async def test_the_chart_comes_with_labels_in_the_persons_language(world: World,
     await ivan.send("📄 Документы")
     await ivan.press("💰 Бюджет")
     sent = await ivan.press("📊 Диаграмма")
-    photo = [r for r in sent if r.method == "sendPhoto"][0]
+    photo = next(r for r in sent if r.method == "sendPhoto")
     assert photo.params["photo"].startswith(b"\x89PNG")
     assert seen["revenue_title"] == "Доходы по источникам"
     assert ("Налог на имущество", 20_000_000, True) in seen["revenues"]
@@ -161,9 +169,15 @@ async def test_the_chart_comes_with_labels_in_the_persons_language(world: World,
 async def test_the_budget_screen_offers_the_citizen_budget_document(world: World) -> None:
     await staff_enters_2025(world)
     async with world.db.transaction() as tx:
-        await docs.publish(tx, rural_district_id=world.rural_district_id, kind="citizen_budget",
-                           title_kk="Азаматтық бюджет 2025", title_ru="Гражданский бюджет 2025",
-                           text_ru="Бюджет простыми словами.", year=2025)
+        await docs.publish(
+            tx,
+            rural_district_id=world.rural_district_id,
+            kind="citizen_budget",
+            title_kk="Азаматтық бюджет 2025",
+            title_ru="Гражданский бюджет 2025",
+            text_ru="Бюджет простыми словами.",
+            year=2025,
+        )
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("📄 Документы")
     await ivan.press("💰 Бюджет")

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_bot(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "MODE", "WEBHOOK_URL"}}
-    return subprocess.run([sys.executable, "bot.py", *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "bot.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_missing_token_is_one_clear_line() -> None:
@@ -39,8 +40,19 @@ def test_malformed_token_is_one_clear_line() -> None:
 def test_help_lists_subcommands_and_settings() -> None:
     result = run_bot("--help")
     assert result.returncode == 0
-    for word in ("try", "demo", "add-rural-district", "add-village", "add-staff", "set-consent",
-                 "BOT_TOKEN", "DATABASE_PATH", "TELEGRAM_API_URL", "WEBHOOK_SECRET", "OPERATOR_IDS"):
+    for word in (
+        "try",
+        "demo",
+        "add-rural-district",
+        "add-village",
+        "add-staff",
+        "set-consent",
+        "BOT_TOKEN",
+        "DATABASE_PATH",
+        "TELEGRAM_API_URL",
+        "WEBHOOK_SECRET",
+        "OPERATOR_IDS",
+    ):
         assert word in result.stdout
 
 

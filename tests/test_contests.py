@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import contests as rules
-from bot import operator, phones
+from bot import phones
 from storage import contests
 from tests.harness import NOW, Person, World
 
@@ -36,22 +36,46 @@ async def published_contest(
         rows = await world.db.fetchall("SELECT id FROM villages WHERE rural_district_id = ? ORDER BY id", (rd,))
         village_ids = [r[0] for r in rows]
     contest_id = await contests.create(
-        world.db, rural_district_id=rd, titles=("Саябақ жобалары", "Проекты парков"),
-        descriptions=("Ауылға не керек?", "Что нужно селу?"), village_ids=village_ids,
+        world.db,
+        rural_district_id=rd,
+        titles=("Саябақ жобалары", "Проекты парков"),
+        descriptions=("Ауылға не керек?", "Что нужно селу?"),
+        village_ids=village_ids,
         money={"budget": budget, "fees": 0, "sponsors": 0, "investors": 0},
-        opens_at=opens or NOW - timedelta(hours=1), closes_at=closes or NOW + timedelta(days=7),
-        created_by=None, actor_telegram_id=None, actor_kind="cli",
+        opens_at=opens or NOW - timedelta(hours=1),
+        closes_at=closes or NOW + timedelta(days=7),
+        created_by=None,
+        actor_telegram_id=None,
+        actor_kind="cli",
     )
     ids = []
     for title, cost in projects or [("Балалар ойын алаңы", 2_000_000), ("Спорт алаңы", 3_000_000)]:
-        ids.append(await contests.add_project(
-            world.db, contest_id=contest_id, rural_district_id=rd, titles=(title, title + " (ru)"),
-            descriptions=("Сипаттама", "Описание"), category="playground", village_id=village_ids[0],
-            cost=cost, photo_file_id=None, actor_telegram_id=None, actor_kind="cli"))
+        ids.append(
+            await contests.add_project(
+                world.db,
+                contest_id=contest_id,
+                rural_district_id=rd,
+                titles=(title, title + " (ru)"),
+                descriptions=("Сипаттама", "Описание"),
+                category="playground",
+                village_id=village_ids[0],
+                cost=cost,
+                photo_file_id=None,
+                actor_telegram_id=None,
+                actor_kind="cli",
+            )
+        )
     if publish:
-        await contests.publish(world.db, contest_id=contest_id, rural_district_id=rd, now=world.clock.now(),
-                               actor_telegram_id=None, texts={"kk": "Конкурс", "ru": "Конкурс"}, buttons=None,
-                               actor_kind="cli")
+        await contests.publish(
+            world.db,
+            contest_id=contest_id,
+            rural_district_id=rd,
+            now=world.clock.now(),
+            actor_telegram_id=None,
+            texts={"kk": "Конкурс", "ru": "Конкурс"},
+            buttons=None,
+            actor_kind="cli",
+        )
     return contest_id, ids
 
 
@@ -72,7 +96,8 @@ def plain(text: str) -> str:
 
 async def votes(world: World, contest_id: int) -> list[tuple[int, int, str]]:
     rows = await world.db.fetchall(
-        "SELECT person_id, project_id, phone FROM contest_votes WHERE contest_id = ? ORDER BY id", (contest_id,))
+        "SELECT person_id, project_id, phone FROM contest_votes WHERE contest_id = ? ORDER BY id", (contest_id,)
+    )
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
@@ -80,8 +105,12 @@ async def votes(world: World, contest_id: int) -> list[tuple[int, int, str]]:
 
 
 def test_funding_goes_down_the_ranking_and_skips_what_does_not_fit() -> None:
-    tallies = [rules.Tally(1, cost=3_000_000, online=50), rules.Tally(2, cost=4_000_000, online=40),
-               rules.Tally(3, cost=1_500_000, online=30), rules.Tally(4, cost=500_000, online=0, offline=0)]
+    tallies = [
+        rules.Tally(1, cost=3_000_000, online=50),
+        rules.Tally(2, cost=4_000_000, online=40),
+        rules.Tally(3, cost=1_500_000, online=30),
+        rules.Tally(4, cost=500_000, online=0, offline=0),
+    ]
     result = rules.results(tallies, budget=5_000_000)
     assert [r.project_id for r in result.ranked] == [1, 2, 3, 4]
     assert [r.funded for r in result.ranked] == [True, False, True, False]
@@ -91,8 +120,11 @@ def test_funding_goes_down_the_ranking_and_skips_what_does_not_fit() -> None:
 
 
 def test_ties_go_to_the_cheaper_project_then_the_one_entered_first() -> None:
-    tallies = [rules.Tally(1, cost=2_000_000, online=10), rules.Tally(2, cost=1_000_000, online=10),
-               rules.Tally(3, cost=1_000_000, online=7, offline=3)]
+    tallies = [
+        rules.Tally(1, cost=2_000_000, online=10),
+        rules.Tally(2, cost=1_000_000, online=10),
+        rules.Tally(3, cost=1_000_000, online=7, offline=3),
+    ]
     result = rules.results(tallies, budget=2_000_000)
     assert [r.project_id for r in result.ranked] == [2, 3, 1]
     assert [r.funded for r in result.ranked] == [True, True, False]
@@ -118,20 +150,25 @@ def test_phase_counts_the_deadline_before_the_scheduler_does() -> None:
     assert rules.may_vote(rules.Phase.CLOSED, {1, 2}, 2) is rules.Refusal.CLOSED
 
 
-@pytest.mark.parametrize(("raw", "stored"), [
-    ("77011234567", "+77011234567"),
-    ("+77011234567", "+77011234567"),
-    ("+7 701 123 45 67", "+77011234567"),
-    ("8 701 123 45 67", "+77011234567"),
-    ("8 (747) 123-45-67", "+77471234567"),
-    ("87771234567", "+77771234567"),
-])
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("77011234567", "+77011234567"),
+        ("+77011234567", "+77011234567"),
+        ("+7 701 123 45 67", "+77011234567"),
+        ("8 701 123 45 67", "+77011234567"),
+        ("8 (747) 123-45-67", "+77471234567"),
+        ("87771234567", "+77771234567"),
+    ],
+)
 def test_kazakhstan_mobile_numbers_are_stored_in_one_form(raw: str, stored: str) -> None:
     assert phones.mobile(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["+79161234567", "79161234567", "7011234567", "+7 701 123 45", "phone", "",
-                                 "+7 727 123 45 67", "+77211234567"])
+@pytest.mark.parametrize(
+    "raw",
+    ["+79161234567", "79161234567", "7011234567", "+7 701 123 45", "phone", "", "+7 727 123 45 67", "+77211234567"],
+)
 def test_other_numbers_are_not_kazakhstan_mobiles(raw: str) -> None:
     assert phones.mobile(raw) is None
 
@@ -156,7 +193,7 @@ def test_money_and_local_times_are_read_as_people_type_them() -> None:
 
 
 async def test_resident_browses_projects_and_votes_with_her_own_phone(world: World) -> None:
-    contest_id, (playground, sports) = await published_contest(world)
+    contest_id, (_playground, sports) = await published_contest(world)
     aigerim = await world.resident("Aigerim")
     await aigerim.press("🗳 Конкурстар")
     assert "Саябақ жобалары" in aigerim.last.text
@@ -260,16 +297,20 @@ async def test_a_storm_of_concurrent_double_taps_stores_exactly_one_vote(world: 
     contest_id, (playground, sports) = await published_contest(world)
     aigerim = await world.resident()
     await with_phone(aigerim, "+77011234567")
-    await asyncio.gather(*(aigerim.press_data(f"ct:v:{contest_id}:{playground if i % 3 else sports}")
-                           for i in range(60)))
+    await asyncio.gather(
+        *(aigerim.press_data(f"ct:v:{contest_id}:{playground if i % 3 else sports}") for i in range(60))
+    )
     stored = await votes(world, contest_id)
     assert len(stored) == 1
     assert stored[0][0] == await aigerim.person_id()
     # and the database itself refuses a second row for the same person, whatever a handler does
     with pytest.raises(Exception, match="UNIQUE"):
         async with world.db.transaction() as tx:
-            await tx.execute("INSERT INTO contest_votes (contest_id, project_id, person_id, phone, cast_at)"
-                             " VALUES (?, ?, ?, '+77019999999', 'x')", (contest_id, sports, stored[0][0]))
+            await tx.execute(
+                "INSERT INTO contest_votes (contest_id, project_id, person_id, phone, cast_at)"
+                " VALUES (?, ?, ?, '+77019999999', 'x')",
+                (contest_id, sports, stored[0][0]),
+            )
 
 
 async def test_a_stale_vote_button_after_the_deadline_is_refused_and_not_counted(world: World) -> None:
@@ -320,8 +361,9 @@ async def test_forged_vote_in_a_closed_contest_is_refused(world: World) -> None:
 
 
 async def test_forged_vote_in_another_districts_contest_is_refused(world: World) -> None:
-    other_rd = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                              (("Көктөбе", "Коктобе"),))
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     contest_id, (project, _) = await published_contest(world, rural_district_id=other_rd)
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
@@ -354,8 +396,9 @@ async def test_an_admin_action_from_a_resident_is_refused_and_changes_nothing(wo
 
 async def test_staff_of_another_district_cannot_act_on_this_contest(world: World) -> None:
     contest_id, _ = await published_contest(world)
-    other_rd = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                              (("Көктөбе", "Коктобе"),))
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
     await stranger.press_data(f"admct:x:{contest_id}")
     assert "Этот конкурс недоступен." in stranger.last.text
@@ -369,8 +412,11 @@ async def test_staff_of_another_district_cannot_act_on_this_contest(world: World
 
 async def test_the_scheduler_closes_at_the_deadline_and_sends_ranked_results_to_voters(world: World) -> None:
     contest_id, (playground, sports, _park) = await published_contest(
-        world, [("Ойын алаңы", 2_000_000), ("Спорт алаңы", 4_000_000), ("Саябақ", 1_000_000)],
-        budget=5_000_000, closes=NOW + timedelta(hours=3))
+        world,
+        [("Ойын алаңы", 2_000_000), ("Спорт алаңы", 4_000_000), ("Саябақ", 1_000_000)],
+        budget=5_000_000,
+        closes=NOW + timedelta(hours=3),
+    )
     voters = []
     for i, choice in enumerate([sports, sports, playground]):
         person = await world.resident(f"V{i}", lang="ru")
@@ -494,10 +540,16 @@ async def test_staff_create_a_contest_step_by_step_and_publishing_tells_the_cove
     assert stored["status"] == "published" and stored["title_kk"] == "Көгалдандыру 2027"
     assert (stored["money_budget"], stored["money_sponsors"]) == (1_000_000, 500_000)
     assert stored["opens_at"] == "2026-11-25T10:00:00.000Z" and stored["closes_at"] == "2026-12-02T15:00:00.000Z"
-    projects = [tuple(r) for r in await world.db.fetchall(
-        "SELECT title_kk, title_ru, category, village_id, cost, photo_file_id FROM contest_projects ORDER BY id")]
-    assert projects == [("Саябақ", "", "park", world.village_ids[0], 900_000, "PARKPHOTO"),
-                        ("", "Сквер у школы", "square", None, 1_200_000, None)]
+    projects = [
+        tuple(r)
+        for r in await world.db.fetchall(
+            "SELECT title_kk, title_ru, category, village_id, cost, photo_file_id FROM contest_projects ORDER BY id"
+        )
+    ]
+    assert projects == [
+        ("Саябақ", "", "park", world.village_ids[0], 900_000, "PARKPHOTO"),
+        ("", "Сквер у школы", "square", None, 1_200_000, None),
+    ]
     actions = [r[0] for r in await world.db.fetchall("SELECT action FROM audit_log WHERE object_type = 'contest'")]
     assert actions == ["contest_created", "contest_project_added", "contest_project_added", "contest_published"]
     notice = await world.db.fetchone("SELECT kind, texts_json FROM outbox_messages WHERE source_type = 'contest'")
@@ -562,12 +614,14 @@ async def test_close_early_with_a_reason_residents_see_and_results_at_once(world
     assert "Голосование закрыто досрочно: Спонсор отозвал средства" in ivan.last.text
     await ivan.press_data(f"ct:c:{contest_id}:0")
     assert "Закрыто досрочно. Причина: Спонсор отозвал средства" in ivan.last.text
-    entry = await world.db.fetchone("SELECT actor_kind, after_json FROM audit_log WHERE action = 'contest_closed_early'")
+    entry = await world.db.fetchone(
+        "SELECT actor_kind, after_json FROM audit_log WHERE action = 'contest_closed_early'"
+    )
     assert entry["actor_kind"] == "staff" and "Спонсор" in entry["after_json"]
 
 
 async def test_extend_with_a_reason_keeps_voting_open_past_the_old_deadline(world: World) -> None:
-    contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(days=1))
+    contest_id, (_playground, sports) = await published_contest(world, closes=NOW + timedelta(days=1))
     aigerim = await world.resident()
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(f"admct:e:{contest_id}")
@@ -576,8 +630,10 @@ async def test_extend_with_a_reason_keeps_voting_open_past_the_old_deadline(worl
     await staff.send("30.11.2026 20:00")
     await staff.send("Не все сёла успели провести сход")
     await staff.press("⏩ Продлить")
-    assert await world.db.fetchval("SELECT closes_at FROM contests WHERE id = ?", (contest_id,)) == \
-        "2026-11-30T15:00:00.000Z"
+    assert (
+        await world.db.fetchval("SELECT closes_at FROM contests WHERE id = ?", (contest_id,))
+        == "2026-11-30T15:00:00.000Z"
+    )
     await world.deliver()
     assert "Дауыс беру ұзартылды" in aigerim.last.text or "ұзартылды" in aigerim.last.text
     assert "Не все сёла успели провести сход" in aigerim.last.text
@@ -589,8 +645,9 @@ async def test_extend_with_a_reason_keeps_voting_open_past_the_old_deadline(worl
 
 
 async def test_offline_tally_needs_the_protocol_photo_is_audited_and_counts_with_online(world: World) -> None:
-    contest_id, (playground, sports) = await published_contest(world, budget=3_000_000,
-                                                               closes=NOW + timedelta(hours=2))
+    contest_id, (_playground, sports) = await published_contest(
+        world, budget=3_000_000, closes=NOW + timedelta(hours=2)
+    )
     for i in range(2):
         person = await world.resident(f"V{i}", lang="ru")
         await with_phone(person, f"+7707000000{i}")
@@ -631,8 +688,9 @@ async def test_the_admin_menu_says_how_many_contests_run(world: World) -> None:
 
 
 async def test_upcoming_contest_cannot_be_voted_yet(world: World) -> None:
-    contest_id, (playground, _) = await published_contest(world, opens=NOW + timedelta(days=1),
-                                                          closes=NOW + timedelta(days=3))
+    contest_id, (playground, _) = await published_contest(
+        world, opens=NOW + timedelta(days=1), closes=NOW + timedelta(days=3)
+    )
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
     await ivan.press_data(f"ct:c:{contest_id}:0")

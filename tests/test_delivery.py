@@ -26,28 +26,41 @@ from tests.harness import World
 ALMATY = "Asia/Almaty"
 
 
-async def add_people(world: World, n: int, *, rural_district_id: int | None = None, lang: str = "kk",
-                     first_id: int = 500000) -> list[int]:
+async def add_people(
+    world: World, n: int, *, rural_district_id: int | None = None, lang: str = "kk", first_id: int = 500000
+) -> list[int]:
     """Residents stored directly (the sender does not care how they came)."""
     rd = rural_district_id or world.rural_district_id
     village = await world.db.fetchval("SELECT id FROM villages WHERE rural_district_id = ? ORDER BY id", (rd,))
     ids = []
     async with world.db.transaction() as tx:
         for i in range(n):
-            ids.append(await tx.execute(
-                "INSERT INTO people (telegram_id, language, language_chosen, rural_district_id, village_id,"
-                " consent_version) VALUES (?, ?, 1, ?, ?, 0)",
-                (first_id + i, lang, rd, village),
-            ))
+            ids.append(
+                await tx.execute(
+                    "INSERT INTO people (telegram_id, language, language_chosen, rural_district_id, village_id,"
+                    " consent_version) VALUES (?, ?, 1, ?, ?, 0)",
+                    (first_id + i, lang, rd, village),
+                )
+            )
     return ids
 
 
-async def queue(world: World, recipients: list[int], *, kind: str = "announcement", texts: dict[str, str] | None = None,
-                rural_district_id: int | None = None, not_before: datetime | None = None) -> int:
+async def queue(
+    world: World,
+    recipients: list[int],
+    *,
+    kind: str = "announcement",
+    texts: dict[str, str] | None = None,
+    rural_district_id: int | None = None,
+    not_before: datetime | None = None,
+) -> int:
     async with world.db.transaction() as tx:
         return await outbox.enqueue(
-            tx, rural_district_id=rural_district_id or world.rural_district_id, kind=kind,
-            texts=texts or {"kk": "Сәлеметсіз бе", "ru": "Здравствуйте"}, recipients=recipients,
+            tx,
+            rural_district_id=rural_district_id or world.rural_district_id,
+            kind=kind,
+            texts=texts or {"kk": "Сәлеметсіз бе", "ru": "Здравствуйте"},
+            recipients=recipients,
             not_before=to_db(not_before) if not_before else None,
         )
 
@@ -98,8 +111,9 @@ async def test_a_text_missing_in_one_language_goes_in_the_other(world: World) ->
 
 
 async def test_reminders_go_before_announcements_and_districts_take_turns(world: World) -> None:
-    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                           (("Көктөбе", "Коктобе"),))
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     big = await add_people(world, 4, first_id=600000)
     small = await add_people(world, 1, rural_district_id=other, first_id=700000)
     await queue(world, big, texts={"kk": "big", "ru": "big"})
@@ -108,7 +122,11 @@ async def test_reminders_go_before_announcements_and_districts_take_turns(world:
     await world.deliver()
     assert sends(world) == [
         (600003, "reminder"),
-        (600000, "big"), (700000, "small"), (600001, "big"), (600002, "big"), (600003, "big"),
+        (600000, "big"),
+        (700000, "small"),
+        (600001, "big"),
+        (600002, "big"),
+        (600003, "big"),
     ]
 
 
@@ -256,15 +274,23 @@ async def _claimed_by(world: World, token: str, person_ids: list[int], message: 
             await tx.execute(
                 "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, started_at = ?,"
                 " attempts = attempts + ? WHERE message_id = ? AND person_id = ?",
-                (token, to_db(world.clock.now()), to_db(world.clock.now()) if started else None, int(started),
-                 message, person_id),
+                (
+                    token,
+                    to_db(world.clock.now()),
+                    to_db(world.clock.now()) if started else None,
+                    int(started),
+                    message,
+                    person_id,
+                ),
             )
 
 
 async def _sender(world: World, token: str, *, pid: int, beat: datetime) -> None:
     async with world.db.transaction() as tx:
-        await tx.execute("INSERT INTO senders (token, host, pid, started_at, beat_at) VALUES (?, ?, ?, ?, ?)",
-                         (token, delivery.HOST, pid, to_db(beat), to_db(beat)))
+        await tx.execute(
+            "INSERT INTO senders (token, host, pid, started_at, beat_at) VALUES (?, ?, ?, ?, ?)",
+            (token, delivery.HOST, pid, to_db(beat), to_db(beat)),
+        )
 
 
 async def test_rows_a_killed_sender_left_are_sent_after_restart_and_sent_rows_are_not(world: World) -> None:
@@ -274,8 +300,9 @@ async def test_rows_a_killed_sender_left_are_sent_after_restart_and_sent_rows_ar
     await _claimed_by(world, "killed", people[:2], message, started=False)  # claimed, never tried
     await _claimed_by(world, "killed", people[2:3], message, started=True)  # request was out at the kill
     async with world.db.transaction() as tx:
-        await tx.execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE person_id = ?",
-                         (to_db(world.clock.now()), people[3]))
+        await tx.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ? WHERE person_id = ?", (to_db(world.clock.now()), people[3])
+        )
     await world.restart()
     await world.deliver()
     assert sorted(chat for chat, _ in sends(world)) == [500000, 500001, 500002]  # not 500003: it was sent
@@ -336,8 +363,10 @@ async def test_quiet_hours_hold_announcements_until_morning_but_not_reminders(wo
 
 async def test_quiet_hours_are_set_per_district(world: World) -> None:
     async with world.db.transaction() as tx:  # 15:00 in Almaty falls in this district's quiet hours
-        await tx.execute("UPDATE rural_districts SET quiet_start = '14:00', quiet_end = '16:00' WHERE id = ?",
-                         (world.rural_district_id,))
+        await tx.execute(
+            "UPDATE rural_districts SET quiet_start = '14:00', quiet_end = '16:00' WHERE id = ?",
+            (world.rural_district_id,),
+        )
     people = await add_people(world, 1)
     await queue(world, people, kind="notice")
     await world.deliver()

@@ -12,14 +12,30 @@ from storage import documents as docs
 from tests.harness import NOW, Person, World
 
 
-async def publish(world: World, *, kind: str = "protocol_gathering", title_kk: str = "Жиын хаттамасы",
-                  title_ru: str = "", text_kk: str | None = "Мәтін", text_ru: str | None = None,
-                  rural_district_id: int | None = None, minutes: int = 0, draft: bool = False,
-                  replaces: int | None = None) -> int:
+async def publish(
+    world: World,
+    *,
+    kind: str = "protocol_gathering",
+    title_kk: str = "Жиын хаттамасы",
+    title_ru: str = "",
+    text_kk: str | None = "Мәтін",
+    text_ru: str | None = None,
+    rural_district_id: int | None = None,
+    minutes: int = 0,
+    draft: bool = False,
+    replaces: int | None = None,
+) -> int:
     async with world.db.transaction() as tx:
         return await docs.publish(
-            tx, rural_district_id=rural_district_id or world.rural_district_id, kind=kind, title_kk=title_kk,
-            title_ru=title_ru, text_kk=text_kk, text_ru=text_ru, draft=draft, replaces=replaces,
+            tx,
+            rural_district_id=rural_district_id or world.rural_district_id,
+            kind=kind,
+            title_kk=title_kk,
+            title_ru=title_ru,
+            text_kk=text_kk,
+            text_ru=text_ru,
+            draft=draft,
+            replaces=replaces,
             now=to_db(NOW + timedelta(minutes=minutes)),
         )
 
@@ -88,8 +104,12 @@ async def test_a_document_in_one_language_is_shown_to_everyone(world: World) -> 
 
 async def test_a_long_text_arrives_in_several_messages_split_at_paragraphs(world: World) -> None:
     paragraphs = [f"{i}-бөлім. " + "мәтін " * 200 for i in range(1, 16)]
-    await publish(world, kind="development_programme", title_kk="Даму бағдарламасы 2026-2028",
-                  text_kk="\n\n".join(p.strip() for p in paragraphs))
+    await publish(
+        world,
+        kind="development_programme",
+        title_kk="Даму бағдарламасы 2026-2028",
+        text_kk="\n\n".join(p.strip() for p in paragraphs),
+    )
     aigerim = await world.resident()
     await open_documents(aigerim)
     await aigerim.press("Даму бағдарламалары (1)")
@@ -131,9 +151,12 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
     await staff.press("✅ Жариялау")
 
     rows = await world.db.fetchall(
-        "SELECT id, version, superseded_by, title_ru FROM documents WHERE kind = 'paid_services' ORDER BY id")
-    assert [(r[1], r[2] is not None, r[3]) for r in rows] == [(1, True, "Перечень платных услуг"),
-                                                              (2, False, "Перечень платных услуг")]
+        "SELECT id, version, superseded_by, title_ru FROM documents WHERE kind = 'paid_services' ORDER BY id"
+    )
+    assert [(r[1], r[2] is not None, r[3]) for r in rows] == [
+        (1, True, "Перечень платных услуг"),
+        (2, False, "Перечень платных услуг"),
+    ]
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("📄 Документы")
     await ivan.press("Платные услуги (1)")
@@ -154,8 +177,15 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
 # -- files ------------------------------------------------------------------------------------
 
 
-async def staff_uploads_a_file(world: World, staff: Person, *, file_id: str = "DOC1", size: int = 1000,
-                               mime: str = "application/pdf", name: str = "hattama.pdf") -> None:
+async def staff_uploads_a_file(
+    world: World,
+    staff: Person,
+    *,
+    file_id: str = "DOC1",
+    size: int = 1000,
+    mime: str = "application/pdf",
+    name: str = "hattama.pdf",
+) -> None:
     await staff.send("🛠 Басқару")
     await staff.press("📄 Құжаттар")
     await staff.press("➕ Жаңа құжат")
@@ -188,12 +218,12 @@ async def test_a_file_is_kept_and_resent_by_file_id_and_uploaded_again_for_anoth
     # another bot of the deployment: no file_id of its own yet, so the kept bytes are uploaded
     await world.db.conn.execute("UPDATE document_file_ids SET bot_id = 999 WHERE file_ref = ?", (ref,))
     sent = await ivan.press("Жиналыс хаттамасы №3")
-    upload = [r for r in sent if r.method == "sendDocument"][0]
+    upload = next(r for r in sent if r.method == "sendDocument")
     assert upload.params["document"] == b"%PDF-1.4 protocol"
     new_id = await docs.file_id_for(world.db, ref, world.bot.id)
     assert new_id is not None and new_id != "DOC1"
     sent = await ivan.press("Жиналыс хаттамасы №3")
-    assert [r for r in sent if r.method == "sendDocument"][0].params["document"] == new_id
+    assert next(r for r in sent if r.method == "sendDocument").params["document"] == new_id
 
 
 async def test_a_file_over_20_mb_is_refused(world: World) -> None:
@@ -261,8 +291,9 @@ async def test_search_with_no_results_or_only_spaces(world: World) -> None:
 
 
 async def test_search_does_not_find_drafts_or_other_districts(world: World) -> None:
-    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                           (("Көктөбе", "Коктобе"),))
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     await publish(world, title_kk="Хаттама жобасы", draft=True)
     await publish(world, title_kk="Көктөбе хаттамасы", rural_district_id=other)
     aigerim = await world.resident()
@@ -276,11 +307,13 @@ async def test_search_does_not_find_drafts_or_other_districts(world: World) -> N
 
 
 async def test_a_resident_cannot_read_a_draft_or_another_districts_document(world: World) -> None:
-    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                           (("Көктөбе", "Коктобе"),))
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     draft = await publish(world, title_kk="Құпия жоба", text_kk="жарияланбаған мәтін", draft=True)
-    foreign_draft = await publish(world, title_kk="Көрші жоба", text_kk="басқа округтің жобасы",
-                                  rural_district_id=other, draft=True)
+    foreign_draft = await publish(
+        world, title_kk="Көрші жоба", text_kk="басқа округтің жобасы", rural_district_id=other, draft=True
+    )
     aigerim = await world.resident()
     for doc_id in (draft, foreign_draft):
         sent = await aigerim.press_data(f"doc:o:{doc_id}")
@@ -296,13 +329,13 @@ async def test_a_resident_forging_publish_is_refused_and_logged(world: World) ->
     await aigerim.press_data(f"admdoc:pub:{draft}:")
     assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
     assert await world.db.fetchval("SELECT status FROM documents WHERE id = ?", (draft,)) == "draft"
-    assert await world.db.fetchval(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'admin_callback_refused'") == 1
+    assert await world.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'admin_callback_refused'") == 1
 
 
 async def test_staff_of_another_district_cannot_publish_our_draft(world: World) -> None:
-    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                           (("Көктөбе", "Коктобе"),))
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     draft = await publish(world, title_kk="Жоба", draft=True)
     stranger = await world.staff("Stranger", rural_district_id=other)
     await stranger.press_data(f"admdoc:pub:{draft}:")
@@ -347,8 +380,9 @@ async def test_a_question_needs_consent_first(world: World) -> None:
 
 
 async def test_questions_are_supported_once_and_the_answer_reaches_everyone(world: World) -> None:
-    report = await publish(world, kind="akim_report", title_kk="Әкімнің есебі 2026", title_ru="Отчёт акима 2026",
-                           text_kk="Есеп мәтіні")
+    report = await publish(
+        world, kind="akim_report", title_kk="Әкімнің есебі 2026", title_ru="Отчёт акима 2026", text_kk="Есеп мәтіні"
+    )
     asker = await world.resident("Asker")
     await open_documents(asker)
     await asker.press("Әкімнің есептері (1)")
@@ -368,8 +402,9 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
     assert "1. Жол қашан жөнделеді? — 👍 1" in ivan.last.text
     await ivan.press("👍 1")  # a second tap counts nothing
     assert "1. Жол қашан жөнделеді? — 👍 1" in ivan.last.text
-    assert [r for r in world.telegram.requests if r.method == "answerCallbackQuery"][-1].params["text"] == \
-        "Вы уже поддержали этот вопрос."
+    assert [r for r in world.telegram.requests if r.method == "answerCallbackQuery"][-1].params[
+        "text"
+    ] == "Вы уже поддержали этот вопрос."
     await asker.press_data(f"doc:q:{report}")
     await asker.press("👍 1")  # one's own question
     assert await world.db.fetchval("SELECT COUNT(*) FROM report_question_supports") == 1
@@ -381,7 +416,7 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
     await staff.press("❓ Сұрақтар (2)")
     assert staff.last.text.index("Жол қашан") < staff.last.text.index("дауыстық хабарлама")  # most supported first
     sent = await staff.press("▶️ №2 тыңдау")
-    assert [r for r in sent if r.method == "sendVoice"][0].params["voice"] == "VOICE7"
+    assert next(r for r in sent if r.method == "sendVoice").params["voice"] == "VOICE7"
     await staff.press("✍️ №1 сұраққа жауап")
     await staff.send("Жол көктемде жөнделеді.")
     assert staff.last.text == "Жауап жіберілген адам саны: 2."
@@ -399,8 +434,9 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
 
 
 async def test_a_resident_cannot_support_a_question_of_another_district(world: World) -> None:
-    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                           (("Көктөбе", "Коктобе"),))
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     report = await publish(world, kind="akim_report", title_kk="Есеп", rural_district_id=other)
     stranger = await world.resident("Stranger", rural_district_id=other)
     await stranger.press_data(f"doc:a:{report}")

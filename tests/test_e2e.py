@@ -36,21 +36,34 @@ async def prepare_database(path: Path) -> None:
     db = await Database(path).connect()
     region = await operator.add_region(db, operator.CLI, "Алматы облысы", "Алматинская область")
     district = await operator.add_district(db, operator.CLI, region, "Қарасай ауданы", "Карасайский район")
-    rd = await operator.add_rural_district(db, operator.CLI, district, "Ақсай ауылдық округі", "Аксайский сельский округ")
+    rd = await operator.add_rural_district(
+        db, operator.CLI, district, "Ақсай ауылдық округі", "Аксайский сельский округ"
+    )
     await operator.add_village(db, operator.CLI, rd, "Ақсай", "Аксай")
     await db.close()
 
 
 @asynccontextmanager
-async def bot_process(tmp_path: Path, server: FakeBotAPIServer, **env: str) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot_process(
+    tmp_path: Path, server: FakeBotAPIServer, **env: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
     database = tmp_path / "bot.sqlite3"
     await prepare_database(database)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "MODE", "WEBHOOK", "TELEGRAM"))}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "bot.py", cwd=ROOT,
-        env={**clean, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": server.url, "DATABASE_PATH": str(database),
-             "TICK_SECONDS": "0.5", **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "bot.py",
+        cwd=ROOT,
+        env={
+            **clean,
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": server.url,
+            "DATABASE_PATH": str(database),
+            "TICK_SECONDS": "0.5",
+            **env,
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         yield process
@@ -71,8 +84,9 @@ async def wait_for(telegram: FakeTelegram, what: Callable[[Request], bool], time
 
 
 def message(text: str, message_id: int) -> dict[str, Any]:
-    update: dict[str, Any] = {"message": {"message_id": message_id, "date": int(time.time()), "chat": CHAT,
-                                          "from": USER, "text": text}}
+    update: dict[str, Any] = {
+        "message": {"message_id": message_id, "date": int(time.time()), "chat": CHAT, "from": USER, "text": text}
+    }
     if text.startswith("/"):
         update["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
     return update
@@ -80,9 +94,21 @@ def message(text: str, message_id: int) -> dict[str, Any]:
 
 def callback(data: str, under: Request) -> dict[str, Any]:
     result_id = 1
-    return {"callback_query": {"id": str(time.monotonic_ns()), "from": USER, "chat_instance": "c", "data": data,
-                               "message": {"message_id": result_id, "date": int(time.time()), "chat": CHAT,
-                                           "text": under.text, "reply_markup": under.markup}}}
+    return {
+        "callback_query": {
+            "id": str(time.monotonic_ns()),
+            "from": USER,
+            "chat_instance": "c",
+            "data": data,
+            "message": {
+                "message_id": result_id,
+                "date": int(time.time()),
+                "chat": CHAT,
+                "text": under.text,
+                "reply_markup": under.markup,
+            },
+        }
+    }
 
 
 def to_user(text: str) -> Callable[[Request], bool]:
@@ -136,15 +162,23 @@ async def test_polling_walks_start_to_menu_and_stops_cleanly_on_sigterm(
 async def test_webhook_mode_checks_the_secret_and_walks_start_to_menu(tmp_path: Path, server: FakeBotAPIServer) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhook"
-    async with bot_process(tmp_path, server, MODE="webhook", WEBHOOK_URL=url, WEBHOOK_SECRET="s3cret-Value",
-                           WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(port)) as process:
+    async with bot_process(
+        tmp_path,
+        server,
+        MODE="webhook",
+        WEBHOOK_URL=url,
+        WEBHOOK_SECRET="s3cret-Value",
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    ) as process:
         hook = await wait_for(server.telegram, lambda r: r.method == "setWebhook")
         assert hook.params["url"] == url and hook.params["secret_token"] == "s3cret-Value"
         async with aiohttp.ClientSession() as http:
             async with http.post(url, json=message("/start", 99)) as forged:
                 assert forged.status == 401
-            async with http.post(url, json=message("/start", 98),
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as forged:
+            async with http.post(
+                url, json=message("/start", 98), headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as forged:
                 assert forged.status == 401
         await asyncio.sleep(0.3)
         assert not [r for r in server.telegram.requests if r.method == "sendMessage"]

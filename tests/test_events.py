@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot import events as rules
+from bot.clock import to_db
 from bot.formatting import format_datetime, format_weekday_datetime
 from storage import events as store
 from storage import people
-from bot.clock import to_db
 from tests.harness import NOW, Person, World
 
 START = "10.12.2026 15:00"  # Thursday, 10:00 UTC: Almaty is UTC+5
@@ -20,10 +20,19 @@ def plain(text: str) -> str:
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
-async def plan(staff: Person, *, kind: str = "Сход", start: str = START, title_kk: str | None = "Көктемгі жиын",
-               title_ru: str | None = "Весенний сход", place: str = "Дом культуры",
-               agenda: str = "1. Бюджет на 2027 год\n2. Ремонт дорог", leave_out: tuple[str, ...] = (),
-               village: str | None = None, report: bool = False) -> int:
+async def plan(
+    staff: Person,
+    *,
+    kind: str = "Сход",
+    start: str = START,
+    title_kk: str | None = "Көктемгі жиын",
+    title_ru: str | None = "Весенний сход",
+    place: str = "Дом культуры",
+    agenda: str = "1. Бюджет на 2027 год\n2. Ремонт дорог",
+    leave_out: tuple[str, ...] = (),
+    village: str | None = None,
+    report: bool = False,
+) -> int:
     """Staff (in Russian) go through the new-event steps; return the new event's id."""
     await staff.send("/menu")
     await staff.press("🛠 Управление")
@@ -55,7 +64,8 @@ async def queued(world: World, kind: str | None = None) -> list[tuple[int, str, 
     rows = await world.db.fetchall(
         "SELECT o.person_id, m.kind, json_extract(m.texts_json, '$.ru') FROM outbox o"
         " JOIN outbox_messages m ON m.id = o.message_id WHERE (? IS NULL OR m.kind = ?) ORDER BY o.id",
-        (kind, kind))
+        (kind, kind),
+    )
     return [(r[0], r[1], r[2]) for r in rows]
 
 
@@ -165,8 +175,10 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
     await staff.press("✅ Аксай")
     await staff.press("✅ Бесагаш")
     sent = await staff.press("➡️ Далее")
-    assert any(r.method == "answerCallbackQuery" and r.params.get("text") == "Выберите хотя бы один населённый пункт."
-               for r in sent)
+    assert any(
+        r.method == "answerCallbackQuery" and r.params.get("text") == "Выберите хотя бы один населённый пункт."
+        for r in sent
+    )
     await staff.press("▫️ Аксай")
     await staff.press("➡️ Далее")
     await staff.press("⏭ Пропустить")
@@ -194,13 +206,31 @@ async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> N
 
     async with world.db.transaction() as tx:
         flagged = await initiatives.add_sample(
-            tx, rural_district_id=world.rural_district_id, number=1, village_id=world.village_ids[0], topic="roads",
-            title="Освещение улицы Абая", body="Фонари", status="review", published=True, submitted_at=NOW,
-            deadline=Deadline(NOW.date(), NOW, NOW))
+            tx,
+            rural_district_id=world.rural_district_id,
+            number=1,
+            village_id=world.village_ids[0],
+            topic="roads",
+            title="Освещение улицы Абая",
+            body="Фонари",
+            status="review",
+            published=True,
+            submitted_at=NOW,
+            deadline=Deadline(NOW.date(), NOW, NOW),
+        )
         await initiatives.add_sample(
-            tx, rural_district_id=world.rural_district_id, number=2, village_id=world.village_ids[0], topic="water",
-            title="Не набрала поддержки", body="…", status="review", published=True, submitted_at=NOW,
-            deadline=Deadline(NOW.date(), NOW, NOW))
+            tx,
+            rural_district_id=world.rural_district_id,
+            number=2,
+            village_id=world.village_ids[0],
+            topic="water",
+            title="Не набрала поддержки",
+            body="…",
+            status="review",
+            published=True,
+            submitted_at=NOW,
+            deadline=Deadline(NOW.date(), NOW, NOW),
+        )
         await tx.execute("UPDATE initiatives SET agenda_flagged_at = ? WHERE id = ?", (to_db(NOW), flagged))
     staff = await world.staff(lang="ru")
     await staff.press("🛠 Управление")
@@ -319,8 +349,15 @@ async def test_calendar_file_is_rfc5545_in_utc_with_crlf(world: World) -> None:
 
 
 def test_long_ics_lines_are_folded_without_breaking_letters() -> None:
-    text = rules.ics(uid="u", starts_at=START_UTC, ends_at=START_UTC + timedelta(hours=1), summary="Жиын; " * 30,
-                     location="Ақсай, Мәдениет үйі", description="1. Бюджет\n2. Жол", stamp=START_UTC)
+    text = rules.ics(
+        uid="u",
+        starts_at=START_UTC,
+        ends_at=START_UTC + timedelta(hours=1),
+        summary="Жиын; " * 30,
+        location="Ақсай, Мәдениет үйі",
+        description="1. Бюджет\n2. Жол",
+        stamp=START_UTC,
+    )
     lines = text.split("\r\n")
     assert all(len(line.encode()) <= 75 for line in lines)
     unfolded = text.replace("\r\n ", "")
@@ -405,10 +442,13 @@ async def test_moving_tells_the_invited_and_reminders_follow(world: World) -> No
     assert staff.inbox[-2].text == "Перенесено. Приглашённым придёт сообщение."
     assert "суббота, 12 декабря 2026 г., 10:00–12:00" in plain(staff.last.text)
     assert [(m, d) for m, d, _s in await store.reminders(world.db, event_id)] == [
-        (1440, "2026-12-11T05:00:00.000Z"), (120, "2026-12-12T03:00:00.000Z")]
+        (1440, "2026-12-11T05:00:00.000Z"),
+        (120, "2026-12-12T03:00:00.000Z"),
+    ]
     await world.deliver()
-    assert plain(ivan.last.text).startswith("🕒 <b>Время изменилось</b>\nСход: Весенний сход\n"
-                                     "Новое время: суббота, 12 декабря 2026 г., 10:00–12:00")
+    assert plain(ivan.last.text).startswith(
+        "🕒 <b>Время изменилось</b>\nСход: Весенний сход\nНовое время: суббота, 12 декабря 2026 г., 10:00–12:00"
+    )
     world.clock.set(START_UTC - timedelta(hours=2))  # the old moment: nothing
     await world.tick()
     assert await queued(world, "reminder") == []
@@ -440,8 +480,15 @@ async def test_a_resident_cannot_create_or_change_events_with_forged_buttons(wor
     staff = await world.staff(lang="ru")
     event_id = await plan(staff)
     ivan = await world.resident("Ivan", lang="ru")
-    for data in ("adm:events", "admev:new:0", f"admev:cancel_yes:{event_id}", f"admev:move:{event_id}",
-                 "admevn:pub:", "admrep:add:0", f"admrep:chair:{await ivan.person_id()}"):
+    for data in (
+        "adm:events",
+        "admev:new:0",
+        f"admev:cancel_yes:{event_id}",
+        f"admev:move:{event_id}",
+        "admevn:pub:",
+        "admrep:add:0",
+        f"admrep:chair:{await ivan.person_id()}",
+    ):
         await ivan.press_data(data)
         assert ivan.last.text == "Это действие доступно только сотрудникам аппарата акима."
     await ivan.send("11.12.2026 10:00")
@@ -454,8 +501,9 @@ async def test_a_resident_cannot_create_or_change_events_with_forged_buttons(wor
 async def test_staff_of_another_district_cannot_touch_this_ones_events(world: World) -> None:
     staff = await world.staff(lang="ru")
     event_id = await plan(staff)
-    other_rd = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                              (("Көктөбе", "Коктобе"),))
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
     await stranger.press_data(f"admev:cancel_yes:{event_id}")
     assert stranger.last.text == "Это мероприятие больше недоступно."
@@ -480,16 +528,26 @@ async def test_staff_mark_representatives_and_one_chair_and_see_gaps(world: Worl
     assert staff.last.text.startswith("Это не похоже на номер телефона.")
     await staff.send("+7 701 000 00 00")
     assert staff.last.text.startswith("Житель этого сельского округа не найден.")
-    await staff.feed({"message": staff._message(contact={"phone_number": "77010000001", "first_name": "Rep",
-                                                         "user_id": rep.user_id})})
+    await staff.feed(
+        {
+            "message": staff._message(
+                contact={"phone_number": "77010000001", "first_name": "Rep", "user_id": rep.user_id}
+            )
+        }
+    )
     assert staff.inbox[-2].text == "Готово: теперь житель — представитель своего населённого пункта."
     assert f"• Бесагаш: Telegram id {rep.user_id}" in staff.last.text
     await staff.press("🛠 Управление")
     assert "⚠️ Населённые пункты без представителя: Аксай" in staff.last.text
     await staff.press("👥 Представители")
     await staff.press("➕ Добавить")
-    await staff.feed({"message": staff._message(contact={"phone_number": "77010000002", "first_name": "O",
-                                                         "user_id": other.user_id})})
+    await staff.feed(
+        {
+            "message": staff._message(
+                contact={"phone_number": "77010000002", "first_name": "O", "user_id": other.user_id}
+            )
+        }
+    )
     await staff.press(f"Telegram id {rep.user_id} · Бесагаш")
     await staff.press("⭐ Сделать председателем")
     assert f"Председатель собрания: Telegram id {rep.user_id}" in staff.last.text
@@ -500,10 +558,16 @@ async def test_staff_mark_representatives_and_one_chair_and_see_gaps(world: Worl
     await staff.press(f"⭐ Telegram id {other.user_id} · Бесагаш")
     await staff.press("🗑 Убрать")
     assert await world.db.fetchval("SELECT COUNT(*) FROM roles WHERE person_id = ?", (await other.person_id(),)) == 0
-    audit = await world.db.fetchall("SELECT action FROM audit_log WHERE action LIKE '%representative%'"
-                                    " OR action LIKE 'chair%' ORDER BY id")
-    assert [a[0] for a in audit] == ["representative_added", "representative_added", "chair_set", "chair_set",
-                                     "representative_removed"]
+    audit = await world.db.fetchall(
+        "SELECT action FROM audit_log WHERE action LIKE '%representative%' OR action LIKE 'chair%' ORDER BY id"
+    )
+    assert [a[0] for a in audit] == [
+        "representative_added",
+        "representative_added",
+        "chair_set",
+        "chair_set",
+        "representative_removed",
+    ]
 
 
 # --- after the event: the protocol --------------------------------------------------------------

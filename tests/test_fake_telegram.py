@@ -16,17 +16,20 @@ def test_unknown_method_and_fields_are_refused() -> None:
     assert problems("sendMesage", {"chat_id": 1, "text": "x"}) == ["unknown method sendMesage"]
     assert problems("sendMessage", {"text": "x"}) == ["sendMessage: missing required field chat_id"]
     assert problems("sendMessage", {"chat_id": 1, "text": "x", "colour": "red"}) == [
-        "sendMessage: unknown field colour"]
+        "sendMessage: unknown field colour"
+    ]
 
 
 def test_limits_are_refused() -> None:
     assert problems("sendMessage", {"chat_id": 1, "text": "я" * 4096}) == []
     assert problems("sendMessage", {"chat_id": 1, "text": "я" * 4097}) == ["sendMessage: message is too long"]
     assert problems("sendPhoto", {"chat_id": 1, "photo": "F", "caption": "я" * 1025}) == [
-        "sendPhoto: caption is too long"]
+        "sendPhoto: caption is too long"
+    ]
     markup = {"inline_keyboard": [[{"text": "ok", "callback_data": "ә" * 33}]]}
     assert problems("sendMessage", {"chat_id": 1, "text": "x", "reply_markup": markup}) == [
-        "sendMessage: BUTTON_DATA_INVALID (66 bytes)"]
+        "sendMessage: BUTTON_DATA_INVALID (66 bytes)"
+    ]
 
 
 @pytest.mark.parametrize("text", ["<script>alert(1)</script>", "a < b", "Tom & Jerry", "<b>open", "<i>x</b>"])
@@ -34,8 +37,9 @@ def test_html_that_telegram_cannot_parse_is_refused(text: str) -> None:
     assert html_problems(text)
 
 
-@pytest.mark.parametrize("text", ["<b>Жиын</b> &lt;script&gt;", "a &amp; b", '<a href="https://egov.kz">x</a>',
-                                  "<blockquote>q</blockquote>"])
+@pytest.mark.parametrize(
+    "text", ["<b>Жиын</b> &lt;script&gt;", "a &amp; b", '<a href="https://egov.kz">x</a>', "<blockquote>q</blockquote>"]
+)
 def test_html_that_telegram_parses_passes(text: str) -> None:
     assert html_problems(text) == []
 
@@ -44,8 +48,13 @@ async def test_the_recording_session_raises_what_aiogram_raises() -> None:
     telegram = FakeTelegram(limits=Limits(per_second=None, per_chat_per_second=1.0))
     bot = Bot(TOKEN, session=RecordingSession(telegram))
     with pytest.raises(TelegramBadRequest):
-        await bot.send_message(1, "x", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[
-            InlineKeyboardButton(text="x", callback_data="x" * 65)]]))
+        await bot.send_message(
+            1,
+            "x",
+            reply_markup=InlineKeyboardMarkup(
+                inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="x" * 65)]]
+            ),
+        )
     telegram.blocked.add(2)
     with pytest.raises(TelegramForbiddenError):
         await bot.send_message(2, "x")

@@ -68,15 +68,35 @@ def test_per_day_limit_says_when_the_next_one_may_go() -> None:
 
 
 LABELS = {
-    "kk": {"section": "💡 Бастамалар", "new": "➕ Жаңа бастама", "topic": "⚽ Спорт және ойын", "next": "➡️ Әрі қарай",
-           "skip": "⏭ Өткізіп жіберу", "submit": "✅ Жіберу"},
-    "ru": {"section": "💡 Инициативы", "new": "➕ Новая инициатива", "topic": "⚽ Спорт и площадки", "next": "➡️ Далее",
-           "skip": "⏭ Пропустить", "submit": "✅ Отправить"},
+    "kk": {
+        "section": "💡 Бастамалар",
+        "new": "➕ Жаңа бастама",
+        "topic": "⚽ Спорт және ойын",
+        "next": "➡️ Әрі қарай",
+        "skip": "⏭ Өткізіп жіберу",
+        "submit": "✅ Жіберу",
+    },
+    "ru": {
+        "section": "💡 Инициативы",
+        "new": "➕ Новая инициатива",
+        "topic": "⚽ Спорт и площадки",
+        "next": "➡️ Далее",
+        "skip": "⏭ Пропустить",
+        "submit": "✅ Отправить",
+    },
 }
 
 
-async def fill_form(person: Person, *, title: str = "Балалар алаңы", body: str = "Мектеп жанына ойын алаңы керек.",
-                    photos: int = 0, location: bool = False, voice: bool = False, village: int = 1) -> None:
+async def fill_form(
+    person: Person,
+    *,
+    title: str = "Балалар алаңы",
+    body: str = "Мектеп жанына ойын алаңы керек.",
+    photos: int = 0,
+    location: bool = False,
+    voice: bool = False,
+    village: int = 1,
+) -> None:
     """Go through every step up to the preview, in the person's language."""
     label = LABELS[person.language_code or "kk"]
     await person.send(label["section"])
@@ -116,8 +136,12 @@ async def test_resident_submits_an_initiative_in_kazakh(world: World) -> None:
     staff = await world.staff()
     aigerim = await world.resident()
     await aigerim.send("💡 Бастамалар")
-    assert aigerim.last.buttons == ["➕ Жаңа бастама", "📋 Менің бастамаларым", "👥 Округ бастамалары",
-                                    "🏠 Басты мәзір"]
+    assert aigerim.last.buttons == [
+        "➕ Жаңа бастама",
+        "📋 Менің бастамаларым",
+        "👥 Округ бастамалары",
+        "🏠 Басты мәзір",
+    ]
     await aigerim.press("➕ Жаңа бастама")
     assert "1-қадам" in aigerim.last.text and "https://eotinish.kz" in aigerim.last.text
     assert "Қарау мерзімі: 15 жұмыс күні." in aigerim.last.text
@@ -361,8 +385,11 @@ async def test_staff_review_accept_and_the_author_is_told_in_their_language(worl
     assert "№1 «Фонари»: принята (25 ноября 2026\u202fг.)" in ivan.last.text
     await ivan.press("№1 Фонари")
     assert "<b>История</b>" in ivan.last.text and "принята: Көктемде орнатамыз." in ivan.last.text
-    entries = [e for e in await audit.entries(world.db, rural_district_id=world.rural_district_id)
-               if e["action"] == "initiative_status"]
+    entries = [
+        e
+        for e in await audit.entries(world.db, rural_district_id=world.rural_district_id)
+        if e["action"] == "initiative_status"
+    ]
     assert [e["after_json"].count("accepted") for e in entries] == [1, 0]
     assert entries[0]["actor_telegram_id"] == staff.user_id and '"status": "review"' in entries[0]["before_json"]
 
@@ -426,8 +453,9 @@ async def test_status_change_by_a_resident_with_forged_data_is_refused(world: Wo
 
 
 async def test_staff_of_another_district_cannot_change_it(world: World) -> None:
-    other = await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ",
-                                           (("Көктөбе", "Коктобе"),))
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other)
@@ -542,8 +570,12 @@ async def test_merge_moves_the_supporters(world: World) -> None:
     assert "нет другой открытой инициативы №2" in staff.last.text
     await staff.send("1")
     assert "№2 объединена с №1; там теперь поддержали: 2." in staff.inbox[-2].text
-    supporters = {r[0] for r in await world.db.fetchall(
-        "SELECT person_id FROM initiative_supports WHERE initiative_id = ?", (first.id,))}
+    supporters = {
+        r[0]
+        for r in await world.db.fetchall(
+            "SELECT person_id FROM initiative_supports WHERE initiative_id = ?", (first.id,)
+        )
+    }
     assert supporters == {await ivan.person_id(), await asel.person_id()}
     await world.deliver()
     assert "объединена с другой инициативой" in ivan.last.text and "№1" in ivan.last.text
@@ -565,8 +597,10 @@ async def test_hide_tells_the_author_why_and_is_audited(world: World) -> None:
     assert initiative is not None and initiative.status == "hidden" and not initiative.published
     await world.deliver()
     assert "жасырылды" in aigerim.last.text and "Себебі: Оскорбительные слова." in aigerim.last.text
-    assert any(e["action"] == "initiative_hide" and e["actor_telegram_id"] == staff.user_id
-               for e in await audit.entries(world.db))
+    assert any(
+        e["action"] == "initiative_hide" and e["actor_telegram_id"] == staff.user_id
+        for e in await audit.entries(world.db)
+    )
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("💡 Инициативы")
     await ivan.press("👥 Инициативы округа")
@@ -581,8 +615,14 @@ async def test_browse_orders_by_newest_or_most_supported_page_by_page(world: Wor
         world.clock.advance(hours=12)
     actor = store.Actor(await staff.person_id(), staff.user_id, "staff")
     for n in range(1, 8):
-        await store.set_published(world.db, actor, rural_district_id=world.rural_district_id, initiative_id=n,
-                                  published=True, now=world.clock.now())
+        await store.set_published(
+            world.db,
+            actor,
+            rural_district_id=world.rural_district_id,
+            initiative_id=n,
+            published=True,
+            now=world.clock.now(),
+        )
     fan = await world.resident("Fan")
     await fan.press_data("ini:s:2:0:n:b")
     await fan.send("💡 Бастамалар")
@@ -686,7 +726,6 @@ async def test_staff_change_the_districts_settings(world: World) -> None:
     initiative = await submitted(world, aigerim)
     assert initiative.deadline_on == date(2026, 12, 9)
     assert any(e["action"] == "initiative_setting" for e in await audit.entries(world.db))
-
 
 
 async def test_demo_district_has_sample_initiatives(tmp_path: Path) -> None:

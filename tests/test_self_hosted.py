@@ -35,8 +35,9 @@ async def test_requests_go_to_the_configured_server(local_server: FakeBotAPIServ
 
 async def test_local_mode_reads_files_by_path(local_server: FakeBotAPIServer) -> None:
     file_id = local_server.telegram.new_file(b"%PDF-1.4 protocol")
-    bot = build_bot(Settings(_env_file=None, bot_token=TOKEN, telegram_api_url=local_server.url,
-                             telegram_api_is_local=True))
+    bot = build_bot(
+        Settings(_env_file=None, bot_token=TOKEN, telegram_api_url=local_server.url, telegram_api_is_local=True)
+    )
     try:
         assert await download(bot, file_id) == b"%PDF-1.4 protocol"
         answered = [r for r in local_server.telegram.requests if r.method == "getFile"]

@@ -92,11 +92,17 @@ async def test_group_gets_one_bilingual_note_and_then_silence(world: World) -> N
     user = {"id": 5, "is_bot": False, "first_name": "A"}
     bot_user = {"id": 123456, "is_bot": True, "first_name": "Test Bot"}
     alice = world.person("A", user_id=5)
-    await alice.feed({"my_chat_member": {
-        "chat": group, "from": user, "date": 1,
-        "old_chat_member": {"status": "left", "user": bot_user},
-        "new_chat_member": {"status": "member", "user": bot_user},
-    }})
+    await alice.feed(
+        {
+            "my_chat_member": {
+                "chat": group,
+                "from": user,
+                "date": 1,
+                "old_chat_member": {"status": "left", "user": bot_user},
+                "new_chat_member": {"status": "member", "user": bot_user},
+            }
+        }
+    )
     notes = [r for r in world.telegram.requests if r.chat_id == -100500]
     assert len(notes) == 1 and "жеке чатта" in notes[0].text and "личном чате" in notes[0].text
     sent = await alice.feed({"message": {"message_id": 9, "date": 1, "chat": group, "from": user, "text": "/start"}})

@@ -14,7 +14,12 @@ def test_try_walks_from_greeting_to_the_menu(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM", "MODE"))}
     result = subprocess.run(
         [sys.executable, "bot.py", "try", "--database", str(tmp_path / "try.sqlite3")],
-        cwd=ROOT, env=env, input="2\n1\n1\n!quit\n", capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        input="2\n1\n1\n!quit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout

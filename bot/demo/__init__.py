@@ -19,8 +19,13 @@ async def fill(db: Database, clock: Clock, *, staff_telegram_id: int | None = No
     region = await operator.add_region(db, actor, "Алматы облысы", "Алматинская область")
     district = await operator.add_district(db, actor, region, "Қарасай ауданы", "Карасайский район")
     rd = await operator.add_rural_district(
-        db, actor, district, "Ақсай ауылдық округі", "Аксайский сельский округ",
-        office_kk="Ақсай ауылдық округі әкімінің аппараты", office_ru="аппарат акима Аксайского сельского округа",
+        db,
+        actor,
+        district,
+        "Ақсай ауылдық округі",
+        "Аксайский сельский округ",
+        office_kk="Ақсай ауылдық округі әкімінің аппараты",
+        office_ru="аппарат акима Аксайского сельского округа",
     )
     village_ids = [await operator.add_village(db, actor, rd, kk, ru) for kk, ru in VILLAGES]
     staff_person = None

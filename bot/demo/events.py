@@ -19,33 +19,83 @@ def _at(clock: Clock, days: int, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
 
 
-async def fill(db: Database, rural_district_id: int, village_ids: list[int], staff_person_id: int | None,
-               clock: Clock) -> None:
+async def fill(
+    db: Database, rural_district_id: int, village_ids: list[int], staff_person_id: int | None, clock: Clock
+) -> None:
     """Add sample events."""
     samples = [
-        (rules.Kind.GATHERING, 7, 15, "Жергілікті қоғамдастық жиыны: әкімнің есебі",
-         "Сход местного сообщества: отчёт акима", "Ақсай, Мәдениет үйі", village_ids, True,
-         ["Ауылдық округ әкімінің 2026 жылғы жұмысы туралы есебі", "Даму бағдарламасының басымдықтары"]),
-        (rules.Kind.SEPARATE_GATHERING, 3, 18, "Бесағаш ауылының бөлек жиыны", "Раздельный сход села Бесагаш",
-         "Бесағаш, мектеп", village_ids[1:2], False, ["Жиынға өкілдерді сайлау"]),
-        (rules.Kind.MEETING, 14, 11, "Жиналыс: абаттандыру қағидалары", "Собрание: правила благоустройства",
-         "Ақсай, әкім аппараты", village_ids, False,
-         ["Аумақтарды абаттандыру қағидаларының жобасы", "Елді мекендердегі жануарларды жаю орындары"]),
-        (rules.Kind.GATHERING, -20, 15, "Күзгі жиын", "Осенний сход", "Ақсай, Мәдениет үйі", village_ids, False,
-         ["Балалар ойын алаңы", "Көгалдандыру"]),
+        (
+            rules.Kind.GATHERING,
+            7,
+            15,
+            "Жергілікті қоғамдастық жиыны: әкімнің есебі",
+            "Сход местного сообщества: отчёт акима",
+            "Ақсай, Мәдениет үйі",
+            village_ids,
+            True,
+            ["Ауылдық округ әкімінің 2026 жылғы жұмысы туралы есебі", "Даму бағдарламасының басымдықтары"],
+        ),
+        (
+            rules.Kind.SEPARATE_GATHERING,
+            3,
+            18,
+            "Бесағаш ауылының бөлек жиыны",
+            "Раздельный сход села Бесагаш",
+            "Бесағаш, мектеп",
+            village_ids[1:2],
+            False,
+            ["Жиынға өкілдерді сайлау"],
+        ),
+        (
+            rules.Kind.MEETING,
+            14,
+            11,
+            "Жиналыс: абаттандыру қағидалары",
+            "Собрание: правила благоустройства",
+            "Ақсай, әкім аппараты",
+            village_ids,
+            False,
+            ["Аумақтарды абаттандыру қағидаларының жобасы", "Елді мекендердегі жануарларды жаю орындары"],
+        ),
+        (
+            rules.Kind.GATHERING,
+            -20,
+            15,
+            "Күзгі жиын",
+            "Осенний сход",
+            "Ақсай, Мәдениет үйі",
+            village_ids,
+            False,
+            ["Балалар ойын алаңы", "Көгалдандыру"],
+        ),
     ]
     now = clock.now()
     for kind, days, hour, title_kk, title_ru, place, villages, report, agenda in samples:
         starts = _at(clock, days, hour)
         async with db.transaction() as tx:
             event_id = await store.create(
-                tx, rural_district_id=rural_district_id, kind=kind, title_kk=title_kk, title_ru=title_ru, place=place,
-                starts_at=starts, ends_at=starts + timedelta(hours=2), village_ids=villages,
-                agenda=[(item, None) for item in agenda], report_hearing=report, created_by=staff_person_id,
+                tx,
+                rural_district_id=rural_district_id,
+                kind=kind,
+                title_kk=title_kk,
+                title_ru=title_ru,
+                place=place,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                village_ids=villages,
+                agenda=[(item, None) for item in agenda],
+                report_hearing=report,
+                created_by=staff_person_id,
             )
             await store.set_reminders(tx, event_id, rules.reminder_times(starts, now))
             if days < 0:
                 await store.attach(
-                    tx, event_id, rural_district_id, "protocol", file_id=None, file_name=None, document_id=None,
+                    tx,
+                    event_id,
+                    rural_district_id,
+                    "protocol",
+                    file_id=None,
+                    file_name=None,
+                    document_id=None,
                     text="1. Балалар ойын алаңы Ақсай ауылында салынсын.\n2. Көктемде 200 түп ағаш отырғызылсын.",
                 )

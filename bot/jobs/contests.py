@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.clock import Clock, to_db
 from bot.contests import Results
@@ -41,22 +40,37 @@ async def close_due(db: Database, clock: Clock, i18n: I18n) -> list[int]:
             results = await store.results(tx, contest)
             voters = await store.voters(tx, contest.id)
 
-            def render(contest: Contest = contest, projects: list[Project] = projects,
-                       results: Results = results) -> str:
+            def render(
+                contest: Contest = contest, projects: list[Project] = projects, results: Results = results
+            ) -> str:
                 return results_text(contest, projects, results, str(i18n.current_locale))
 
             await outbox.enqueue(
-                tx, rural_district_id=contest.rural_district_id, kind="vote_result",
+                tx,
+                rural_district_id=contest.rural_district_id,
+                kind="vote_result",
                 texts=in_all_languages(i18n, render),
                 buttons=in_all_languages(i18n, lambda contest_id=contest.id: open_contest_buttons(contest_id)),
-                recipients=voters, source_type="contest", source_id=contest.id, not_before=to_db(now),
+                recipients=voters,
+                source_type="contest",
+                source_id=contest.id,
+                not_before=to_db(now),
             )
             await audit.record(
-                tx, actor_kind="system", rural_district_id=contest.rural_district_id, action="contest_closed",
-                object_type="contest", object_id=contest.id,
-                after={"votes": results.total, "online": results.online, "offline": results.offline,
-                       "funded": [r.project_id for r in results.ranked if r.funded], "left": results.left,
-                       "voters_told": len(voters)},
+                tx,
+                actor_kind="system",
+                rural_district_id=contest.rural_district_id,
+                action="contest_closed",
+                object_type="contest",
+                object_id=contest.id,
+                after={
+                    "votes": results.total,
+                    "online": results.online,
+                    "offline": results.offline,
+                    "funded": [r.project_id for r in results.ranked if r.funded],
+                    "left": results.left,
+                    "voters_told": len(voters),
+                },
             )
     for contest in closed:
         log.info("contest %s closed", contest.id)
@@ -69,16 +83,19 @@ def results_text(contest: Contest, projects: list[Project], results: Results, la
     lines = [_("🏆 <b>Results: {title}</b>").format(title=escape(contest.title(lang)))]
     if contest.change_kind == "closed_early" and contest.change_reason:
         lines.append(_("Voting was closed early: {reason}").format(reason=escape(contest.change_reason)))
-    lines.append(ngettext("{count} vote in all", "{count} votes in all", results.total).format(count=results.total)
-                 + " " + _("(online {online}, offline {offline})").format(online=results.online,
-                                                                          offline=results.offline))
+    lines.append(
+        ngettext("{count} vote in all", "{count} votes in all", results.total).format(count=results.total)
+        + " "
+        + _("(online {online}, offline {offline})").format(online=results.online, offline=results.offline)
+    )
     lines.append("")
     for ranked in results.ranked:
         project = by_id[ranked.project_id]
         mark = "✅" if ranked.funded else "▫️"
         lines.append(f"{mark} {ranked.rank}. <b>{escape(project.title(lang))}</b>")
         lines.append(
-            "    " + ngettext("{count} vote", "{count} votes", ranked.total).format(count=ranked.total)
+            "    "
+            + ngettext("{count} vote", "{count} votes", ranked.total).format(count=ranked.total)
             + f" ({format_share(ranked.share, lang)}) · "
             + _("online {online}, offline {offline}").format(online=ranked.online, offline=ranked.offline)
         )
@@ -87,10 +104,16 @@ def results_text(contest: Contest, projects: list[Project], results: Results, la
         elif ranked.total == 0:
             lines.append("    " + _("Not funded: no votes"))
         else:
-            lines.append("    " + _("Not funded: the money left is not enough ({cost})").format(
-                cost=format_money(ranked.cost, lang)))
+            lines.append(
+                "    "
+                + _("Not funded: the money left is not enough ({cost})").format(cost=format_money(ranked.cost, lang))
+            )
     lines.append("")
-    lines.append(_("Money of the contest: {budget}. Funded: {spent}. Left: {left}.").format(
-        budget=format_money(results.budget, lang), spent=format_money(results.spent, lang),
-        left=format_money(results.left, lang)))
+    lines.append(
+        _("Money of the contest: {budget}. Funded: {spent}. Left: {left}.").format(
+            budget=format_money(results.budget, lang),
+            spent=format_money(results.spent, lang),
+            left=format_money(results.left, lang),
+        )
+    )
     return "\n".join(lines)

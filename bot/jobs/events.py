@@ -31,8 +31,13 @@ async def tick(ctx: JobContext) -> None:
                 continue
             tz = rd.timezone
             await outbox.enqueue(
-                tx, rural_district_id=event.rural_district_id, kind="reminder",
+                tx,
+                rural_district_id=event.rural_district_id,
+                kind="reminder",
                 texts=in_all_languages(ctx.i18n, lambda e=event, z=tz: reminder_text(e, z)),
                 buttons=in_all_languages(ctx.i18n, lambda e=event: open_event_button(e.id)),
-                recipients=recipients, source_type="event", source_id=event.id, not_before=to_db(now),
+                recipients=recipients,
+                source_type="event",
+                source_id=event.id,
+                not_before=to_db(now),
             )

@@ -36,12 +36,19 @@ async def remind(ctx: JobContext, now: datetime) -> int:
 
         def render(i: store.Initiative = initiative) -> str:
             lang = str(ctx.i18n.current_locale)
-            return _("⏰ Initiative №{number} «{title}»: the review deadline is {date}. Please decide, or extend "
-                     "the review with a reason.").format(number=i.number, title=escape(i.title),
-                                                         date=format_day(i.deadline_on, lang))
+            return _(
+                "⏰ Initiative №{number} «{title}»: the review deadline is {date}. Please decide, or extend "
+                "the review with a reason."
+            ).format(number=i.number, title=escape(i.title), date=format_day(i.deadline_on, lang))
 
-        await store.enqueue_staff(ctx.db, initiative.rural_district_id, staff, in_all_languages(ctx.i18n, render),
-                                  now=now, source_id=initiative.id)
+        await store.enqueue_staff(
+            ctx.db,
+            initiative.rural_district_id,
+            staff,
+            in_all_languages(ctx.i18n, render),
+            now=now,
+            source_id=initiative.id,
+        )
     return len(due)
 
 
@@ -59,17 +66,25 @@ async def digests(ctx: JobContext, now: datetime) -> int:
 
                 def render(items: list[store.Initiative] = items, overdue: int = overdue) -> str:
                     lang = str(ctx.i18n.current_locale)
-                    lines = [ngettext("📰 {count} new initiative since the last digest:",
-                                      "📰 {count} new initiatives since the last digest:", len(items)).format(
-                        count=len(items))]
+                    lines = [
+                        ngettext(
+                            "📰 {count} new initiative since the last digest:",
+                            "📰 {count} new initiatives since the last digest:",
+                            len(items),
+                        ).format(count=len(items))
+                    ]
                     lines += [f"№{i.number} «{escape(i.title)}» · {escape(i.village(lang))}" for i in items[:30]]
                     if overdue:
-                        lines.append(ngettext("⏰ {count} initiative is overdue", "⏰ {count} initiatives are overdue",
-                                              overdue).format(count=overdue))
+                        lines.append(
+                            ngettext(
+                                "⏰ {count} initiative is overdue", "⏰ {count} initiatives are overdue", overdue
+                            ).format(count=overdue)
+                        )
                     return "\n".join(lines)
 
-                await store.enqueue_staff(ctx.db, rural_district_id, [person_id], in_all_languages(ctx.i18n, render),
-                                          now=now)
+                await store.enqueue_staff(
+                    ctx.db, rural_district_id, [person_id], in_all_languages(ctx.i18n, render), now=now
+                )
                 sent += 1
             await store.digest_sent(ctx.db, person_id, now)
     return sent

@@ -24,21 +24,21 @@ class Act(StrEnum):
     TWO_TEXTS = "two"
     ALL = "all"
     VILLAGES = "vils"
-    VILLAGE = "vil"        # id: the village to add or remove
+    VILLAGE = "vil"  # id: the village to add or remove
     VILLAGES_DONE = "vok"
     REPRESENTATIVES = "rep"
     EVENTS = "evs"
-    EVENT = "ev"           # id: the event
+    EVENT = "ev"  # id: the event
     URGENT = "urg"
     NOW = "now"
     LATER = "later"
     TOMORROW = "tmr"
     CONFIRM = "ok"
-    BACK = "back"          # from the confirmation back to the summary
-    SHOW = "show"          # id: the broadcast
-    REFRESH = "rf"         # id: the broadcast
-    STOP = "stop"          # id: the broadcast
-    STOP_YES = "stopy"     # id: the broadcast
+    BACK = "back"  # from the confirmation back to the summary
+    SHOW = "show"  # id: the broadcast
+    REFRESH = "rf"  # id: the broadcast
+    STOP = "stop"  # id: the broadcast
+    STOP_YES = "stopy"  # id: the broadcast
     ABORT = "x"
 
 
@@ -65,11 +65,13 @@ def home_keyboard(items: list[Broadcast]) -> InlineKeyboardMarkup:
 
 
 def languages_keyboard() -> InlineKeyboardMarkup:
-    return inline([
-        [button(_("One text for both"), Act.ONE_TEXT)],
-        [button(_("Kazakh and Russian"), Act.TWO_TEXTS)],
-        [abort_button()],
-    ])
+    return inline(
+        [
+            [button(_("One text for both"), Act.ONE_TEXT)],
+            [button(_("Kazakh and Russian"), Act.TWO_TEXTS)],
+            [abort_button()],
+        ]
+    )
 
 
 def text_keyboard() -> InlineKeyboardMarkup:
@@ -107,11 +109,13 @@ def events_keyboard(events: list[tuple[int, str, str, str]], lang: str, tz: str)
 
 
 def summary_keyboard(*, urgent: bool) -> InlineKeyboardMarkup:
-    return inline([
-        [button(_("📤 Send now"), Act.NOW), button(_("🕒 Send later"), Act.LATER)],
-        [button(_("🚨 Urgent: yes") if urgent else _("🔔 Urgent: no"), Act.URGENT)],
-        [abort_button()],
-    ])
+    return inline(
+        [
+            [button(_("📤 Send now"), Act.NOW), button(_("🕒 Send later"), Act.LATER)],
+            [button(_("🚨 Urgent: yes") if urgent else _("🔔 Urgent: no"), Act.URGENT)],
+            [abort_button()],
+        ]
+    )
 
 
 def schedule_keyboard() -> InlineKeyboardMarkup:
@@ -123,8 +127,7 @@ def confirm_keyboard() -> InlineKeyboardMarkup:
 
 
 def stop_keyboard(broadcast_id: int) -> InlineKeyboardMarkup:
-    return inline([[button(_("⛔ Yes, stop it"), Act.STOP_YES, broadcast_id),
-                    button(_("No"), Act.SHOW, broadcast_id)]])
+    return inline([[button(_("⛔ Yes, stop it"), Act.STOP_YES, broadcast_id), button(_("No"), Act.SHOW, broadcast_id)]])
 
 
 def progress_view(item: Broadcast, counts: Counts, tz: str, now: datetime) -> tuple[str, InlineKeyboardMarkup]:

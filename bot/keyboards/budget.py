@@ -55,11 +55,18 @@ def budget_button() -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_("💰 Budget"), callback_data=Bud(year=0).pack())
 
 
-def budget_keyboard(year: int, years: list[int], citizen_doc: int | None, back: str,
-                    *, chart: bool = True) -> InlineKeyboardMarkup:
+def budget_keyboard(
+    year: int, years: list[int], citizen_doc: int | None, back: str, *, chart: bool = True
+) -> InlineKeyboardMarkup:
     rows = []
     if citizen_doc is not None:
-        rows.append([InlineKeyboardButton(text=_("📄 Citizen budget"), callback_data=Doc(act=DocAct.OPEN, id=citizen_doc).pack())])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("📄 Citizen budget"), callback_data=Doc(act=DocAct.OPEN, id=citizen_doc).pack()
+                )
+            ]
+        )
     if chart:
         rows.append([InlineKeyboardButton(text=_("📊 Chart"), callback_data=Bud(year=year, chart=True).pack())])
     others = [InlineKeyboardButton(text=str(y), callback_data=Bud(year=y).pack()) for y in years if y != year]
@@ -95,27 +102,45 @@ def admin_years(years: list[int]) -> InlineKeyboardMarkup:
 
 def admin_budget(year: int, *, can_set_target: bool) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(text=_("➕ Revenue"), callback_data=AdmBud(act=BAct.REVENUE, year=year).pack()),
-         InlineKeyboardButton(text=_("➕ Spending"), callback_data=AdmBud(act=BAct.SPENDING, year=year).pack())],
+        [
+            InlineKeyboardButton(text=_("➕ Revenue"), callback_data=AdmBud(act=BAct.REVENUE, year=year).pack()),
+            InlineKeyboardButton(text=_("➕ Spending"), callback_data=AdmBud(act=BAct.SPENDING, year=year).pack()),
+        ],
     ]
     if can_set_target:
-        rows.append([InlineKeyboardButton(text=_("🎯 Target"), callback_data=AdmBud(act=BAct.TARGET, year=year).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=_("🎯 Target"), callback_data=AdmBud(act=BAct.TARGET, year=year).pack())]
+        )
     rows.append([InlineKeyboardButton(text=_("👁 As residents see it"), callback_data=Bud(year=year).pack())])
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="budget").pack())])
     return inline(rows)
 
 
 def admin_codes(year: int, codes: tuple[str, ...], *, other: bool) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=_(LINE_LABELS[c]), callback_data=AdmBud(act=BAct.LINE, year=year, code=c).pack())]
-            for c in codes]
+    rows = [
+        [InlineKeyboardButton(text=_(LINE_LABELS[c]), callback_data=AdmBud(act=BAct.LINE, year=year, code=c).pack())]
+        for c in codes
+    ]
     if other:
-        rows.append([InlineKeyboardButton(text=_("✏️ Another programme"),
-                                          callback_data=AdmBud(act=BAct.OTHER, year=year).pack())])
-    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdmBud(act=BAct.YEAR, year=year).pack()),
-                 cancel_button()])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("✏️ Another programme"), callback_data=AdmBud(act=BAct.OTHER, year=year).pack()
+                )
+            ]
+        )
+    rows.append(
+        [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdmBud(act=BAct.YEAR, year=year).pack()), cancel_button()]
+    )
     return inline(rows)
 
 
 def admin_cancel(year: int) -> InlineKeyboardMarkup:
-    return inline([[InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdmBud(act=BAct.YEAR, year=year).pack()),
-                    cancel_button()]])
+    return inline(
+        [
+            [
+                InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdmBud(act=BAct.YEAR, year=year).pack()),
+                cancel_button(),
+            ]
+        ]
+    )

@@ -91,8 +91,14 @@ class Lang(CallbackData, prefix="lang"):
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
-    return inline([[InlineKeyboardButton(text=name, callback_data=Lang(code=code).pack())
-                    for code, name in LANGUAGE_NAMES.items()]])
+    return inline(
+        [
+            [
+                InlineKeyboardButton(text=name, callback_data=Lang(code=code).pack())
+                for code, name in LANGUAGE_NAMES.items()
+            ]
+        ]
+    )
 
 
 class Consent(CallbackData, prefix="cons"):
@@ -100,10 +106,12 @@ class Consent(CallbackData, prefix="cons"):
 
 
 def consent_keyboard() -> InlineKeyboardMarkup:
-    return inline([
-        [InlineKeyboardButton(text=_("✅ I agree"), callback_data=Consent(agree=True).pack())],
-        [InlineKeyboardButton(text=_("I decline"), callback_data=Consent(agree=False).pack())],
-    ])
+    return inline(
+        [
+            [InlineKeyboardButton(text=_("✅ I agree"), callback_data=Consent(agree=True).pack())],
+            [InlineKeyboardButton(text=_("I decline"), callback_data=Consent(agree=False).pack())],
+        ]
+    )
 
 
 class Level(StrEnum):
@@ -120,8 +128,7 @@ class Pick(CallbackData, prefix="pick"):
 
 def places_keyboard(level: Level, places: list[Place], lang: str, back: str | None = None) -> InlineKeyboardMarkup:
     """One place per row: names can be long, and big buttons are easier to hit."""
-    rows = [[InlineKeyboardButton(text=p.name(lang), callback_data=Pick(level=level, id=p.id).pack())]
-            for p in places]
+    rows = [[InlineKeyboardButton(text=p.name(lang), callback_data=Pick(level=level, id=p.id).pack())] for p in places]
     if back:
         rows.append([back_button(back)])
     return inline(rows)
@@ -132,4 +139,7 @@ def continue_keyboard(resume: str) -> InlineKeyboardMarkup:
 
 
 def yes_no(yes: Any, no: Any) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=_("Yes"), callback_data=yes), InlineKeyboardButton(text=_("No"), callback_data=no)]
+    return [
+        InlineKeyboardButton(text=_("Yes"), callback_data=yes),
+        InlineKeyboardButton(text=_("No"), callback_data=no),
+    ]

@@ -112,8 +112,9 @@ def contest_keyboard(contest: Contest, current: Phase, first_project: int | None
     return inline(rows)
 
 
-def project_keyboard(contest_id: int, project_id: int, previous: int | None, following: int | None,
-                     can_vote: bool, is_my_vote: bool) -> InlineKeyboardMarkup:
+def project_keyboard(
+    contest_id: int, project_id: int, previous: int | None, following: int | None, can_vote: bool, is_my_vote: bool
+) -> InlineKeyboardMarkup:
     rows = []
     if can_vote and not is_my_vote:
         rows.append([_button(_("🗳 Vote"), ContestCb(act=Act.ASK, contest=contest_id, project=project_id))])
@@ -129,15 +130,16 @@ def project_keyboard(contest_id: int, project_id: int, previous: int | None, fol
 
 
 def confirm_keyboard(contest_id: int, project_id: int) -> InlineKeyboardMarkup:
-    return inline([
-        [_button(_("✅ Yes, vote"), ContestCb(act=Act.VOTE, contest=contest_id, project=project_id))],
-        [_button(_("No"), ContestCb(act=Act.PROJECT, contest=contest_id, project=project_id))],
-    ])
+    return inline(
+        [
+            [_button(_("✅ Yes, vote"), ContestCb(act=Act.VOTE, contest=contest_id, project=project_id))],
+            [_button(_("No"), ContestCb(act=Act.PROJECT, contest=contest_id, project=project_id))],
+        ]
+    )
 
 
 def after_vote_keyboard(contest_id: int) -> InlineKeyboardMarkup:
-    return inline([[_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))],
-                   [menu_button()]])
+    return inline([[_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))], [menu_button()]])
 
 
 def open_contest_buttons(contest_id: int) -> list[list[dict[str, str]]]:
@@ -148,8 +150,10 @@ def open_contest_buttons(contest_id: int) -> list[list[dict[str, str]]]:
 def contact_keyboard() -> ReplyKeyboardMarkup:
     """Telegram's contact button works only on a reply keyboard in a private chat."""
     return ReplyKeyboardMarkup(
-        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)],
-                  [KeyboardButton(text=_("✖️ Cancel"))]],
+        keyboard=[
+            [KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)],
+            [KeyboardButton(text=_("✖️ Cancel"))],
+        ],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
@@ -159,8 +163,14 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
 
 
 def admin_list_keyboard(contests: list[Contest], lang: str, now_marks: dict[int, str]) -> InlineKeyboardMarkup:
-    rows = [[_button(f"{now_marks.get(c.id, '')} {_short(c.title(lang))}".strip(),
-                     AdminContestCb(act=AdmAct.VIEW, id=c.id))] for c in contests]
+    rows = [
+        [
+            _button(
+                f"{now_marks.get(c.id, '')} {_short(c.title(lang))}".strip(), AdminContestCb(act=AdmAct.VIEW, id=c.id)
+            )
+        ]
+        for c in contests
+    ]
     rows.append([_button(_("➕ New contest"), AdminContestCb(act=AdmAct.NEW))])
     rows.append([back_to_admin()])
     return inline(rows)
@@ -174,12 +184,16 @@ def admin_contest_keyboard(contest: Contest, current: Phase) -> InlineKeyboardMa
     if current is Phase.DRAFT:
         rows += [[b(_("➕ Add a project"), AdmAct.ADD_PROJECT)], [b(_("📣 Publish"), AdmAct.PUBLISH)]]
     elif current is Phase.CLOSED:
-        rows += [[b(_("🏆 Results"), AdmAct.RESULTS), b(_("📥 CSV"), AdmAct.EXPORT)],
-                 [b(_("📊 Turnout"), AdmAct.TURNOUT)]]
+        rows += [
+            [b(_("🏆 Results"), AdmAct.RESULTS), b(_("📥 CSV"), AdmAct.EXPORT)],
+            [b(_("📊 Turnout"), AdmAct.TURNOUT)],
+        ]
     else:
-        rows += [[b(_("📊 Turnout"), AdmAct.TURNOUT), b(_("📥 CSV"), AdmAct.EXPORT)],
-                 [b(_("📝 Offline votes"), AdmAct.OFFLINE)],
-                 [b(_("⏩ Extend"), AdmAct.EXTEND)]]
+        rows += [
+            [b(_("📊 Turnout"), AdmAct.TURNOUT), b(_("📥 CSV"), AdmAct.EXPORT)],
+            [b(_("📝 Offline votes"), AdmAct.OFFLINE)],
+            [b(_("⏩ Extend"), AdmAct.EXTEND)],
+        ]
         if current is Phase.OPEN:
             rows[-1].append(b(_("⏹ Close early"), AdmAct.CLOSE))
     rows.append([back_button(AdminContestCb(act=AdmAct.LIST).pack()), back_to_admin()])
@@ -195,8 +209,10 @@ def cancel_keyboard() -> InlineKeyboardMarkup:
 
 
 def villages_keyboard(villages: list[Place], selected: set[int], lang: str) -> InlineKeyboardMarkup:
-    rows = [[_button(("✅ " if v.id in selected else "▫️ ") + v.name(lang), FormCb(act=FormAct.VILLAGE, value=str(v.id)))]
-            for v in villages]
+    rows = [
+        [_button(("✅ " if v.id in selected else "▫️ ") + v.name(lang), FormCb(act=FormAct.VILLAGE, value=str(v.id)))]
+        for v in villages
+    ]
     rows.append([_button(_("All villages"), FormCb(act=FormAct.ALL)), _button(_("✔️ Done"), FormCb(act=FormAct.DONE))])
     rows.append([cancel_button()])
     return inline(rows)
@@ -208,8 +224,10 @@ def opens_keyboard() -> InlineKeyboardMarkup:
 
 def categories_keyboard() -> InlineKeyboardMarkup:
     keys = list(CATEGORY_LABELS)
-    rows = [[_button(_(CATEGORY_LABELS[k]), FormCb(act=FormAct.CATEGORY, value=k)) for k in keys[i:i + 2]]
-            for i in range(0, len(keys), 2)]
+    rows = [
+        [_button(_(CATEGORY_LABELS[k]), FormCb(act=FormAct.CATEGORY, value=k)) for k in keys[i : i + 2]]
+        for i in range(0, len(keys), 2)
+    ]
     rows.append([cancel_button()])
     return inline(rows)
 
@@ -222,15 +240,23 @@ def project_village_keyboard(villages: list[Place], lang: str) -> InlineKeyboard
 
 
 def more_projects_keyboard(contest_id: int) -> InlineKeyboardMarkup:
-    return inline([
-        [_button(_("➕ Another project"), FormCb(act=FormAct.MORE))],
-        [_button(_("✔️ Done"), AdminContestCb(act=AdmAct.VIEW, id=contest_id))],
-    ])
+    return inline(
+        [
+            [_button(_("➕ Another project"), FormCb(act=FormAct.MORE))],
+            [_button(_("✔️ Done"), AdminContestCb(act=AdmAct.VIEW, id=contest_id))],
+        ]
+    )
 
 
 def confirm_publish_keyboard(contest_id: int) -> InlineKeyboardMarkup:
-    return inline([yes_no(AdminContestCb(act=AdmAct.PUBLISH_OK, id=contest_id).pack(),
-                          AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())])
+    return inline(
+        [
+            yes_no(
+                AdminContestCb(act=AdmAct.PUBLISH_OK, id=contest_id).pack(),
+                AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack(),
+            )
+        ]
+    )
 
 
 def confirm_form_keyboard(label: str) -> InlineKeyboardMarkup:
@@ -247,4 +273,3 @@ def admin_back_keyboard(contest_id: int) -> InlineKeyboardMarkup:
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-

@@ -102,8 +102,9 @@ def document_list(
     items: list[tuple[int, str]], page: int, total: int, *, kind: str | None = None
 ) -> InlineKeyboardMarkup:
     """One document per row (id, title); paging; back to the documents home."""
-    rows = [[InlineKeyboardButton(text=short(title), callback_data=Doc(act=DocAct.OPEN, id=i).pack())]
-            for i, title in items]
+    rows = [
+        [InlineKeyboardButton(text=short(title), callback_data=Doc(act=DocAct.OPEN, id=i).pack())] for i, title in items
+    ]
     if kind is not None:
         pager = _pager(page, total, lambda p: DocKind(kind=kind, page=p).pack())
     else:
@@ -120,17 +121,27 @@ def document_keyboard(
     """Under a document: the current version (when this one is superseded), history, questions."""
     rows = []
     if current_id is not None:
-        rows.append([InlineKeyboardButton(text=_("📄 Current version"),
-                                          callback_data=Doc(act=DocAct.OPEN, id=current_id).pack())])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("📄 Current version"), callback_data=Doc(act=DocAct.OPEN, id=current_id).pack()
+                )
+            ]
+        )
     if has_history:
-        rows.append([InlineKeyboardButton(text=_("🕘 All versions"),
-                                          callback_data=Doc(act=DocAct.HISTORY, id=doc_id).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=_("🕘 All versions"), callback_data=Doc(act=DocAct.HISTORY, id=doc_id).pack())]
+        )
     if questions is not None:
-        rows.append([
-            InlineKeyboardButton(text=_("❓ Ask a question"), callback_data=Doc(act=DocAct.ASK, id=doc_id).pack()),
-            InlineKeyboardButton(text=_("💬 Questions ({count})").format(count=questions),
-                                 callback_data=Doc(act=DocAct.QUESTIONS, id=doc_id).pack()),
-        ])
+        rows.append(
+            [
+                InlineKeyboardButton(text=_("❓ Ask a question"), callback_data=Doc(act=DocAct.ASK, id=doc_id).pack()),
+                InlineKeyboardButton(
+                    text=_("💬 Questions ({count})").format(count=questions),
+                    callback_data=Doc(act=DocAct.QUESTIONS, id=doc_id).pack(),
+                ),
+            ]
+        )
     rows.append([back_button(DocKind(kind=kind).pack()), menu_button()])
     return inline(rows)
 
@@ -145,7 +156,9 @@ def questions_keyboard(numbered: list[tuple[int, int]], doc_id: int) -> InlineKe
     """A «👍 N» button per open question (number shown in the list, question id)."""
     support = [InlineKeyboardButton(text=f"👍 {n}", callback_data=QSupport(id=qid).pack()) for n, qid in numbered]
     rows = [support[i : i + 4] for i in range(0, len(support), 4)]
-    rows.append([InlineKeyboardButton(text=_("❓ Ask a question"), callback_data=Doc(act=DocAct.ASK, id=doc_id).pack())])
+    rows.append(
+        [InlineKeyboardButton(text=_("❓ Ask a question"), callback_data=Doc(act=DocAct.ASK, id=doc_id).pack())]
+    )
     rows.append([back_button(Doc(act=DocAct.OPEN, id=doc_id).pack()), menu_button()])
     return inline(rows)
 
@@ -193,32 +206,46 @@ class AdmQ(CallbackData, prefix="admq"):
 
 
 def admin_documents(drafts: int, questions: int) -> InlineKeyboardMarkup:
-    return inline([
-        [InlineKeyboardButton(text=_("➕ New document"), callback_data=AdmDoc(act=AdmAct.NEW).pack())],
-        [InlineKeyboardButton(text=_("📝 Drafts ({count})").format(count=drafts),
-                              callback_data=AdmDoc(act=AdmAct.DRAFTS).pack())],
-        [InlineKeyboardButton(text=_("🗂 Published"), callback_data=AdmDoc(act=AdmAct.LIST).pack())],
-        [InlineKeyboardButton(text=_("❓ Questions ({count})").format(count=questions),
-                              callback_data=AdmDoc(act=AdmAct.QUESTIONS).pack())],
-        [back_to_admin()],
-    ])
+    return inline(
+        [
+            [InlineKeyboardButton(text=_("➕ New document"), callback_data=AdmDoc(act=AdmAct.NEW).pack())],
+            [
+                InlineKeyboardButton(
+                    text=_("📝 Drafts ({count})").format(count=drafts), callback_data=AdmDoc(act=AdmAct.DRAFTS).pack()
+                )
+            ],
+            [InlineKeyboardButton(text=_("🗂 Published"), callback_data=AdmDoc(act=AdmAct.LIST).pack())],
+            [
+                InlineKeyboardButton(
+                    text=_("❓ Questions ({count})").format(count=questions),
+                    callback_data=AdmDoc(act=AdmAct.QUESTIONS).pack(),
+                )
+            ],
+            [back_to_admin()],
+        ]
+    )
 
 
 def admin_kinds() -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=kind_label(kind), callback_data=AdmDoc(act=AdmAct.KIND, kind=kind).pack())]
-            for kind in KINDS]
+    rows = [
+        [InlineKeyboardButton(text=kind_label(kind), callback_data=AdmDoc(act=AdmAct.KIND, kind=kind).pack())]
+        for kind in KINDS
+    ]
     rows.append([cancel_button()])
     return inline(rows)
 
 
 def skip_keyboard() -> InlineKeyboardMarkup:
-    return inline([[InlineKeyboardButton(text=_("⏭ Skip"), callback_data=AdmDoc(act=AdmAct.SKIP).pack())],
-                   [cancel_button()]])
+    return inline(
+        [[InlineKeyboardButton(text=_("⏭ Skip"), callback_data=AdmDoc(act=AdmAct.SKIP).pack())], [cancel_button()]]
+    )
 
 
 def admin_list(items: list[tuple[int, str]]) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=short(title), callback_data=AdmDoc(act=AdmAct.VIEW, id=i).pack())]
-            for i, title in items]
+    rows = [
+        [InlineKeyboardButton(text=short(title), callback_data=AdmDoc(act=AdmAct.VIEW, id=i).pack())]
+        for i, title in items
+    ]
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="documents").pack())])
     return inline(rows)
 
@@ -226,12 +253,23 @@ def admin_list(items: list[tuple[int, str]]) -> InlineKeyboardMarkup:
 def admin_document(doc_id: int, *, draft: bool, current: bool) -> InlineKeyboardMarkup:
     rows = []
     if draft:
-        rows.append([InlineKeyboardButton(text=_("✅ Publish"), callback_data=AdmDoc(act=AdmAct.PUBLISH, id=doc_id).pack())])
-        rows.append([InlineKeyboardButton(text=_("📣 Publish and notify"),
-                                          callback_data=AdmDoc(act=AdmAct.NOTIFY, id=doc_id).pack())])
-        rows.append([InlineKeyboardButton(text=_("🗑 Delete draft"), callback_data=AdmDoc(act=AdmAct.DELETE, id=doc_id).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=_("✅ Publish"), callback_data=AdmDoc(act=AdmAct.PUBLISH, id=doc_id).pack())]
+        )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("📣 Publish and notify"), callback_data=AdmDoc(act=AdmAct.NOTIFY, id=doc_id).pack()
+                )
+            ]
+        )
+        rows.append(
+            [InlineKeyboardButton(text=_("🗑 Delete draft"), callback_data=AdmDoc(act=AdmAct.DELETE, id=doc_id).pack())]
+        )
     elif current:
-        rows.append([InlineKeyboardButton(text=_("🆕 New version"), callback_data=AdmDoc(act=AdmAct.VERSION, id=doc_id).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=_("🆕 New version"), callback_data=AdmDoc(act=AdmAct.VERSION, id=doc_id).pack())]
+        )
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="documents").pack())])
     return inline(rows)
 
@@ -242,22 +280,36 @@ def admin_questions(items: list[tuple[int, int, bool, bool]]) -> InlineKeyboardM
     for n, qid, voice, answered in items:
         row = []
         if answered:
-            row.append(InlineKeyboardButton(text=_("📌 Publish {n}").format(n=n),
-                                            callback_data=AdmQ(act=QAct.PUBLISH, id=qid).pack()))
+            row.append(
+                InlineKeyboardButton(
+                    text=_("📌 Publish {n}").format(n=n), callback_data=AdmQ(act=QAct.PUBLISH, id=qid).pack()
+                )
+            )
         else:
-            row.append(InlineKeyboardButton(text=_("✍️ Answer {n}").format(n=n),
-                                            callback_data=AdmQ(act=QAct.ANSWER, id=qid).pack()))
+            row.append(
+                InlineKeyboardButton(
+                    text=_("✍️ Answer {n}").format(n=n), callback_data=AdmQ(act=QAct.ANSWER, id=qid).pack()
+                )
+            )
         if voice:
-            row.append(InlineKeyboardButton(text=_("▶️ Listen {n}").format(n=n),
-                                            callback_data=AdmQ(act=QAct.LISTEN, id=qid).pack()))
+            row.append(
+                InlineKeyboardButton(
+                    text=_("▶️ Listen {n}").format(n=n), callback_data=AdmQ(act=QAct.LISTEN, id=qid).pack()
+                )
+            )
         rows.append(row)
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="documents").pack())])
     return inline(rows)
 
 
 def answered_keyboard(question_id: int) -> InlineKeyboardMarkup:
-    return inline([
-        [InlineKeyboardButton(text=_("📌 Publish under the report"),
-                              callback_data=AdmQ(act=QAct.PUBLISH, id=question_id).pack())],
-        [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdmDoc(act=AdmAct.QUESTIONS).pack())],
-    ])
+    return inline(
+        [
+            [
+                InlineKeyboardButton(
+                    text=_("📌 Publish under the report"), callback_data=AdmQ(act=QAct.PUBLISH, id=question_id).pack()
+                )
+            ],
+            [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdmDoc(act=AdmAct.QUESTIONS).pack())],
+        ]
+    )

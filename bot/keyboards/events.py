@@ -141,8 +141,11 @@ def reminder_text(event: Shown, tz: str) -> str:
     """The reminder a day and two hours before, in the current language."""
     lang = current_language()
     return _("⏰ <b>Reminder</b>\n{kind}: {title}\n🕒 {when}\n📍 {place}").format(
-        kind=kind_name(event.kind), title=escape(event.title(lang)), when=when_text(event, tz, lang),
-        place=escape(event.place))
+        kind=kind_name(event.kind),
+        title=escape(event.title(lang)),
+        when=when_text(event, tz, lang),
+        place=escape(event.place),
+    )
 
 
 # --- residents ----------------------------------------------------------------------------
@@ -150,32 +153,47 @@ def reminder_text(event: Shown, tz: str) -> str:
 
 def events_list(items: Sequence[tuple[int, str]], *, past: bool) -> InlineKeyboardMarkup:
     """One event a row ("25.11 · Title"), then the other list and the menu."""
-    rows = [[_button(_short(label), Ev(act=EvAct.OPEN, id=i))]
-            for i, label in items]
-    other = (_button(_("📅 Upcoming"), Ev(act=EvAct.UPCOMING)) if past
-             else _button(_("🗂 Past events"), Ev(act=EvAct.PAST)))
+    rows = [[_button(_short(label), Ev(act=EvAct.OPEN, id=i))] for i, label in items]
+    other = (
+        _button(_("📅 Upcoming"), Ev(act=EvAct.UPCOMING)) if past else _button(_("🗂 Past events"), Ev(act=EvAct.PAST))
+    )
     rows.append([other])
     rows.append([menu_button()])
     return inline(rows)
 
 
-def event_card(event_id: int, *, can_answer: bool, answer: str | None, calendar: bool,
-               protocol_file: bool, report_file: bool, past: bool) -> InlineKeyboardMarkup:
+def event_card(
+    event_id: int,
+    *,
+    can_answer: bool,
+    answer: str | None,
+    calendar: bool,
+    protocol_file: bool,
+    report_file: bool,
+    past: bool,
+) -> InlineKeyboardMarkup:
     rows = []
     if can_answer:
-        rows.append([
-            InlineKeyboardButton(text=("☑️ " if answer == "yes" else "") + _("I'll come"),
-                                 callback_data=Ev(act=EvAct.YES, id=event_id).pack()),
-            InlineKeyboardButton(text=("☑️ " if answer == "no" else "") + _("I can't come"),
-                                 callback_data=Ev(act=EvAct.NO, id=event_id).pack()),
-        ])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=("☑️ " if answer == "yes" else "") + _("I'll come"),
+                    callback_data=Ev(act=EvAct.YES, id=event_id).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=("☑️ " if answer == "no" else "") + _("I can't come"),
+                    callback_data=Ev(act=EvAct.NO, id=event_id).pack(),
+                ),
+            ]
+        )
     if calendar:
         rows.append([_button(_("📆 To my calendar"), Ev(act=EvAct.ICS, id=event_id))])
     if protocol_file:
         rows.append([_button(_("📄 Protocol"), Ev(act=EvAct.PROTOCOL, id=event_id))])
     if report_file:
-        rows.append([InlineKeyboardButton(text=_("📄 Akim's report"),
-                                          callback_data=Ev(act=EvAct.REPORT, id=event_id).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=_("📄 Akim's report"), callback_data=Ev(act=EvAct.REPORT, id=event_id).pack())]
+        )
     back = Ev(act=EvAct.PAST if past else EvAct.UPCOMING).pack()
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back), menu_button()])
     return inline(rows)
@@ -191,8 +209,7 @@ def open_event_button(event_id: int) -> list[list[dict[str, str]]]:
 
 def admin_events(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
     rows = [[_button(_("➕ New event"), AdmEv(act=AdmAct.NEW))]]
-    rows += [[_button(_short(label), AdmEv(act=AdmAct.OPEN, id=i))]
-             for i, label in items]
+    rows += [[_button(_short(label), AdmEv(act=AdmAct.OPEN, id=i))] for i, label in items]
     rows.append([back_to_admin()])
     return inline(rows)
 
@@ -200,35 +217,43 @@ def admin_events(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
 def admin_event_card(event_id: int, *, upcoming: bool, begun: bool, report_hearing: bool) -> InlineKeyboardMarkup:
     rows = []
     if upcoming:
-        rows.append([
-            _button(_("🕒 Move"), AdmEv(act=AdmAct.MOVE, id=event_id)),
-            _button(_("❌ Cancel event"), AdmEv(act=AdmAct.CANCEL, id=event_id)),
-        ])
+        rows.append(
+            [
+                _button(_("🕒 Move"), AdmEv(act=AdmAct.MOVE, id=event_id)),
+                _button(_("❌ Cancel event"), AdmEv(act=AdmAct.CANCEL, id=event_id)),
+            ]
+        )
     if begun:
-        rows.append([InlineKeyboardButton(text=_("📎 Protocol"),
-                                          callback_data=AdmEv(act=AdmAct.PROTOCOL, id=event_id).pack())])
+        rows.append(
+            [InlineKeyboardButton(text=_("📎 Protocol"), callback_data=AdmEv(act=AdmAct.PROTOCOL, id=event_id).pack())]
+        )
         if report_hearing:
-            rows.append([InlineKeyboardButton(text=_("📎 Akim's report"),
-                                              callback_data=AdmEv(act=AdmAct.REPORT, id=event_id).pack())])
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=_("📎 Akim's report"), callback_data=AdmEv(act=AdmAct.REPORT, id=event_id).pack()
+                    )
+                ]
+            )
     rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="events").pack())])
     return inline(rows)
 
 
 def confirm_cancel(event_id: int) -> InlineKeyboardMarkup:
-    return inline([
-        [_button(_("Yes, cancel it"), AdmEv(act=AdmAct.CANCEL_YES, id=event_id))],
-        [_button(_("No, keep it"), AdmEv(act=AdmAct.OPEN, id=event_id))],
-    ])
+    return inline(
+        [
+            [_button(_("Yes, cancel it"), AdmEv(act=AdmAct.CANCEL_YES, id=event_id))],
+            [_button(_("No, keep it"), AdmEv(act=AdmAct.OPEN, id=event_id))],
+        ]
+    )
 
 
 def attach_done() -> InlineKeyboardMarkup:
-    return inline([[_button(_("✅ Publish it"), AdmEv(act=AdmAct.ATTACH_DONE))],
-                   [cancel_button()]])
+    return inline([[_button(_("✅ Publish it"), AdmEv(act=AdmAct.ATTACH_DONE))], [cancel_button()]])
 
 
 def kinds() -> InlineKeyboardMarkup:
-    return inline([[_button(_(KIND_NAMES[k]), AdmEvNew(act=NewAct.KIND, v=k))]
-                   for k in Kind] + [[cancel_button()]])
+    return inline([[_button(_(KIND_NAMES[k]), AdmEvNew(act=NewAct.KIND, v=k))] for k in Kind] + [[cancel_button()]])
 
 
 def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *, many: bool) -> InlineKeyboardMarkup:
@@ -244,8 +269,7 @@ def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *,
 
 
 def skip() -> InlineKeyboardMarkup:
-    return inline([[_button(_("⏭ Skip this step"), AdmEvNew(act=NewAct.SKIP))],
-                   [cancel_button()]])
+    return inline([[_button(_("⏭ Skip this step"), AdmEvNew(act=NewAct.SKIP))], [cancel_button()]])
 
 
 def cancel_only() -> InlineKeyboardMarkup:
@@ -257,15 +281,20 @@ def durations() -> InlineKeyboardMarkup:
         hours, rest = divmod(minutes, 60)
         return _("{hours}:{minutes:02d} h").format(hours=hours, minutes=rest)
 
-    buttons = [_button(label(m), AdmEvNew(act=NewAct.DURATION, v=str(m)))
-               for m in DURATIONS]
+    buttons = [_button(label(m), AdmEvNew(act=NewAct.DURATION, v=str(m))) for m in DURATIONS]
     return inline([buttons[:2], buttons[2:], [cancel_button()]])
 
 
 def agenda(offers: Sequence[tuple[int, str]], taken: Sequence[int], has_items: bool) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=("✅ " if i in taken else "➕ ") + _short(title),
-                                  callback_data=AdmEvNew(act=NewAct.INITIATIVE, v=str(i)).pack())]
-            for i, title in offers]
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=("✅ " if i in taken else "➕ ") + _short(title),
+                callback_data=AdmEvNew(act=NewAct.INITIATIVE, v=str(i)).pack(),
+            )
+        ]
+        for i, title in offers
+    ]
     if has_items:
         rows.append([_button(_("➡️ Next"), AdmEvNew(act=NewAct.AGENDA_DONE))])
     rows.append([cancel_button()])
@@ -273,16 +302,19 @@ def agenda(offers: Sequence[tuple[int, str]], taken: Sequence[int], has_items: b
 
 
 def report_question() -> InlineKeyboardMarkup:
-    return inline([
-        [_button(_("Yes"), AdmEvNew(act=NewAct.REPORT, v="1")),
-         _button(_("No"), AdmEvNew(act=NewAct.REPORT, v="0"))],
-        [cancel_button()],
-    ])
+    return inline(
+        [
+            [
+                _button(_("Yes"), AdmEvNew(act=NewAct.REPORT, v="1")),
+                _button(_("No"), AdmEvNew(act=NewAct.REPORT, v="0")),
+            ],
+            [cancel_button()],
+        ]
+    )
 
 
 def publish() -> InlineKeyboardMarkup:
-    return inline([[_button(_("✅ Publish it"), AdmEvNew(act=NewAct.PUBLISH))],
-                   [cancel_button()]])
+    return inline([[_button(_("✅ Publish it"), AdmEvNew(act=NewAct.PUBLISH))], [cancel_button()]])
 
 
 # --- staff: representatives ---------------------------------------------------------------
@@ -290,18 +322,21 @@ def publish() -> InlineKeyboardMarkup:
 
 def representatives(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
     rows = [[_button(_("➕ Add a representative"), AdmRep(act=RepAct.ADD))]]
-    rows += [[_button(_short(label), AdmRep(act=RepAct.OPEN, id=pid))]
-             for pid, label in items]
+    rows += [[_button(_short(label), AdmRep(act=RepAct.OPEN, id=pid))] for pid, label in items]
     rows.append([back_to_admin()])
     return inline(rows)
 
 
 def representative(person_id: int, *, chair: bool) -> InlineKeyboardMarkup:
-    toggle = (_button(_("Not the chair"), AdmRep(act=RepAct.UNCHAIR, id=person_id))
-              if chair else
-              _button(_("⭐ Make chair"), AdmRep(act=RepAct.CHAIR, id=person_id)))
-    return inline([
-        [toggle],
-        [_button(_("🗑 Remove"), AdmRep(act=RepAct.REMOVE, id=person_id))],
-        [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="representatives").pack())],
-    ])
+    toggle = (
+        _button(_("Not the chair"), AdmRep(act=RepAct.UNCHAIR, id=person_id))
+        if chair
+        else _button(_("⭐ Make chair"), AdmRep(act=RepAct.CHAIR, id=person_id))
+    )
+    return inline(
+        [
+            [toggle],
+            [_button(_("🗑 Remove"), AdmRep(act=RepAct.REMOVE, id=person_id))],
+            [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="representatives").pack())],
+        ]
+    )

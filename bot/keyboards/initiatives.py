@@ -85,7 +85,7 @@ class Ini(CallbackData, prefix="ini"):
     id: int = 0
     page: int = 0
     sort: str = "n"  # n: newest first, s: most supported first
-    src: str = "m"   # where a card was opened from: m (my initiatives) or b (the district's list)
+    src: str = "m"  # where a card was opened from: m (my initiatives) or b (the district's list)
 
 
 class DraftAct(StrEnum):
@@ -102,12 +102,14 @@ class DraftCb(CallbackData, prefix="ind"):
 
 
 def home_keyboard() -> InlineKeyboardMarkup:
-    return inline([
-        [InlineKeyboardButton(text=_("➕ New initiative"), callback_data=Ini(act=IniAct.NEW).pack())],
-        [InlineKeyboardButton(text=_("📋 My initiatives"), callback_data=Ini(act=IniAct.MINE).pack())],
-        [InlineKeyboardButton(text=_("👥 In my district"), callback_data=Ini(act=IniAct.BROWSE).pack())],
-        [menu_button()],
-    ])
+    return inline(
+        [
+            [InlineKeyboardButton(text=_("➕ New initiative"), callback_data=Ini(act=IniAct.NEW).pack())],
+            [InlineKeyboardButton(text=_("📋 My initiatives"), callback_data=Ini(act=IniAct.MINE).pack())],
+            [InlineKeyboardButton(text=_("👥 In my district"), callback_data=Ini(act=IniAct.BROWSE).pack())],
+            [menu_button()],
+        ]
+    )
 
 
 def _back_cancel() -> list[InlineKeyboardButton]:
@@ -115,8 +117,10 @@ def _back_cancel() -> list[InlineKeyboardButton]:
 
 
 def topics_keyboard() -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(text=_(TOPIC_LABELS[t]), callback_data=DraftCb(act=DraftAct.TOPIC, value=t).pack())
-               for t in TOPICS]
+    buttons = [
+        InlineKeyboardButton(text=_(TOPIC_LABELS[t]), callback_data=DraftCb(act=DraftAct.TOPIC, value=t).pack())
+        for t in TOPICS
+    ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([cancel_button()])
     return inline(rows)
@@ -144,32 +148,43 @@ def location_keyboard() -> ReplyKeyboardMarkup:
             [KeyboardButton(text=labels["skip"])],
             [KeyboardButton(text=labels["back"]), KeyboardButton(text=labels["cancel"])],
         ],
-        resize_keyboard=True, one_time_keyboard=True,
+        resize_keyboard=True,
+        one_time_keyboard=True,
     )
 
 
 def villages_keyboard(villages: list[Place], lang: str) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=v.name(lang),
-                                  callback_data=DraftCb(act=DraftAct.VILLAGE, value=str(v.id)).pack())]
-            for v in villages]
+    rows = [
+        [InlineKeyboardButton(text=v.name(lang), callback_data=DraftCb(act=DraftAct.VILLAGE, value=str(v.id)).pack())]
+        for v in villages
+    ]
     rows.append(_back_cancel())
     return inline(rows)
 
 
 def preview_keyboard() -> InlineKeyboardMarkup:
-    return inline([
-        [InlineKeyboardButton(text=_("✅ Submit"), callback_data=DraftCb(act=DraftAct.SUBMIT).pack())],
-        _back_cancel(),
-    ])
+    return inline(
+        [
+            [InlineKeyboardButton(text=_("✅ Submit"), callback_data=DraftCb(act=DraftAct.SUBMIT).pack())],
+            _back_cancel(),
+        ]
+    )
 
 
-def list_keyboard(items: list[Initiative], *, act: IniAct, page: int, pages: int, sort: str = "n"
-                  ) -> InlineKeyboardMarkup:
+def list_keyboard(
+    items: list[Initiative], *, act: IniAct, page: int, pages: int, sort: str = "n"
+) -> InlineKeyboardMarkup:
     """One initiative a row, a pager, and for the district's list the order to sort by."""
     src = "b" if act == IniAct.BROWSE else "m"
-    rows = [[InlineKeyboardButton(text=f"№{i.number} {short(i.title)}",
-                                  callback_data=Ini(act=IniAct.OPEN, id=i.id, page=page, sort=sort, src=src).pack())]
-            for i in items]
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"№{i.number} {short(i.title)}",
+                callback_data=Ini(act=IniAct.OPEN, id=i.id, page=page, sort=sort, src=src).pack(),
+            )
+        ]
+        for i in items
+    ]
     pager = []
     if page > 0:
         pager.append(InlineKeyboardButton(text="◀️", callback_data=Ini(act=act, page=page - 1, sort=sort).pack()))
@@ -185,13 +200,17 @@ def list_keyboard(items: list[Initiative], *, act: IniAct, page: int, pages: int
     return inline(rows)
 
 
-def card_keyboard(initiative: Initiative, *, src: str, page: int, sort: str, can_support: bool
-                  ) -> InlineKeyboardMarkup:
+def card_keyboard(initiative: Initiative, *, src: str, page: int, sort: str, can_support: bool) -> InlineKeyboardMarkup:
     rows = []
     if can_support:
-        rows.append([InlineKeyboardButton(
-            text=_("👍 Support"),
-            callback_data=Ini(act=IniAct.SUPPORT, id=initiative.id, page=page, sort=sort, src=src).pack())])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("👍 Support"),
+                    callback_data=Ini(act=IniAct.SUPPORT, id=initiative.id, page=page, sort=sort, src=src).pack(),
+                )
+            ]
+        )
     back = Ini(act=IniAct.BROWSE if src == "b" else IniAct.MINE, page=page, sort=sort).pack()
     rows.append([back_button(back), menu_button()])
     return inline(rows)
@@ -218,60 +237,113 @@ class AdmIni(CallbackData, prefix="admi"):
     act: AdmAct
     id: int = 0
     s: str = ""  # a filter, a status, a date or a setting
-    v: int = 0   # a village filter
-    p: int = 0   # a page
+    v: int = 0  # a village filter
+    p: int = 0  # a page
 
 
-def queue_keyboard(items: list[Initiative], *, flt: str, village_id: int, villages: list[Place], lang: str,
-                   page: int, pages: int, digest: bool) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=f"№{i.number} {short(i.title)}",
-                                  callback_data=AdmIni(act=AdmAct.OPEN, id=i.id).pack())] for i in items]
+def queue_keyboard(
+    items: list[Initiative],
+    *,
+    flt: str,
+    village_id: int,
+    villages: list[Place],
+    lang: str,
+    page: int,
+    pages: int,
+    digest: bool,
+) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=f"№{i.number} {short(i.title)}", callback_data=AdmIni(act=AdmAct.OPEN, id=i.id).pack()
+            )
+        ]
+        for i in items
+    ]
     pager = []
     if page > 0:
-        pager.append(InlineKeyboardButton(
-            text="◀️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page - 1).pack()))
+        pager.append(
+            InlineKeyboardButton(
+                text="◀️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page - 1).pack()
+            )
+        )
     if page + 1 < pages:
-        pager.append(InlineKeyboardButton(
-            text="▶️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page + 1).pack()))
+        pager.append(
+            InlineKeyboardButton(
+                text="▶️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page + 1).pack()
+            )
+        )
     if pager:
         rows.append(pager)
-    rows.append([
-        InlineKeyboardButton(text=("• " if key == flt else "") + _(label),
-                             callback_data=AdmIni(act=AdmAct.QUEUE, s=key, v=village_id).pack())
-        for key, (label, _statuses) in FILTERS.items()
-    ])
-    places = [InlineKeyboardButton(text=("• " if not village_id else "") + _("All villages"),
-                                   callback_data=AdmIni(act=AdmAct.QUEUE, s=flt).pack())]
-    places += [InlineKeyboardButton(text=("• " if v.id == village_id else "") + v.name(lang),
-                                    callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=v.id).pack()) for v in villages]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=("• " if key == flt else "") + _(label),
+                callback_data=AdmIni(act=AdmAct.QUEUE, s=key, v=village_id).pack(),
+            )
+            for key, (label, _statuses) in FILTERS.items()
+        ]
+    )
+    places = [
+        InlineKeyboardButton(
+            text=("• " if not village_id else "") + _("All villages"),
+            callback_data=AdmIni(act=AdmAct.QUEUE, s=flt).pack(),
+        )
+    ]
+    places += [
+        InlineKeyboardButton(
+            text=("• " if v.id == village_id else "") + v.name(lang),
+            callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=v.id).pack(),
+        )
+        for v in villages
+    ]
     rows += [places[i : i + 3] for i in range(0, len(places), 3)]
-    rows.append([
-        InlineKeyboardButton(text=_("⬇️ CSV"), callback_data=AdmIni(act=AdmAct.EXPORT).pack()),
-        InlineKeyboardButton(text=_("⚙️ Settings"), callback_data=AdmIni(act=AdmAct.SETTINGS).pack()),
-    ])
-    rows.append([InlineKeyboardButton(text=_("📰 Notices: daily digest") if digest else _("🔔 Notices: each new"),
-                                      callback_data=AdmIni(act=AdmAct.DIGEST).pack())])
+    rows.append(
+        [
+            InlineKeyboardButton(text=_("⬇️ CSV"), callback_data=AdmIni(act=AdmAct.EXPORT).pack()),
+            InlineKeyboardButton(text=_("⚙️ Settings"), callback_data=AdmIni(act=AdmAct.SETTINGS).pack()),
+        ]
+    )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=_("📰 Notices: daily digest") if digest else _("🔔 Notices: each new"),
+                callback_data=AdmIni(act=AdmAct.DIGEST).pack(),
+            )
+        ]
+    )
     rows.append([back_to_admin()])
     return inline(rows)
 
 
-def staff_card_keyboard(initiative: Initiative, next_statuses: list[Status], *, can_merge: bool, can_hide: bool
-                        ) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(text=_(STATUS_ACTIONS[s]),
-                                    callback_data=AdmIni(act=AdmAct.STATUS, id=initiative.id, s=s.value).pack())
-               for s in next_statuses]
+def staff_card_keyboard(
+    initiative: Initiative, next_statuses: list[Status], *, can_merge: bool, can_hide: bool
+) -> InlineKeyboardMarkup:
+    buttons = [
+        InlineKeyboardButton(
+            text=_(STATUS_ACTIONS[s]), callback_data=AdmIni(act=AdmAct.STATUS, id=initiative.id, s=s.value).pack()
+        )
+        for s in next_statuses
+    ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     extra = []
     if can_hide:
-        extra.append(InlineKeyboardButton(
-            text=_("🔒 Keep private") if initiative.published else _("🌐 Publish"),
-            callback_data=AdmIni(act=AdmAct.PUBLISH, id=initiative.id, s="0" if initiative.published else "1").pack()))
+        extra.append(
+            InlineKeyboardButton(
+                text=_("🔒 Keep private") if initiative.published else _("🌐 Publish"),
+                callback_data=AdmIni(
+                    act=AdmAct.PUBLISH, id=initiative.id, s="0" if initiative.published else "1"
+                ).pack(),
+            )
+        )
     if can_merge:
-        extra.append(InlineKeyboardButton(text=_("🔗 Merge"),
-                                          callback_data=AdmIni(act=AdmAct.MERGE, id=initiative.id).pack()))
+        extra.append(
+            InlineKeyboardButton(text=_("🔗 Merge"), callback_data=AdmIni(act=AdmAct.MERGE, id=initiative.id).pack())
+        )
     if can_hide:
-        extra.append(InlineKeyboardButton(text=_("🚫 Hide"),
-                                          callback_data=AdmIni(act=AdmAct.HIDE, id=initiative.id).pack()))
+        extra.append(
+            InlineKeyboardButton(text=_("🚫 Hide"), callback_data=AdmIni(act=AdmAct.HIDE, id=initiative.id).pack())
+        )
     if extra:
         rows.append(extra)
     rows.append([InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())])
@@ -279,9 +351,15 @@ def staff_card_keyboard(initiative: Initiative, next_statuses: list[Status], *, 
 
 
 def dates_keyboard(initiative_id: int, days: list[date], lang: str) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(text=format_day(d, lang),
-                                  callback_data=AdmIni(act=AdmAct.DATE, id=initiative_id, s=d.isoformat()).pack())]
-            for d in days]
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=format_day(d, lang),
+                callback_data=AdmIni(act=AdmAct.DATE, id=initiative_id, s=d.isoformat()).pack(),
+            )
+        ]
+        for d in days
+    ]
     rows.append([cancel_button()])
     return inline(rows)
 
@@ -289,16 +367,25 @@ def dates_keyboard(initiative_id: int, days: list[date], lang: str) -> InlineKey
 def answer_keyboard(initiative_id: int, *, optional: bool) -> InlineKeyboardMarkup:
     rows = []
     if optional:
-        rows.append([InlineKeyboardButton(text=_("Without an answer"),
-                                          callback_data=AdmIni(act=AdmAct.NO_ANSWER, id=initiative_id).pack())])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("Without an answer"), callback_data=AdmIni(act=AdmAct.NO_ANSWER, id=initiative_id).pack()
+                )
+            ]
+        )
     rows.append([cancel_button()])
     return inline(rows)
 
 
 def settings_keyboard() -> InlineKeyboardMarkup:
     labels = {"review_days": _("Review days"), "per_day": _("Per person a day"), "threshold": _("Agenda threshold")}
-    return inline([
-        *([InlineKeyboardButton(text=label, callback_data=AdmIni(act=AdmAct.SETTINGS, s=key).pack())]
-          for key, label in labels.items()),
-        [InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())],
-    ])
+    return inline(
+        [
+            *(
+                [InlineKeyboardButton(text=label, callback_data=AdmIni(act=AdmAct.SETTINGS, s=key).pack())]
+                for key, label in labels.items()
+            ),
+            [InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())],
+        ]
+    )
