@@ -360,7 +360,7 @@ class Sender:
                 " FROM people p, outbox_messages m WHERE p.id = ? AND m.id = ?",
                 (row.person_id, row.message_id),
             )
-            skip = None
+            skip: tuple[str, str | None] | None = None
             if person is None:
                 skip = ("skipped", "the person is gone")
             elif person[4] is not None:
@@ -487,6 +487,8 @@ class Sender:
                 )
                 text, markup = progress_view(item, counts, str(rd_tz or "Asia/Almaty"), self.ctx.clock.now())
             try:
+                # unfinished() selects only broadcasts with a progress message; chat and message are set together
+                assert item.progress_chat_id is not None and item.progress_message_id is not None
                 await self._edit(item.progress_chat_id, item.progress_message_id, text, markup)
             except TelegramBadRequest as error:
                 if "not modified" not in error.message:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -132,9 +134,9 @@ class Chat:
 
 async def main(database: str, *, staff: bool = False) -> None:
     server = await FakeBotAPIServer().start()
-    settings = Settings(
+    settings = Settings(  # type: ignore[call-arg]  # _env_file is BaseSettings' own init argument
         _env_file=None,
-        bot_token=TOKEN,
+        bot_token=SecretStr(TOKEN),
         telegram_api_url=server.url,
         database_path=Path(database),
         tick_seconds=2.0,

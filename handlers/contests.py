@@ -73,7 +73,7 @@ async def admin_summary(db: Database, rural_district_id: int, clock: Clock) -> s
         "SELECT status, COUNT(*) FROM contests WHERE rural_district_id = ? AND status != 'closed' GROUP BY status",
         (rural_district_id,),
     )
-    counts = dict(rows)
+    counts: dict[str, int] = {status: count for status, count in rows}
     parts = []
     if counts.get("published"):
         parts.append(
@@ -1092,7 +1092,7 @@ def results_csv(
     )
     for ranked in results.ranked:
         project = by_id[ranked.project_id]
-        village = villages.get(project.village_id)
+        village = villages.get(project.village_id) if project.village_id is not None else None
         writer.writerow(
             [
                 ranked.rank,

@@ -640,18 +640,20 @@ async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
     async with db.read() as tx:
         village_ids = await _covered(tx, contest.id)
         marks = ",".join("?" * len(village_ids)) or "NULL"
-        registered = dict(
-            await tx.fetchall(
+        registered: dict[int, int] = {
+            village_id: count
+            for village_id, count in await tx.fetchall(
                 f"SELECT village_id, COUNT(*) FROM people WHERE rural_district_id = ? AND village_id IN ({marks})"
                 " GROUP BY village_id",
                 (contest.rural_district_id, *village_ids),
             )
-        )
-        votes = dict(
-            await tx.fetchall(
+        }
+        votes: dict[int, int] = {
+            village_id: count
+            for village_id, count in await tx.fetchall(
                 "SELECT village_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY village_id", (contest.id,)
             )
-        )
+        }
         stamps = [
             row[0] for row in await tx.fetchall("SELECT cast_at FROM contest_votes WHERE contest_id = ?", (contest.id,))
         ]

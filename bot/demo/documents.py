@@ -30,7 +30,15 @@ async def fill(
     async with db.transaction() as tx:
 
         async def add(
-            kind: str, kk: str, ru: str, text_kk: str | None, text_ru: str | None, days: int, **extra: object
+            kind: str,
+            kk: str,
+            ru: str,
+            text_kk: str | None,
+            text_ru: str | None,
+            days: int,
+            *,
+            replaces: int | None = None,
+            year: int | None = None,
         ) -> int:
             return await docs.publish(
                 tx,
@@ -42,8 +50,9 @@ async def fill(
                 text_ru=text_ru,
                 created_by=staff_person_id,
                 now=to_db(now - timedelta(days=days)),
-                **extra,
-            )  # type: ignore[arg-type]
+                replaces=replaces,
+                year=year,
+            )
 
         await add(
             "development_programme",

@@ -7,6 +7,7 @@ the claim looks for every published contest with ``closes_at <= now``, however l
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
@@ -50,7 +51,7 @@ async def close_due(db: Database, clock: Clock, i18n: I18n) -> list[int]:
                 rural_district_id=contest.rural_district_id,
                 kind="vote_result",
                 texts=in_all_languages(i18n, render),
-                buttons=in_all_languages(i18n, lambda contest_id=contest.id: open_contest_buttons(contest_id)),
+                buttons=in_all_languages(i18n, partial(open_contest_buttons, contest.id)),
                 recipients=voters,
                 source_type="contest",
                 source_id=contest.id,

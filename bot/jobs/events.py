@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from bot import events as rules
 from bot.clock import to_db
@@ -34,8 +35,8 @@ async def tick(ctx: JobContext) -> None:
                 tx,
                 rural_district_id=event.rural_district_id,
                 kind="reminder",
-                texts=in_all_languages(ctx.i18n, lambda e=event, z=tz: reminder_text(e, z)),
-                buttons=in_all_languages(ctx.i18n, lambda e=event: open_event_button(e.id)),
+                texts=in_all_languages(ctx.i18n, partial(reminder_text, event, tz)),
+                buttons=in_all_languages(ctx.i18n, partial(open_event_button, event.id)),
                 recipients=recipients,
                 source_type="event",
                 source_id=event.id,

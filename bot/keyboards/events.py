@@ -119,10 +119,14 @@ def _short(text: str, size: int = 32) -> str:
 class Shown(Protocol):
     """What the texts need of an event (``storage.events.Event``)."""
 
-    kind: str
-    place: str
-    starts_at: datetime
-    ends_at: datetime
+    @property
+    def kind(self) -> str: ...
+    @property
+    def place(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
 
     def title(self, lang: str) -> str: ...
 
