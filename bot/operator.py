@@ -6,12 +6,13 @@ Each runs in one transaction and writes its audit entry in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import DomainError
 from bot.i18n import N_
 from storage import audit, consent, people, places
-from storage.db import Database
+from storage.db import Database, Tx
 
 KINDS = ("rural_district", "village", "settlement")
 
@@ -25,6 +26,31 @@ class Actor:
 CLI = Actor("cli")
 
 
+async def _audit(
+    tx: Tx,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int,
+    *,
+    rural_district_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """The audit entry of one action, in the action's own transaction."""
+    await audit.record(
+        tx,
+        actor_kind=actor.kind,
+        actor_telegram_id=actor.telegram_id,
+        action=action,
+        rural_district_id=rural_district_id,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+    )
+
+
 def _names(kk: str, ru: str) -> tuple[str, str]:
     kk, ru = kk.strip(), ru.strip()
     if not kk or not ru:
@@ -36,15 +62,7 @@ async def add_region(db: Database, actor: Actor, name_kk: str, name_ru: str) -> 
     name_kk, name_ru = _names(name_kk, name_ru)
     async with db.transaction() as tx:
         region_id = await places.add_region(tx, name_kk, name_ru)
-        await audit.record(
-            tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
-            action="add_region",
-            object_type="region",
-            object_id=region_id,
-            after={"name_kk": name_kk, "name_ru": name_ru},
-        )
+        await _audit(tx, actor, "add_region", "region", region_id, after={"name_kk": name_kk, "name_ru": name_ru})
     return region_id
 
 
@@ -54,13 +72,12 @@ async def add_district(db: Database, actor: Actor, region_id: int, name_kk: str,
         if await tx.fetchval("SELECT id FROM regions WHERE id = ?", (region_id,)) is None:
             raise DomainError(N_("There is no region with id {id}."), id=region_id)
         district_id = await places.add_district(tx, region_id, name_kk, name_ru)
-        await audit.record(
+        await _audit(
             tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
-            action="add_district",
-            object_type="district",
-            object_id=district_id,
+            actor,
+            "add_district",
+            "district",
+            district_id,
             after={"region_id": region_id, "name_kk": name_kk, "name_ru": name_ru},
         )
     return district_id
@@ -91,14 +108,13 @@ async def add_rural_district(
         rd_id = await places.add_rural_district(
             tx, district_id, name_kk, name_ru, kind=kind, timezone=timezone, office_kk=office_kk, office_ru=office_ru
         )
-        await audit.record(
+        await _audit(
             tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
-            action="add_rural_district",
+            actor,
+            "add_rural_district",
+            "rural_district",
+            rd_id,
             rural_district_id=rd_id,
-            object_type="rural_district",
-            object_id=rd_id,
             after={
                 "district_id": district_id,
                 "kind": kind,
@@ -116,14 +132,13 @@ async def add_village(db: Database, actor: Actor, rural_district_id: int, name_k
         if await places.rural_district(tx, rural_district_id) is None:
             raise DomainError(N_("There is no rural district with id {id}."), id=rural_district_id)
         village_id = await places.add_village(tx, rural_district_id, name_kk, name_ru)
-        await audit.record(
+        await _audit(
             tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
-            action="add_village",
+            actor,
+            "add_village",
+            "village",
+            village_id,
             rural_district_id=rural_district_id,
-            object_type="village",
-            object_id=village_id,
             after={"name_kk": name_kk, "name_ru": name_ru},
         )
     return village_id
@@ -140,14 +155,13 @@ async def add_staff(db: Database, actor: Actor, rural_district_id: int, telegram
             (rural_district_id, person_id),
         )
         await people.grant_role(tx, person_id, rural_district_id, people.STAFF)
-        await audit.record(
+        await _audit(
             tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
-            action="add_staff",
+            actor,
+            "add_staff",
+            "person",
+            person_id,
             rural_district_id=rural_district_id,
-            object_type="person",
-            object_id=person_id,
             after={"telegram_id": telegram_id, "role": "staff"},
         )
     return person_id
@@ -158,14 +172,13 @@ async def remove_staff(db: Database, actor: Actor, rural_district_id: int, teleg
         person_id = await tx.fetchval("SELECT id FROM people WHERE telegram_id = ?", (telegram_id,))
         removed = bool(person_id) and await people.revoke_role(tx, person_id, rural_district_id, people.STAFF) > 0
         if removed:
-            await audit.record(
+            await _audit(
                 tx,
-                actor_kind=actor.kind,
-                actor_telegram_id=actor.telegram_id,
-                action="remove_staff",
+                actor,
+                "remove_staff",
+                "person",
+                person_id,
                 rural_district_id=rural_district_id,
-                object_type="person",
-                object_id=person_id,
                 before={"telegram_id": telegram_id, "role": "staff"},
             )
     return removed
@@ -176,13 +189,12 @@ async def set_consent_text(db: Database, actor: Actor, text_kk: str, text_ru: st
     async with db.transaction() as tx:
         before = await consent.current(tx)
         version = await consent.publish(tx, text_kk, text_ru)
-        await audit.record(
+        await _audit(
             tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
-            action="set_consent_text",
-            object_type="consent_text",
-            object_id=version,
+            actor,
+            "set_consent_text",
+            "consent_text",
+            version,
             before={"version": before.version},
             after={"version": version, "text_kk": text_kk, "text_ru": text_ru},
         )
