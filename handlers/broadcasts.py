@@ -46,8 +46,8 @@ from bot.keyboards.broadcasts import (
     text_keyboard,
     villages_keyboard,
 )
-from handlers.common import target
-from storage import audit, broadcasts, places
+from handlers.common import record_admin_action, target
+from storage import broadcasts, places
 from storage.db import Database
 from storage.people import Person
 from storage.places import RuralDistrict
@@ -566,14 +566,13 @@ async def confirm(query: CallbackQuery, db: Database, person: Person, clock: Clo
             recipients=recipients,
             progress_lang=person.language,
         )
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "broadcast_created",
+            "broadcast",
+            item.id,
             rural_district_id=rd.id,
-            action="broadcast_created",
-            object_type="broadcast",
-            object_id=item.id,
             after={
                 "audience": item.audience,
                 "ids": item.audience_ids,
@@ -661,14 +660,13 @@ async def stop_confirmed(query: CallbackQuery, callback_data: Bc, db: Database, 
     item = await _owned(db, person, callback_data.id)
     async with db.transaction() as tx:
         stopped = await broadcasts.cancel(tx, item, to_db(clock.now()))
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "broadcast_cancelled",
+            "broadcast",
+            item.id,
             rural_district_id=item.rural_district_id,
-            action="broadcast_cancelled",
-            object_type="broadcast",
-            object_id=item.id,
             after={"rows": stopped},
         )
     await query.answer()

@@ -27,11 +27,11 @@ from bot.keyboards.admin import AdminMenu
 from bot.keyboards.budget import AdmBud, BAct, Bud
 from bot.keyboards.common import back_button, inline, menu_button
 from bot.keyboards.documents import DocNav
-from handlers.common import target
+from handlers.common import record_admin_action, target
 from handlers.documents import NotMenu
-from storage import audit, places
 from storage import budget as budgets
 from storage import documents as docs
+from storage import places
 from storage.budget import Budget
 from storage.db import Database
 from storage.people import Person
@@ -298,14 +298,13 @@ async def admin_amount(message: Message, person: Person, db: Database, state: FS
             name_ru=data.get("name_ru", ""),
             by=person.id,
         )
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "budget_line",
+            "budget_line",
+            line_id or None,
             rural_district_id=person.rural_district_id,
-            action="budget_line",
-            object_type="budget_line",
-            object_id=line_id or None,
             after={
                 "year": year,
                 "side": side,
@@ -349,13 +348,13 @@ async def admin_target(message: Message, person: Person, db: Database, state: FS
         return
     async with db.transaction() as tx:
         await budgets.set_target(tx, person.rural_district_id, year, value, by=person.id)
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "budget_target",
+            "budget",
+            None,
             rural_district_id=person.rural_district_id,
-            action="budget_target",
-            object_type="budget",
             after={"year": year, "target": value},
         )
     await state.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot
 from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
@@ -11,9 +13,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGES
 from bot.keyboards.common import consent_keyboard, continue_keyboard, main_menu
-from storage import consent, places
-from storage.db import Database
-from storage.people import Person
+from storage import audit, consent, places
+from storage.db import Database, Tx
+from storage.people import STAFF, Person
 
 
 class ChatType(BaseFilter):
@@ -44,6 +46,37 @@ class IsStaff(BaseFilter):
 class IsOperator(BaseFilter):
     async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
         return person is not None and person.is_operator
+
+
+def staff_or_operator(person: Person) -> str:
+    """The actor kind of someone past ``IsStaff``: staff of the district, or else the operator."""
+    return "staff" if person.has_role(STAFF) else "operator"
+
+
+async def record_admin_action(
+    tx: Tx,
+    person: Person,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    *,
+    rural_district_id: int | None,
+    actor_kind: str = "staff",
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """The audit entry of an admin action by this person, in the action's own transaction."""
+    await audit.record(
+        tx,
+        actor_kind=actor_kind,
+        actor_telegram_id=person.telegram_id,
+        rural_district_id=rural_district_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+    )
 
 
 def target(event: Message | CallbackQuery) -> Message:

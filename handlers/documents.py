@@ -31,9 +31,9 @@ from bot.keyboards.admin import AdminMenu
 from bot.keyboards.budget import budget_button
 from bot.keyboards.common import MENU_LABELS, MenuButton, cancel_button, inline, menu_button
 from bot.keyboards.documents import AdmAct, AdmDoc, AdmQ, Doc, DocAct, DocKind, DocNav, QAct, QSupport
-from handlers.common import consent_given, target
-from storage import audit, outbox, places
+from handlers.common import consent_given, record_admin_action, target
 from storage import documents as docs
+from storage import outbox, places
 from storage.db import Database
 from storage.documents import Document, Question
 from storage.people import Person
@@ -616,14 +616,13 @@ async def _save_draft(message: Message, state: FSMContext, person: Person, db: D
             created_by=person.id,
             draft=True,
         )
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "document_draft",
+            "document",
+            doc_id,
             rural_district_id=person.rural_district_id,
-            action="document_draft",
-            object_type="document",
-            object_id=doc_id,
             after={"kind": data["kind"], "replaces": data.get("replaces")},
         )
     doc = await docs.get(db, doc_id)
@@ -839,14 +838,13 @@ async def admin_publish(
     async with db.transaction() as tx:
         if not await docs.publish_draft(tx, doc.id, rural_district_id=person.rural_district_id, now=to_db(clock.now())):
             raise NotFound(N_("This draft is already published or deleted."))
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "document_publish",
+            "document",
+            doc.id,
             rural_district_id=person.rural_district_id,
-            action="document_publish",
-            object_type="document",
-            object_id=doc.id,
             after={"notify": notify, "series": doc.series_id},
         )
         recipients = 0
@@ -884,14 +882,13 @@ async def admin_delete(query: CallbackQuery, callback_data: AdmDoc, person: Pers
     async with db.transaction() as tx:
         if not await docs.delete_draft(tx, doc.id, rural_district_id=person.rural_district_id):
             raise NotAllowed(N_("A published document is not deleted; publish a new version instead."))
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "document_delete_draft",
+            "document",
+            doc.id,
             rural_district_id=person.rural_district_id,
-            action="document_delete_draft",
-            object_type="document",
-            object_id=doc.id,
             before={"title": doc.title_kk or doc.title_ru},
         )
     await query.answer()
@@ -1000,14 +997,13 @@ async def admin_answer(
             source_type="report_question",
             source_id=q.id,
         )
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
+            person,
+            "report_question_answer",
+            "report_question",
+            q.id,
             rural_district_id=person.rural_district_id,
-            action="report_question_answer",
-            object_type="report_question",
-            object_id=q.id,
             after={"recipients": len(recipients)},
         )
     await state.clear()
@@ -1032,14 +1028,8 @@ async def admin_publish_answer(query: CallbackQuery, callback_data: AdmQ, person
     async with db.transaction() as tx:
         if not await docs.publish_answer(tx, q.id, rural_district_id=person.rural_district_id):
             raise NotAllowed(N_("Only an answered question can be published."))
-        await audit.record(
-            tx,
-            actor_kind="staff",
-            actor_telegram_id=person.telegram_id,
-            rural_district_id=person.rural_district_id,
-            action="report_question_publish",
-            object_type="report_question",
-            object_id=q.id,
+        await record_admin_action(
+            tx, person, "report_question_publish", "report_question", q.id, rural_district_id=person.rural_district_id
         )
     await query.answer()
     await target(query).answer(_("Published under the report."))

@@ -27,12 +27,12 @@ from bot.keyboards.common import MenuButton
 from bot.keyboards.events import current_language as _lang
 from bot.keyboards.events import when_text
 from bot.phones import normalize
-from handlers.common import consent_given, target
-from storage import audit, outbox, people, places
+from handlers.common import consent_given, record_admin_action, staff_or_operator, target
 from storage import events as store
+from storage import outbox, people, places
 from storage.db import Database, Tx
 from storage.events import Event
-from storage.people import CHAIR, REPRESENTATIVE, STAFF, Person
+from storage.people import CHAIR, REPRESENTATIVE, Person
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +124,6 @@ async def _event_for(db: Database | Tx, event_id: int, person: Person) -> Event:
     return event
 
 
-def _actor(person: Person) -> str:
-    return "staff" if person.has_role(STAFF) else "operator"
-
-
 async def _notify(
     tx: Tx,
     i18n: I18n,
@@ -153,6 +149,13 @@ async def _notify(
         source_id=event.id,
         not_before=to_db(now),
     )
+
+
+async def _notify_concerned(
+    tx: Tx, i18n: I18n, event: Event, render: Callable[[], str], *, now: datetime, created_by: int
+) -> None:
+    """Tell the invited and those who answered about a change to the event."""
+    await _notify(tx, i18n, event, await store.concerned(tx, event.id), render, now=now, created_by=created_by)
 
 
 # --- residents ---------------------------------------------------------------------------
@@ -741,14 +744,14 @@ async def publish_event(
         await _notify(
             tx, i18n, event, invited, lambda: announcement_text(event, rd.timezone), now=now, created_by=person.id
         )
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind=_actor(person),
-            actor_telegram_id=person.telegram_id,
+            person,
+            "event_created",
+            "event",
+            event_id,
             rural_district_id=rd.id,
-            action="event_created",
-            object_type="event",
-            object_id=event_id,
+            actor_kind=staff_or_operator(person),
             after={
                 k: data.get(k)
                 for k in ("kind", "villages", "title_kk", "title_ru", "place", "starts_at", "minutes", "report")
@@ -815,23 +818,15 @@ async def move_to(message: Message, person: Person, db: Database, clock: Clock, 
         await store.set_reminders(tx, event.id, rules.reminder_times(at, now))
         moved = await store.get(tx, event.id, rd.id)
         assert moved is not None
-        await _notify(
+        await _notify_concerned(tx, i18n, moved, lambda: moved_text(moved, rd.timezone), now=now, created_by=person.id)
+        await record_admin_action(
             tx,
-            i18n,
-            moved,
-            await store.concerned(tx, event.id),
-            lambda: moved_text(moved, rd.timezone),
-            now=now,
-            created_by=person.id,
-        )
-        await audit.record(
-            tx,
-            actor_kind=_actor(person),
-            actor_telegram_id=person.telegram_id,
+            person,
+            "event_moved",
+            "event",
+            event.id,
             rural_district_id=rd.id,
-            action="event_moved",
-            object_type="event",
-            object_id=event.id,
+            actor_kind=staff_or_operator(person),
             before={"starts_at": to_db(event.starts_at)},
             after={"starts_at": to_db(at)},
         )
@@ -873,23 +868,17 @@ async def cancel_confirmed(
     async with db.transaction() as tx:
         if not await store.cancel(tx, event.id, rd.id, now=now):
             raise NotAllowed(N_("This event has already begun or was cancelled: it cannot be changed."))
-        await _notify(
-            tx,
-            i18n,
-            event,
-            await store.concerned(tx, event.id),
-            lambda: cancelled_text(event, rd.timezone),
-            now=now,
-            created_by=person.id,
+        await _notify_concerned(
+            tx, i18n, event, lambda: cancelled_text(event, rd.timezone), now=now, created_by=person.id
         )
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind=_actor(person),
-            actor_telegram_id=person.telegram_id,
+            person,
+            "event_cancelled",
+            "event",
+            event.id,
             rural_district_id=rd.id,
-            action="event_cancelled",
-            object_type="event",
-            object_id=event.id,
+            actor_kind=staff_or_operator(person),
         )
     await query.answer()
     await target(query).answer(_("Cancelled. The invited will be told."))
@@ -1033,23 +1022,17 @@ async def attach_publish(
         await store.attach(
             tx, event.id, rd.id, what, text=text, file_id=file_id, file_name=file_name, document_id=document_id
         )
-        await _notify(
-            tx,
-            i18n,
-            event,
-            await store.concerned(tx, event.id),
-            lambda: published_text(event, what, rd.timezone),
-            now=clock.now(),
-            created_by=person.id,
+        await _notify_concerned(
+            tx, i18n, event, lambda: published_text(event, what, rd.timezone), now=clock.now(), created_by=person.id
         )
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind=_actor(person),
-            actor_telegram_id=person.telegram_id,
+            person,
+            f"event_{what}_published",
+            "event",
+            event.id,
             rural_district_id=rd.id,
-            action=f"event_{what}_published",
-            object_type="event",
-            object_id=event.id,
+            actor_kind=staff_or_operator(person),
             after={"document_id": document_id, "file_name": file_name, "text": bool(text)},
         )
     await state.clear()
@@ -1150,14 +1133,14 @@ async def representative_found(message: Message, person: Person, db: Database, s
     person_id, village_id = found
     async with db.transaction() as tx:
         await people.grant_role(tx, person_id, person.rural_district_id, REPRESENTATIVE, village_id)
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind=_actor(person),
-            actor_telegram_id=person.telegram_id,
+            person,
+            "representative_added",
+            "person",
+            person_id,
             rural_district_id=person.rural_district_id,
-            action="representative_added",
-            object_type="person",
-            object_id=person_id,
+            actor_kind=staff_or_operator(person),
             after={"village_id": village_id},
         )
     await state.clear()
@@ -1204,18 +1187,18 @@ async def change_representative(query: CallbackQuery, callback_data: kb.AdmRep, 
         else:
             await people.revoke_role(tx, member.person_id, rd, CHAIR)
             await people.revoke_role(tx, member.person_id, rd, REPRESENTATIVE)
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind=_actor(person),
-            actor_telegram_id=person.telegram_id,
-            rural_district_id=rd,
-            action={
+            person,
+            {
                 kb.RepAct.CHAIR: "chair_set",
                 kb.RepAct.UNCHAIR: "chair_removed",
                 kb.RepAct.REMOVE: "representative_removed",
             }[act],
-            object_type="person",
-            object_id=member.person_id,
+            "person",
+            member.person_id,
+            rural_district_id=rd,
+            actor_kind=staff_or_operator(person),
             before={"chair": before},
         )
     await query.answer(_("Saved."))

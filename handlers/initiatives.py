@@ -59,9 +59,9 @@ from bot.keyboards.initiatives import (
     topics_keyboard,
     villages_keyboard,
 )
-from handlers.common import consent_given, show_menu, target
-from storage import audit, places
+from handlers.common import consent_given, record_admin_action, show_menu, staff_or_operator, target
 from storage import initiatives as store
+from storage import places
 from storage.db import Database
 from storage.people import Person
 
@@ -786,8 +786,7 @@ async def support(
 
 
 def _actor(person: Person) -> store.Actor:
-    kind = "staff" if person.has_role("staff") else "operator"
-    return store.Actor(person.id, person.telegram_id, kind)
+    return store.Actor(person.id, person.telegram_id, staff_or_operator(person))
 
 
 async def _staff_initiative(db: Database, person: Person, initiative_id: int) -> store.Initiative:
@@ -1242,14 +1241,14 @@ async def staff_export(query: CallbackQuery, person: Person, db: Database, clock
             ]
         )
     async with db.transaction() as tx:
-        await audit.record(
+        await record_admin_action(
             tx,
-            actor_kind=_actor(person).kind,
-            actor_telegram_id=person.telegram_id,
+            person,
+            "initiative_export",
+            "rural_district",
+            rd,
             rural_district_id=rd,
-            action="initiative_export",
-            object_type="rural_district",
-            object_id=rd,
+            actor_kind=staff_or_operator(person),
             after={"rows": len(items)},
         )
     day = rules.local_day(clock.now(), tz).isoformat()
