@@ -278,20 +278,7 @@ async def publish(
         await tx.execute(
             "UPDATE contests SET status = 'published', published_at = ? WHERE id = ?", (to_db(now), contest_id)
         )
-        recipients = await outbox.residents(
-            tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
-        )
-        await outbox.enqueue(
-            tx,
-            rural_district_id=rural_district_id,
-            kind="notice",
-            texts=texts,
-            buttons=buttons,
-            recipients=recipients,
-            source_type="contest",
-            source_id=contest_id,
-            not_before=to_db(now),
-        )
+        recipients = await _tell_covered(tx, contest_id, rural_district_id, texts, buttons, now)
         await audit.record(
             tx,
             actor_kind=actor_kind,
@@ -354,20 +341,7 @@ async def extend(
             "UPDATE contests SET closes_at = ?, change_kind = 'extended', change_reason = ? WHERE id = ?",
             (to_db(closes_at), reason, contest_id),
         )
-        recipients = await outbox.residents(
-            tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
-        )
-        await outbox.enqueue(
-            tx,
-            rural_district_id=rural_district_id,
-            kind="notice",
-            texts=texts,
-            buttons=buttons,
-            recipients=recipients,
-            source_type="contest",
-            source_id=contest_id,
-            not_before=to_db(now),
-        )
+        await _tell_covered(tx, contest_id, rural_district_id, texts, buttons, now)
         await audit.record(
             tx,
             actor_kind="staff",
@@ -462,6 +436,32 @@ async def _covered(tx: Tx | Database, contest_id: int) -> list[int]:
         "SELECT village_id FROM contest_villages WHERE contest_id = ? ORDER BY village_id", (contest_id,)
     )
     return [row[0] for row in rows]
+
+
+async def _tell_covered(
+    tx: Tx,
+    contest_id: int,
+    rural_district_id: int,
+    texts: dict[str, str],
+    buttons: dict[str, Any] | None,
+    now: datetime,
+) -> list[int]:
+    """Queue a notice about the contest for the residents of the villages it covers; they are returned."""
+    recipients = await outbox.residents(
+        tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
+    )
+    await outbox.enqueue(
+        tx,
+        rural_district_id=rural_district_id,
+        kind="notice",
+        texts=texts,
+        buttons=buttons,
+        recipients=recipients,
+        source_type="contest",
+        source_id=contest_id,
+        not_before=to_db(now),
+    )
+    return recipients
 
 
 async def covered(db: Database, contest_id: int) -> list[int]:
