@@ -293,6 +293,27 @@ async def publish(
     return len(recipients)
 
 
+async def _move_deadline(
+    tx: Tx, contest: Contest, closes_at: datetime, reason: str, actor_telegram_id: int, *, change_kind: str, action: str
+) -> None:
+    """The new deadline with the reason residents see, and its audit entry."""
+    await tx.execute(
+        "UPDATE contests SET closes_at = ?, change_kind = ?, change_reason = ? WHERE id = ?",
+        (to_db(closes_at), change_kind, reason, contest.id),
+    )
+    await audit.record(
+        tx,
+        actor_kind="staff",
+        actor_telegram_id=actor_telegram_id,
+        rural_district_id=contest.rural_district_id,
+        action=action,
+        object_type="contest",
+        object_id=contest.id,
+        before={"closes_at": to_db(contest.closes_at)},
+        after={"closes_at": to_db(closes_at), "reason": reason},
+    )
+
+
 async def close_early(
     db: Database, *, contest_id: int, rural_district_id: int, reason: str, now: datetime, actor_telegram_id: int
 ) -> None:
@@ -301,20 +322,8 @@ async def close_early(
         contest = await _get(tx, contest_id, rural_district_id)
         if contest.phase(now) is not rules.Phase.OPEN:
             raise DomainError(N_("Only a contest whose voting is open can be closed early."))
-        await tx.execute(
-            "UPDATE contests SET closes_at = ?, change_kind = 'closed_early', change_reason = ? WHERE id = ?",
-            (to_db(now), reason, contest_id),
-        )
-        await audit.record(
-            tx,
-            actor_kind="staff",
-            actor_telegram_id=actor_telegram_id,
-            rural_district_id=rural_district_id,
-            action="contest_closed_early",
-            object_type="contest",
-            object_id=contest_id,
-            before={"closes_at": to_db(contest.closes_at)},
-            after={"closes_at": to_db(now), "reason": reason},
+        await _move_deadline(
+            tx, contest, now, reason, actor_telegram_id, change_kind="closed_early", action="contest_closed_early"
         )
 
 
@@ -337,22 +346,10 @@ async def extend(
             raise DomainError(N_("Only a contest that has not closed yet can be extended."))
         if closes_at <= contest.closes_at:
             raise DomainError(N_("The new deadline must be later than the current one."))
-        await tx.execute(
-            "UPDATE contests SET closes_at = ?, change_kind = 'extended', change_reason = ? WHERE id = ?",
-            (to_db(closes_at), reason, contest_id),
+        await _move_deadline(
+            tx, contest, closes_at, reason, actor_telegram_id, change_kind="extended", action="contest_extended"
         )
         await _tell_covered(tx, contest_id, rural_district_id, texts, buttons, now)
-        await audit.record(
-            tx,
-            actor_kind="staff",
-            actor_telegram_id=actor_telegram_id,
-            rural_district_id=rural_district_id,
-            action="contest_extended",
-            object_type="contest",
-            object_id=contest_id,
-            before={"closes_at": to_db(contest.closes_at)},
-            after={"closes_at": to_db(closes_at), "reason": reason},
-        )
 
 
 async def record_offline(
