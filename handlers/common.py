@@ -61,14 +61,13 @@ async def record_admin_action(
     object_id: int | None,
     *,
     rural_district_id: int | None,
-    actor_kind: str = "staff",
     before: Any = None,
     after: Any = None,
 ) -> None:
-    """The audit entry of an admin action by this person, in the action's own transaction."""
+    """The audit entry of an admin action by this person (staff, or an operator), in the action's transaction."""
     await audit.record(
         tx,
-        actor_kind=actor_kind,
+        actor_kind=staff_or_operator(person),
         actor_telegram_id=person.telegram_id,
         rural_district_id=rural_district_id,
         action=action,

@@ -27,7 +27,7 @@ from bot.keyboards.common import MenuButton
 from bot.keyboards.events import current_language as _lang
 from bot.keyboards.events import when_text
 from bot.phones import normalize
-from handlers.common import consent_given, record_admin_action, staff_or_operator, target
+from handlers.common import consent_given, record_admin_action, target
 from storage import events as store
 from storage import outbox, people, places
 from storage.db import Database, Tx
@@ -751,7 +751,6 @@ async def publish_event(
             "event",
             event_id,
             rural_district_id=rd.id,
-            actor_kind=staff_or_operator(person),
             after={
                 k: data.get(k)
                 for k in ("kind", "villages", "title_kk", "title_ru", "place", "starts_at", "minutes", "report")
@@ -826,7 +825,6 @@ async def move_to(message: Message, person: Person, db: Database, clock: Clock, 
             "event",
             event.id,
             rural_district_id=rd.id,
-            actor_kind=staff_or_operator(person),
             before={"starts_at": to_db(event.starts_at)},
             after={"starts_at": to_db(at)},
         )
@@ -878,7 +876,6 @@ async def cancel_confirmed(
             "event",
             event.id,
             rural_district_id=rd.id,
-            actor_kind=staff_or_operator(person),
         )
     await query.answer()
     await target(query).answer(_("Cancelled. The invited will be told."))
@@ -1032,7 +1029,6 @@ async def attach_publish(
             "event",
             event.id,
             rural_district_id=rd.id,
-            actor_kind=staff_or_operator(person),
             after={"document_id": document_id, "file_name": file_name, "text": bool(text)},
         )
     await state.clear()
@@ -1140,7 +1136,6 @@ async def representative_found(message: Message, person: Person, db: Database, s
             "person",
             person_id,
             rural_district_id=person.rural_district_id,
-            actor_kind=staff_or_operator(person),
             after={"village_id": village_id},
         )
     await state.clear()
@@ -1198,7 +1193,6 @@ async def change_representative(query: CallbackQuery, callback_data: kb.AdmRep, 
             "person",
             member.person_id,
             rural_district_id=rd,
-            actor_kind=staff_or_operator(person),
             before={"chair": before},
         )
     await query.answer(_("Saved."))

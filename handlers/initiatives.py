@@ -1248,7 +1248,6 @@ async def staff_export(query: CallbackQuery, person: Person, db: Database, clock
             "rural_district",
             rd,
             rural_district_id=rd,
-            actor_kind=staff_or_operator(person),
             after={"rows": len(items)},
         )
     day = rules.local_day(clock.now(), tz).isoformat()
