@@ -46,9 +46,9 @@ async def test_staff_send_one_text_to_the_whole_district_and_see_the_progress(wo
     await staff.press("🏘 Бүкіл округ")
     shown = staff.texts(since)
     # a preview per language the recipients read, exactly as they will get it
-    assert shown[0] == "👁 Алдын ала көру: тілі «Қазақша» тұрғындар (2) мынаны алады:"
+    assert shown[0] == "👁 Алдын ала көру: бот тілі «Қазақша» болып тұрған тұрғындар (2) мынаны алады:"
     preview_kk = shown[1]
-    assert shown[2] == "👁 Алдын ала көру: тілі «Русский» тұрғындар (1) мынаны алады:"
+    assert shown[2] == "👁 Алдын ала көру: бот тілі «Русский» болып тұрған тұрғындар (1) мынаны алады:"
     preview_ru = shown[3]
     assert "Кімге: бүкіл ауылдық округ" in shown[4] and "Алушылар: 3" in shown[4]
     await staff.press("📤 Қазір жіберу")
@@ -82,7 +82,7 @@ async def test_a_text_per_language_each_resident_reads_their_own(world: World) -
     await staff.press("✍️ Новое объявление")
     await staff.press("Казахский и русский")
     await staff.send("Жиын сенбіде өтеді.")
-    assert staff.last.text.startswith("Теперь то же объявление на русском")
+    assert staff.last.text.startswith("Теперь отправьте то же объявление на русском")
     await staff.send_sticker()
     assert staff.last.text == "Отправьте текст на русском."
     await staff.send("Сход пройдёт в субботу.")

@@ -370,7 +370,7 @@ async def test_staff_review_accept_and_the_author_is_told_in_their_language(worl
     await open_in_queue(staff, 1)
     methods = [r.method for r in staff.inbox[-4:]]
     assert methods == ["sendMediaGroup", "sendLocation", "sendVoice", "sendMessage"]
-    assert "Тіркелгені: 2 фото, орны, дауыстық хабар" in staff.last.text
+    assert "Тіркелген: 2 фото, орны, дауыстық хабар" in staff.last.text
     await staff.press("🔎 Қарауды бастау")
     await staff.press("Жауапсыз")
     assert "Сақталды: №1" in staff.inbox[-2].text
@@ -552,7 +552,7 @@ async def test_reaching_the_threshold_flags_it_for_the_gatherings_agenda(world: 
     flagged = await store.flagged_for_agenda(world.db, world.rural_district_id)
     assert [i.number for i in flagged] == [1] and flagged[0].supports == 2
     await world.deliver()
-    assert "келесі жиынның күн тәртібіне белгіленді" in staff.last.text
+    assert "келесі жиынның күн тәртібіне енгізу үшін белгіленді" in staff.last.text
 
 
 async def test_merge_moves_the_supporters(world: World) -> None:
@@ -569,7 +569,7 @@ async def test_merge_moves_the_supporters(world: World) -> None:
     await staff.send("2")  # itself
     assert "нет другой открытой инициативы №2" in staff.last.text
     await staff.send("1")
-    assert "№2 объединена с №1; там теперь поддержали: 2." in staff.inbox[-2].text
+    assert "№2 присоединена к №1; №1 теперь поддержали: 2." in staff.inbox[-2].text
     supporters = {
         r[0]
         for r in await world.db.fetchall(
@@ -630,7 +630,7 @@ async def test_browse_orders_by_newest_or_most_supported_page_by_page(world: Wor
     assert fan.last.buttons[:5] == [f"№{n} Бастама {n}" for n in (7, 6, 5, 4, 3)]
     await fan.press("▶️")
     assert fan.last.buttons[:2] == ["№2 Бастама 2", "№1 Бастама 1"]
-    await fan.press("🔥 Көп қолдағандар")
+    await fan.press("🔥 Қолдау бойынша")
     assert fan.last.buttons[0] == "№2 Бастама 2"
 
 
