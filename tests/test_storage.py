@@ -1,0 +1,65 @@
+"""The database layer: migrations, transactions, and the write path that never blocks the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+
+
+async def test_migrations_apply_once_with_the_pragmas(tmp_path: Path) -> None:
+    db = await Database(tmp_path / "a.sqlite3").connect()
+    try:
+        names = [row[0] for row in await db.fetchall("SELECT name FROM schema_migrations ORDER BY name")]
+        assert names[0] == "001_foundation" and len(names) == len(set(names)) >= 7
+        assert await db.migrate() == []
+        assert await db.fetchval("PRAGMA journal_mode") == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+    finally:
+        await db.close()
+
+
+async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    db = await Database(tmp_path / "a.sqlite3").connect()
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO regions (name_kk, name_ru) VALUES ('А', 'А')")
+                await tx.execute("INSERT INTO regions (name_kk, name_ru) VALUES ('А', 'Б')")  # UNIQUE(name_kk)
+
+        def half(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO regions (name_kk, name_ru) VALUES ('Б', 'Б')")
+            raise RuntimeError("stop")
+
+        with pytest.raises(RuntimeError):
+            await db.run(half)
+        assert await db.fetchval("SELECT count(*) FROM regions") == 0
+    finally:
+        await db.close()
+
+
+async def test_a_write_waits_off_the_loop_while_another_process_holds_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite3"
+    db = await Database(path).connect()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO regions (name_kk, name_ru) VALUES ('Басқа', 'Другая')")
+        write = asyncio.create_task(
+            db.run(lambda conn: conn.execute("INSERT INTO regions (name_kk, name_ru) VALUES ('Біз', 'Мы')").lastrowid)
+        )
+        ticks = 0
+        while not write.done() and ticks < 10:  # the loop keeps running while the write waits
+            await asyncio.sleep(0.02)
+            ticks += 1
+        assert ticks == 10 and not write.done()
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(write, 5) == 2
+        assert await db.fetchval("SELECT count(*) FROM regions") == 2
+    finally:
+        other.close()
+        await db.close()
