@@ -16,7 +16,6 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.types import CallbackQuery, Message, Update
 
-from storage import contests
 from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram
-from tests.harness import NOW, RecordingSession, World
+from tests.harness import NOW, RecordingSession, World, published_contest
 
 PROJECTS = 5
 CHANGE_SHARE = 0.10
@@ -103,44 +101,13 @@ async def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         world = await World.create(Path(tmp))
         try:
-            contest_id = await contests.create(
-                world.db,
-                rural_district_id=world.rural_district_id,
+            contest_id, projects = await published_contest(
+                world,
+                [(f"Жоба {i}", 1_000_000) for i in range(PROJECTS)],
+                budget=10_000_000,
                 titles=("Бенчмарк", "Бенчмарк"),
                 descriptions=("", ""),
-                village_ids=world.village_ids,
-                money={"budget": 10_000_000},
-                opens_at=NOW - timedelta(hours=1),
-                closes_at=NOW + timedelta(days=7),
-                created_by=None,
-                actor_telegram_id=None,
-                actor_kind="cli",
-            )
-            projects = [
-                await contests.add_project(
-                    world.db,
-                    contest_id=contest_id,
-                    rural_district_id=world.rural_district_id,
-                    titles=(f"Жоба {i}", f"Проект {i}"),
-                    descriptions=("", ""),
-                    category="park",
-                    village_id=None,
-                    cost=1_000_000,
-                    photo_file_id=None,
-                    actor_telegram_id=None,
-                    actor_kind="cli",
-                )
-                for i in range(PROJECTS)
-            ]
-            await contests.publish(
-                world.db,
-                contest_id=contest_id,
-                rural_district_id=world.rural_district_id,
-                now=NOW,
-                actor_telegram_id=None,
-                texts={"kk": "…", "ru": "…"},
-                buttons=None,
-                actor_kind="cli",
+                project_descriptions=("", ""),
             )
             users = await _residents(world, count)
 

@@ -15,7 +15,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -383,3 +383,72 @@ class Person:
 
     async def person_id(self) -> int:
         return int(await self.stored("id"))
+
+
+# --- scenario builders ----------------------------------------------------------------------
+
+
+async def published_contest(
+    world: World,
+    projects: list[tuple[str, int]] | None = None,
+    *,
+    budget: int = 5_000_000,
+    village_ids: list[int] | None = None,
+    opens: datetime | None = None,
+    closes: datetime | None = None,
+    rural_district_id: int | None = None,
+    publish: bool = True,
+    titles: tuple[str, str] = ("Саябақ жобалары", "Проекты парков"),
+    descriptions: tuple[str, str] = ("Ауылға не керек?", "Что нужно селу?"),
+    project_descriptions: tuple[str, str] = ("Сипаттама", "Описание"),
+) -> tuple[int, list[int]]:
+    """A contest with projects (title, cost), open now for a week unless told otherwise, stored the way
+    the staff's admin flow stores it. A project's Russian title is its Kazakh one with « (ru)»."""
+    from storage import contests
+
+    rd = rural_district_id or world.rural_district_id
+    if village_ids is None:
+        rows = await world.db.fetchall("SELECT id FROM villages WHERE rural_district_id = ? ORDER BY id", (rd,))
+        village_ids = [r[0] for r in rows]
+    contest_id = await contests.create(
+        world.db,
+        rural_district_id=rd,
+        titles=titles,
+        descriptions=descriptions,
+        village_ids=village_ids,
+        money={"budget": budget, "fees": 0, "sponsors": 0, "investors": 0},
+        opens_at=opens or NOW - timedelta(hours=1),
+        closes_at=closes or NOW + timedelta(days=7),
+        created_by=None,
+        actor_telegram_id=None,
+        actor_kind="cli",
+    )
+    ids = []
+    for title, cost in projects or [("Балалар ойын алаңы", 2_000_000), ("Спорт алаңы", 3_000_000)]:
+        ids.append(
+            await contests.add_project(
+                world.db,
+                contest_id=contest_id,
+                rural_district_id=rd,
+                titles=(title, title + " (ru)"),
+                descriptions=project_descriptions,
+                category="playground",
+                village_id=village_ids[0],
+                cost=cost,
+                photo_file_id=None,
+                actor_telegram_id=None,
+                actor_kind="cli",
+            )
+        )
+    if publish:
+        await contests.publish(
+            world.db,
+            contest_id=contest_id,
+            rural_district_id=rd,
+            now=world.clock.now(),
+            actor_telegram_id=None,
+            texts={"kk": "Конкурс", "ru": "Конкурс"},
+            buttons=None,
+            actor_kind="cli",
+        )
+    return contest_id, ids

@@ -13,70 +13,9 @@ import pytest
 
 from bot import contests as rules
 from bot import phones
-from storage import contests
-from tests.harness import NOW, Person, World
+from tests.harness import NOW, Person, World, published_contest
 
 # --- helpers: the staff's data, set up the way the admin flow stores it --------------------------
-
-
-async def published_contest(
-    world: World,
-    projects: list[tuple[str, int]] | None = None,
-    *,
-    budget: int = 5_000_000,
-    village_ids: list[int] | None = None,
-    opens: datetime | None = None,
-    closes: datetime | None = None,
-    rural_district_id: int | None = None,
-    publish: bool = True,
-) -> tuple[int, list[int]]:
-    """A contest with projects (title, cost), open now for a week unless told otherwise."""
-    rd = rural_district_id or world.rural_district_id
-    if village_ids is None:
-        rows = await world.db.fetchall("SELECT id FROM villages WHERE rural_district_id = ? ORDER BY id", (rd,))
-        village_ids = [r[0] for r in rows]
-    contest_id = await contests.create(
-        world.db,
-        rural_district_id=rd,
-        titles=("Саябақ жобалары", "Проекты парков"),
-        descriptions=("Ауылға не керек?", "Что нужно селу?"),
-        village_ids=village_ids,
-        money={"budget": budget, "fees": 0, "sponsors": 0, "investors": 0},
-        opens_at=opens or NOW - timedelta(hours=1),
-        closes_at=closes or NOW + timedelta(days=7),
-        created_by=None,
-        actor_telegram_id=None,
-        actor_kind="cli",
-    )
-    ids = []
-    for title, cost in projects or [("Балалар ойын алаңы", 2_000_000), ("Спорт алаңы", 3_000_000)]:
-        ids.append(
-            await contests.add_project(
-                world.db,
-                contest_id=contest_id,
-                rural_district_id=rd,
-                titles=(title, title + " (ru)"),
-                descriptions=("Сипаттама", "Описание"),
-                category="playground",
-                village_id=village_ids[0],
-                cost=cost,
-                photo_file_id=None,
-                actor_telegram_id=None,
-                actor_kind="cli",
-            )
-        )
-    if publish:
-        await contests.publish(
-            world.db,
-            contest_id=contest_id,
-            rural_district_id=rd,
-            now=world.clock.now(),
-            actor_telegram_id=None,
-            texts={"kk": "Конкурс", "ru": "Конкурс"},
-            buttons=None,
-            actor_kind="cli",
-        )
-    return contest_id, ids
 
 
 async def with_phone(person: Person, phone: str) -> None:

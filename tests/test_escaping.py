@@ -3,7 +3,7 @@ so each of these would fail loudly if a handler put raw text into a message."""
 
 from __future__ import annotations
 
-from tests.harness import World
+from tests.harness import World, published_contest
 from tests.test_documents import open_documents, publish
 
 HOSTILE = "<script>alert('x')</script> & <b>"
@@ -38,48 +38,14 @@ async def test_a_question_about_a_report_reaches_staff_escaped(world: World) -> 
 
 
 async def test_a_contest_and_project_title_from_staff_are_shown_escaped(world: World) -> None:
-    from datetime import timedelta
-
     from bot.keyboards.contests import Act, ContestCb
-    from storage import contests
-    from tests.harness import NOW
 
-    contest = await contests.create(
-        world.db,
-        rural_district_id=world.rural_district_id,
+    contest, _projects = await published_contest(
+        world,
+        [(HOSTILE, 100_000), (HOSTILE, 100_000)],
         titles=(HOSTILE, ""),
         descriptions=(HOSTILE, ""),
-        village_ids=world.village_ids,
-        money={"budget": 1_000_000},
-        opens_at=NOW - timedelta(hours=1),
-        closes_at=NOW + timedelta(days=3),
-        created_by=None,
-        actor_telegram_id=None,
-        actor_kind="cli",
-    )
-    for _ in range(2):
-        await contests.add_project(
-            world.db,
-            contest_id=contest,
-            rural_district_id=world.rural_district_id,
-            titles=(HOSTILE, ""),
-            descriptions=(HOSTILE, ""),
-            category="park",
-            village_id=None,
-            cost=100_000,
-            photo_file_id=None,
-            actor_telegram_id=None,
-            actor_kind="cli",
-        )
-    await contests.publish(
-        world.db,
-        contest_id=contest,
-        rural_district_id=world.rural_district_id,
-        now=NOW,
-        actor_telegram_id=None,
-        texts={"kk": "…", "ru": "…"},
-        buttons=None,
-        actor_kind="cli",
+        project_descriptions=(HOSTILE, ""),
     )
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("🗳 Конкурсы")
