@@ -53,7 +53,7 @@ def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I1
         i18n=i18n,
     )
     dp.update.outer_middleware(ErrorsMiddleware())
-    dp.update.outer_middleware(PersonMiddleware(db, clock, settings.operator_ids))
+    dp.update.outer_middleware(PersonMiddleware(db, settings.operator_ids))
     dp.update.outer_middleware(ThrottleMiddleware(settings.throttle_per_second))
     PersonI18nMiddleware(i18n, i18n_key="i18n").setup(dp)
     dp.include_routers(*handlers.routers())

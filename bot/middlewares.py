@@ -17,7 +17,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
-from bot.clock import Clock
 from bot.errors import DomainError
 from bot.i18n import N_, language_of
 from storage import people
@@ -33,8 +32,8 @@ class PersonMiddleware(BaseMiddleware):
     One read per update (the person, their roles and the current consent version together).
     """
 
-    def __init__(self, db: Database, clock: Clock, operator_ids: frozenset[int]) -> None:
-        self.db, self.clock, self.operator_ids = db, clock, operator_ids
+    def __init__(self, db: Database, operator_ids: frozenset[int]) -> None:
+        self.db, self.operator_ids = db, operator_ids
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
