@@ -44,8 +44,8 @@ def _with_db(work: Callable[..., Awaitable[Any]]) -> Callable[[argparse.Namespac
     """Run ``work(db, args)`` on the configured database, printing its result."""
 
     def command(args: argparse.Namespace) -> None:
-        from bot.errors import DomainError
         from bot.i18n import build_i18n
+        from bot.rules.errors import DomainError
         from storage.db import Database
 
         settings = _settings()
@@ -93,8 +93,8 @@ def cmd_try(args: argparse.Namespace) -> None:
 
 
 async def _demo(db: Any, args: argparse.Namespace) -> str:
-    from bot.clock import SystemClock
     from bot.demo import fill
+    from bot.rules.clock import SystemClock
 
     rd = await fill(db, SystemClock(), staff_telegram_id=args.staff)
     return f"demo rural district: id {rd}"

@@ -17,14 +17,14 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers
-from bot.clock import Clock, SystemClock
+from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.fsm import SQLiteStorage
 from bot.i18n import PersonI18nMiddleware, build_i18n
 from bot.jobs import JobContext
 from bot.middlewares import ErrorsMiddleware, PersonMiddleware, ThrottleMiddleware
+from bot.rules.clock import Clock, SystemClock
 from bot.scheduler import build_scheduler, run_due
-from handlers.common import set_default_commands
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I1
         settings=settings,
         clock=clock,
         i18n=i18n,
+        admin_summaries=handlers.admin_summaries(),
     )
     dp.update.outer_middleware(ErrorsMiddleware())
     dp.update.outer_middleware(PersonMiddleware(db, settings.operator_ids))

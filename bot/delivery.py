@@ -69,8 +69,9 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.clock import from_db, to_db
-from bot.delivery_rules import (
+from bot.jobs import JobContext
+from bot.rules.clock import from_db, to_db
+from bot.rules.delivery import (
     Outcome,
     RateLimiter,
     backoff,
@@ -80,7 +81,6 @@ from bot.delivery_rules import (
     next_ready,
     quiet_until,
 )
-from bot.jobs import JobContext
 
 log = logging.getLogger(__name__)
 

@@ -5,22 +5,19 @@ from __future__ import annotations
 import html
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import format_time as _format_time
 from babel.numbers import format_decimal, format_percent
 
+from bot.rules.clock import local
+
 BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
 
 
 def babel_locale(lang: str) -> str:
     return BABEL_LOCALES.get(lang, "kk_KZ")
-
-
-def local(at: datetime, tz: str) -> datetime:
-    return at.astimezone(ZoneInfo(tz))
 
 
 def format_datetime(at: datetime, tz: str, lang: str) -> str:

@@ -20,6 +20,8 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from bot.rules.texts import N_ as N_  # re-exported: handlers and keyboards mark texts with it too
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"
 LANGUAGES = ("kk", "ru")
@@ -103,11 +105,22 @@ def extract_messages(root: Path = ROOT) -> dict[str | tuple[str, str], tuple[str
     return found
 
 
-def feature_of(source: str) -> str:
-    """``handlers/contests.py`` → ``contests``; shared modules go to ``core``."""
-    stem = Path(source).stem
-    features = {p.stem for p in (ROOT / "handlers").glob("*.py")} - {"__init__", "common"}
-    return stem if stem in features else "core"
+def features(root: Path = ROOT) -> set[str]:
+    """The features: a module or a package in ``handlers/`` (``handlers/contests/``, ``handlers/menu.py``)."""
+    handlers = root / "handlers"
+    modules = {p.stem for p in handlers.glob("*.py")}
+    packages = {p.parent.name for p in handlers.glob("*/__init__.py")}
+    return (modules | packages) - {"__init__", "common"}
+
+
+def feature_of(source: str, root: Path = ROOT) -> str:
+    """The catalog of a text, by where it is written: ``handlers/contests/vote.py``,
+    ``storage/contests.py`` and ``bot/keyboards/contests.py`` → ``contests``; shared modules → ``core``."""
+    path = Path(source)
+    known = features(root)
+    if len(path.parts) > 2 and path.parts[0] == "handlers" and path.parts[1] in known:
+        return path.parts[1]
+    return path.stem if path.stem in known else "core"
 
 
 def update_catalogs(locales: Path = LOCALES_DIR, root: Path = ROOT) -> dict[str, int]:
@@ -168,11 +181,6 @@ def drop_unused(locales: Path = LOCALES_DIR, ids: Iterable[str] = ()) -> None:
             for msgid in [m.id for m in catalog if m.id and (m.id if isinstance(m.id, str) else m.id[0]) in gone]:
                 del catalog[msgid]
             _write(path, catalog)
-
-
-def N_(msgid: str) -> str:
-    """Mark a msgid for extraction where it is translated later (errors, menu labels)."""
-    return msgid
 
 
 def fill_catalogs(entries: list[dict[str, Any]], locales: Path = LOCALES_DIR) -> int:

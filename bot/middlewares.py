@@ -17,8 +17,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
-from bot.errors import DomainError
 from bot.i18n import N_, language_of
+from bot.rules.errors import DomainError
 from storage import people
 from storage.db import Database
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import DomainError
 from bot.i18n import N_
+from bot.rules.errors import DomainError
 from storage import audit, consent, people, places
 from storage.db import Database, Tx
 

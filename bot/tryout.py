@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.app import build_app
-from bot.clock import SystemClock
 from bot.config import Settings
 from bot.demo import fill
+from bot.rules.clock import SystemClock
 from tests.fake_telegram import TOKEN, FakeBotAPIServer, Request
 
 USER_ID = 700001

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from bot._aiogram import detached as _free
 from handlers import (
     admin,
     broadcasts,
@@ -19,17 +20,15 @@ from handlers import (
     settings,
     start,
 )
+from handlers.admin import Summary
 from handlers.common import ChatType, IsStaff, Onboarded
 
 FEATURES = (initiatives, contests, events, documents, budget, broadcasts)
 
 
-def _free(*routers: Router) -> list[Router]:
-    # Feature routers live in their modules; each new dispatcher (tests, several bot tokens in
-    # one process) takes them over. Their handlers hold no state, so sharing them is safe.
-    for router in routers:
-        router._parent_router = None
-    return list(routers)
+def admin_summaries() -> list[Summary]:
+    """Each feature's line on the admin menu, in the menu's order."""
+    return [feature.admin_summary for feature in FEATURES]
 
 
 def routers() -> list[Router]:

@@ -24,10 +24,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock, from_db, to_db
 from bot.delivery import OutMessage, send_rendered
-from bot.delivery_rules import parse_send_at, quiet_until, tomorrow_morning
-from bot.errors import DomainError, NotFound
 from bot.formatting import escape, format_datetime
 from bot.i18n import LANGUAGES, N_, in_all_languages
 from bot.keyboards.admin import AdminMenu
@@ -46,6 +43,9 @@ from bot.keyboards.broadcasts import (
     text_keyboard,
     villages_keyboard,
 )
+from bot.rules.clock import Clock, from_db, to_db
+from bot.rules.delivery import parse_send_at, quiet_until, tomorrow_morning
+from bot.rules.errors import DomainError, NotFound
 from handlers.common import record_admin_action, target
 from storage import broadcasts, places
 from storage.db import Database

@@ -10,16 +10,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.charts import budget_chart
-from bot.clock import Clock
-from bot.documents import (
-    DECREE_TARGETS,
-    REVENUE_SOURCES,
-    SPENDING_PROGRAMMES,
-    parse_amount,
-    parse_percent,
-    self_sufficiency,
-)
-from bot.errors import NotAllowed, NotFound
 from bot.formatting import escape, format_money, format_share, local
 from bot.i18n import N_
 from bot.keyboards import budget as kb
@@ -27,8 +17,17 @@ from bot.keyboards.admin import AdminMenu
 from bot.keyboards.budget import AdmBud, BAct, Bud
 from bot.keyboards.common import back_button, inline, menu_button
 from bot.keyboards.documents import DocNav
-from handlers.common import record_admin_action, target
-from handlers.documents import NotMenu
+from bot.rules.clock import Clock
+from bot.rules.documents import (
+    DECREE_TARGETS,
+    REVENUE_SOURCES,
+    SPENDING_PROGRAMMES,
+    parse_amount,
+    parse_percent,
+    self_sufficiency,
+)
+from bot.rules.errors import NotAllowed, NotFound
+from handlers.common import NotMenu, record_admin_action, target
 from storage import budget as budgets
 from storage import documents as docs
 from storage import places

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot
 from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BotCommand, BotCommandScopeChat, CallbackQuery, Chat, Message, TelegramObject
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGES
-from bot.keyboards.common import consent_keyboard, continue_keyboard, main_menu
+from bot.keyboards.common import MENU_LABELS, consent_keyboard, continue_keyboard, language_keyboard, main_menu
 from storage import audit, consent, places
 from storage.db import Database, Tx
 from storage.people import STAFF, Person
+
+
+class NotMenu(BaseFilter):
+    """Text that is not a main-menu label, so a menu button pressed mid-flow still opens its section."""
+
+    async def __call__(self, message: Message, i18n: I18n) -> bool:
+        if message.text is None:
+            return True
+        labels = {i18n.gettext(msgid, locale=lang) for msgid in MENU_LABELS.values() for lang in LANGUAGES}
+        return message.text not in labels
 
 
 class ChatType(BaseFilter):
@@ -86,32 +95,21 @@ def target(event: Message | CallbackQuery) -> Message:
     return event
 
 
+async def greet(message: Message, person: Person) -> None:
+    """The first screen: a greeting in the person's language and the two languages."""
+    await message.answer(
+        _(
+            "Сәлеметсіз бе! Здравствуйте!\n\n"
+            "This bot connects you with the local self-government of your rural district: "
+            "civic initiatives, project contests, gatherings and meetings, the akim's reports and documents.\n\n"
+            "Please choose your language."
+        ),
+        reply_markup=language_keyboard(),
+    )
+
+
 async def show_menu(message: Message, person: Person, text: str | None = None) -> None:
     await message.answer(text or _("Main menu. Please choose a section."), reply_markup=main_menu(person))
-
-
-def commands(i18n: I18n, lang: str) -> list[BotCommand]:
-    with i18n.use_locale(lang):
-        return [
-            BotCommand(command="start", description=_("Start over")),
-            BotCommand(command="menu", description=_("Main menu")),
-            BotCommand(command="language", description=_("Change language")),
-            BotCommand(command="cancel", description=_("Cancel the current step")),
-            BotCommand(command="help", description=_("Help")),
-        ]
-
-
-async def set_chat_commands(bot: Bot, i18n: I18n, chat_id: int, lang: str) -> None:
-    """Telegram's command menu in the language the person chose, for their chat only."""
-    await bot.set_my_commands(commands(i18n, lang), scope=BotCommandScopeChat(chat_id=chat_id))
-
-
-async def set_default_commands(bot: Bot, i18n: I18n) -> None:
-    """Registered once at start: Kazakh by default, Russian for Russian-language clients."""
-    with i18n.context():
-        await bot.set_my_commands(commands(i18n, "kk"))
-        for lang in LANGUAGES:
-            await bot.set_my_commands(commands(i18n, lang), language_code=lang)
 
 
 async def consent_text(db: Database, person: Person) -> str:

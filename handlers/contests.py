@@ -16,11 +16,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot import contests as rules
-from bot import phones
-from bot.clock import Clock
-from bot.contests import Phase
-from bot.errors import DomainError, NotFound
 from bot.formatting import escape, format_datetime, format_day, format_money, format_share
 from bot.i18n import N_, in_all_languages
 from bot.jobs.contests import close_due, results_text
@@ -55,6 +50,11 @@ from bot.keyboards.contests import (
     skip_keyboard,
     villages_keyboard,
 )
+from bot.rules import contests as rules
+from bot.rules import phones
+from bot.rules.clock import Clock
+from bot.rules.contests import Phase
+from bot.rules.errors import DomainError, NotFound
 from handlers.common import consent_given, show_menu, target
 from storage import contests, people, places
 from storage.contests import Contest, Project

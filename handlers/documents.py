@@ -14,24 +14,23 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock, from_db, to_db
-from bot.documents import file_acceptable, file_too_big, search_query, split_text
-from bot.errors import NotAllowed, NotFound
 from bot.formatting import escape, format_day, local
-from bot.i18n import LANGUAGES, N_, in_all_languages
+from bot.i18n import N_, in_all_languages
 from bot.keyboards import documents as kb
 from bot.keyboards.admin import AdminMenu
 from bot.keyboards.budget import budget_button
-from bot.keyboards.common import MENU_LABELS, MenuButton, cancel_button, inline, menu_button
+from bot.keyboards.common import MenuButton, cancel_button, inline, menu_button
 from bot.keyboards.documents import AdmAct, AdmDoc, AdmQ, Doc, DocAct, DocKind, DocNav, QAct, QSupport
-from handlers.common import consent_given, record_admin_action, target
+from bot.rules.clock import Clock, from_db, to_db
+from bot.rules.documents import file_acceptable, file_too_big, search_query, split_text
+from bot.rules.errors import NotAllowed, NotFound
+from handlers.common import NotMenu, consent_given, record_admin_action, target
 from storage import documents as docs
 from storage import outbox, places
 from storage.db import Database
@@ -43,16 +42,6 @@ admin_router = Router(name=__name__ + ".admin")  # staff screens (filtered IsSta
 log = logging.getLogger(__name__)
 
 NOT_AVAILABLE = N_("This document is not available.")
-
-
-class NotMenu(BaseFilter):
-    """Text that is not a main-menu label, so a menu button pressed mid-flow still opens its section."""
-
-    async def __call__(self, message: Message, i18n: I18n) -> bool:
-        if message.text is None:
-            return True
-        labels = {i18n.gettext(msgid, locale=lang) for msgid in MENU_LABELS.values() for lang in LANGUAGES}
-        return message.text not in labels
 
 
 class SearchForm(StatesGroup):

@@ -16,9 +16,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import events as rules
-from bot.clock import Clock, from_db, to_db
-from bot.errors import NotAllowed, NotFound
 from bot.formatting import escape, format_weekday_datetime, local
 from bot.i18n import N_, in_all_languages
 from bot.keyboards import events as kb
@@ -26,7 +23,10 @@ from bot.keyboards.admin import AdminMenu
 from bot.keyboards.common import MenuButton
 from bot.keyboards.events import current_language as _lang
 from bot.keyboards.events import when_text
-from bot.phones import normalize
+from bot.rules import events as rules
+from bot.rules.clock import Clock, from_db, to_db
+from bot.rules.errors import NotAllowed, NotFound
+from bot.rules.phones import normalize
 from handlers.common import consent_given, record_admin_action, target
 from storage import events as store
 from storage import outbox, people, places

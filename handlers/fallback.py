@@ -10,8 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.admin import ADMIN_PREFIX
-from handlers.common import show_menu, target
-from handlers.start import greet
+from handlers.common import greet, show_menu, target
 from storage import audit
 from storage.db import Database
 from storage.people import Person

@@ -26,12 +26,8 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Mes
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot import initiatives as rules
-from bot.clock import Clock
-from bot.errors import DomainError, NotFound
 from bot.formatting import escape, format_datetime, format_day
 from bot.i18n import N_, in_all_languages
-from bot.initiatives import Status
 from bot.keyboards.admin import AdminMenu
 from bot.keyboards.common import MenuButton, main_menu
 from bot.keyboards.initiatives import (
@@ -59,6 +55,10 @@ from bot.keyboards.initiatives import (
     topics_keyboard,
     villages_keyboard,
 )
+from bot.rules import initiatives as rules
+from bot.rules.clock import Clock
+from bot.rules.errors import DomainError, NotFound
+from bot.rules.initiatives import Status
 from handlers.common import consent_given, record_admin_action, show_menu, staff_or_operator, target
 from storage import initiatives as store
 from storage import places

@@ -15,8 +15,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import operator
-from bot.errors import DomainError
 from bot.i18n import N_
+from bot.rules.errors import DomainError
 from handlers.common import IsOperator
 from storage.db import Database
 from storage.people import Person

@@ -10,8 +10,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock, to_db
 from bot.keyboards.common import Level, MenuButton, inline, language_keyboard, menu_button, places_keyboard
+from bot.rules.clock import Clock, to_db
 from handlers.common import Onboarded, send_consent, show_menu, target
 from storage import consent, people, places
 from storage.db import Database

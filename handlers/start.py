@@ -9,29 +9,17 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock, to_db
-from bot.errors import NotFound
+from bot.commands import set_chat_commands
 from bot.i18n import N_
 from bot.keyboards.common import Consent, Lang, Level, Pick, language_keyboard, places_keyboard
-from handlers.common import after_consent, send_consent, set_chat_commands, show_menu, target
+from bot.rules.clock import Clock, to_db
+from bot.rules.errors import NotFound
+from handlers.common import after_consent, greet, send_consent, show_menu, target
 from storage import consent, people, places
 from storage.db import Database
 from storage.people import Person
 
 router = Router(name=__name__)
-
-
-async def greet(message: Message, person: Person) -> None:
-    """The first screen: a greeting in the person's language and the two languages."""
-    await message.answer(
-        _(
-            "Сәлеметсіз бе! Здравствуйте!\n\n"
-            "This bot connects you with the local self-government of your rural district: "
-            "civic initiatives, project contests, gatherings and meetings, the akim's reports and documents.\n\n"
-            "Please choose your language."
-        ),
-        reply_markup=language_keyboard(),
-    )
 
 
 @router.message(CommandStart())

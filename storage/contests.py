@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import contests as rules
-from bot.clock import from_db, to_db
-from bot.errors import DomainError, NotFound
-from bot.formatting import local
+from bot.rules import contests as rules
+from bot.rules.clock import from_db, local, to_db
+from bot.rules.errors import DomainError, NotFound
 from storage import audit, outbox
 from storage.db import Database, Tx
 

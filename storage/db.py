@@ -3,6 +3,11 @@
 Every write runs inside ``async with db.transaction() as tx`` (``BEGIN IMMEDIATE``), so a
 feature's operation is all or nothing. The connection is shared by every update of the
 process, so an ``asyncio.Lock`` keeps one transaction from seeing another's half-done work.
+
+A transaction opened inside another one of the same task joins it (no second ``BEGIN``): a
+storage write opens its own transaction, and a caller that must put several writes (a
+handler's effects, its conversation state, the update's "done" mark) in one transaction opens
+it around them. Reads of that task inside it see its own writes.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+
+from storage._aiosqlite import in_thread, raw
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +56,7 @@ class Tx:
         # aiosqlite runs each call in its own thread; a statement with its fetch and close in one
         # call costs one thread hop instead of three (the votes benchmark measures this).
         conn = self._conn
-        return await conn._execute(lambda: _run(conn._conn, sql, params, mode))
+        return await in_thread(conn, lambda: _run(raw(conn), sql, params, mode))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the id of the inserted row (or the row count)."""
@@ -75,6 +83,7 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._current: ContextVar[Tx | None] = ContextVar(f"tx:{id(self)}", default=None)
 
     async def connect(self, *, migrate: bool = True) -> Database:
         if str(self.path) != ":memory:":
@@ -106,16 +115,32 @@ class Database:
             raise RuntimeError("database is not connected")
         return self._conn
 
+    @property
+    def in_transaction(self) -> bool:
+        """This task is inside a transaction of this database."""
+        return self._current.get() is not None
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """A write transaction: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
+        """A write transaction: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error.
+
+        Inside another transaction of the same task it joins that one: the outer one commits
+        or rolls back everything."""
+        joined = self._current.get()
+        if joined is not None:
+            yield joined
+            return
         async with self._lock:
             await self.conn.execute("BEGIN IMMEDIATE")
+            tx = Tx(self.conn)
+            token = self._current.set(tx)
             try:
-                yield Tx(self.conn)
+                yield tx
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._current.reset(token)
             await self.conn.execute("COMMIT")
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -136,25 +161,32 @@ class Database:
             raw.execute("COMMIT")
             return result
 
+        if self.in_transaction:  # joined: the outer transaction commits or rolls back
+            return work(raw(self.conn))
+
         def waiting() -> T:
-            raw = self.conn._conn
-            raw.execute("BEGIN IMMEDIATE")
-            return transaction(raw)
+            connection = raw(self.conn)
+            connection.execute("BEGIN IMMEDIATE")
+            return transaction(connection)
 
         async with self._lock:
-            raw = self.conn._conn
-            raw.execute("PRAGMA busy_timeout = 0")
+            connection = raw(self.conn)
+            connection.execute("PRAGMA busy_timeout = 0")
             try:
-                raw.execute("BEGIN IMMEDIATE")
+                connection.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError:  # another process is writing: wait for it off the loop
-                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                return await self.conn._execute(waiting)
-            raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            return transaction(raw)
+                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                return await in_thread(self.conn, waiting)
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            return transaction(connection)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
         """Several reads that must see one consistent state."""
+        joined = self._current.get()
+        if joined is not None:
+            yield joined
+            return
         async with self._lock:
             await self.conn.execute("BEGIN")
             try:
@@ -164,6 +196,9 @@ class Database:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement on its own, atomic by itself (autocommit): for a single-row update."""
+        joined = self._current.get()
+        if joined is not None:
+            return await joined.execute(sql, params)
         async with self._lock:
             return await Tx(self.conn).execute(sql, params)
 
@@ -173,12 +208,16 @@ class Database:
     # up to busy_timeout for another process, always go through aiosqlite's thread.
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        if self.in_transaction:
+            return _run(raw(self.conn), sql, params, "one")  # type: ignore[no-any-return]
         async with self._lock:
-            return _run(self.conn._conn, sql, params, "one")  # type: ignore[no-any-return]
+            return _run(raw(self.conn), sql, params, "one")  # type: ignore[no-any-return]
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        if self.in_transaction:
+            return list(_run(raw(self.conn), sql, params, "all"))
         async with self._lock:
-            return list(_run(self.conn._conn, sql, params, "all"))
+            return list(_run(raw(self.conn), sql, params, "all"))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

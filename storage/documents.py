@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.documents import KINDS, matches, search_key
+from bot.rules.documents import KINDS, matches, search_key
 from storage.db import Database, Tx
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.clock import from_db, to_db
+from bot.rules.clock import from_db, to_db
 from storage.db import Database, Tx
 
 Db = Database | Tx

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from bot.clock import from_db, to_db
+from bot.rules.clock import from_db, to_db
 from storage import audit, outbox
 from storage.db import Database, Tx
 
@@ -112,7 +112,7 @@ class Draft:
 
 
 class Deadlines(Protocol):
-    """A review deadline as the rules compute it (``bot.initiatives.Deadline``)."""
+    """A review deadline as the rules compute it (``bot.rules.initiatives.Deadline``)."""
 
     @property
     def day(self) -> date: ...

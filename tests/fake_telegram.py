@@ -325,7 +325,7 @@ class FakeBotAPIServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         self._webhook_task = asyncio.create_task(self._deliver_webhooks())
         return self
 

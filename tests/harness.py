@@ -29,10 +29,10 @@ from aiogram.utils.i18n import I18n
 
 from bot import operator
 from bot.app import build_dispatcher
-from bot.clock import FixedClock
 from bot.config import Settings
 from bot.i18n import build_i18n
 from bot.jobs import JobContext
+from bot.rules.clock import FixedClock
 from bot.scheduler import run_due
 from storage.db import Database
 from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram, Request

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from bot.charts import budget_chart
-from bot.documents import parse_amount, parse_percent, self_sufficiency, target_for
 from bot.formatting import format_money
+from bot.rules.documents import parse_amount, parse_percent, self_sufficiency, target_for
 from storage import budget as budgets
 from storage import documents as docs
 from tests.harness import Person, World

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import contests as rules
-from bot import phones
+from bot.rules import contests as rules
+from bot.rules import phones
 from tests.harness import NOW, Person, World, published_contest
 
 # --- helpers: the staff's data, set up the way the admin flow stores it --------------------------

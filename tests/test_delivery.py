@@ -7,8 +7,9 @@ import os
 from datetime import UTC, datetime, timedelta
 
 from bot import delivery
-from bot.clock import from_db, to_db
-from bot.delivery_rules import (
+from bot.jobs import JobContext
+from bot.rules.clock import from_db, to_db
+from bot.rules.delivery import (
     Outcome,
     RateLimiter,
     backoff,
@@ -17,7 +18,6 @@ from bot.delivery_rules import (
     parse_send_at,
     quiet_until,
 )
-from bot.jobs import JobContext
 from storage import outbox
 from storage.db import Database
 from tests.fake_telegram import Limits

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import to_db
-from bot.documents import FILE_LIMIT, fold, search_key, search_query, split_text
+from bot.rules.clock import to_db
+from bot.rules.documents import FILE_LIMIT, fold, search_key, search_query, split_text
 from storage import documents as docs
 from tests.harness import NOW, Person, World
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot import events as rules
-from bot.clock import to_db
 from bot.formatting import format_datetime, format_weekday_datetime
+from bot.rules import events as rules
+from bot.rules.clock import to_db
 from storage import events as store
 from storage import people
 from tests.harness import NOW, Person, World
@@ -201,7 +201,7 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
 
 
 async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> None:
-    from bot.initiatives import Deadline
+    from bot.rules.initiatives import Deadline
     from storage import initiatives
 
     async with world.db.transaction() as tx:

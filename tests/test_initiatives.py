@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import initiatives as rules
-from bot import workdays
-from bot.errors import DomainError
+from bot.rules import initiatives as rules
+from bot.rules import workdays
+from bot.rules.errors import DomainError
 from storage import audit
 from storage import initiatives as store
 from tests.harness import NOW, Person, World

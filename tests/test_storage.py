@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -62,4 +63,45 @@ async def test_a_write_waits_off_the_loop_while_another_process_holds_the_lock(t
         assert await db.fetchval("SELECT count(*) FROM regions") == 2
     finally:
         other.close()
+        await db.close()
+
+
+async def test_aiosqlite_private_parts(tmp_path: Path) -> None:
+    """Pins what ``storage/_aiosqlite.py`` relies on: the wrapped connection, and a function run in its thread."""
+    import sqlite3
+    import threading
+
+    import aiosqlite
+
+    from storage._aiosqlite import in_thread, raw
+
+    conn = await aiosqlite.connect(tmp_path / "pin.db", check_same_thread=False)
+    try:
+        assert isinstance(raw(conn), sqlite3.Connection)
+        assert raw(conn).execute("SELECT 41 + 1").fetchone() == (42,)
+        loop_thread = threading.get_ident()
+        assert await in_thread(conn, threading.get_ident) != loop_thread
+    finally:
+        await conn.close()
+
+
+async def test_a_transaction_inside_another_joins_it_and_rolls_back_with_it(tmp_path: Path) -> None:
+    db = await Database(tmp_path / "join.db").connect()
+    try:
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        with contextlib.suppress(RuntimeError):
+            async with db.transaction() as outer:
+                await outer.execute("INSERT INTO t VALUES (1)")
+                async with db.transaction() as inner:  # a storage write called inside the handler's transaction
+                    assert inner is outer
+                    await inner.execute("INSERT INTO t VALUES (2)")
+                assert await db.fetchval("SELECT count(*) FROM t") == 2  # the task reads its own writes
+                raise RuntimeError("the handler failed after both writes")
+        assert await db.fetchval("SELECT count(*) FROM t") == 0
+        async with db.transaction() as outer:
+            async with db.transaction() as inner:
+                await inner.execute("INSERT INTO t VALUES (3)")
+            await db.run(lambda raw: raw.execute("INSERT INTO t VALUES (4)"))
+        assert [r[0] for r in await db.fetchall("SELECT x FROM t ORDER BY x")] == [3, 4]
+    finally:
         await db.close()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot import operator
-from bot.clock import Clock
 from bot.demo import contests, documents, events, initiatives
+from bot.rules.clock import Clock
 from storage.db import Database
 
 VILLAGES = [("Ақсай", "Аксай"), ("Бесағаш", "Бесагаш"), ("Жаңатұрмыс", "Жанатурмыс"), ("Қарасу", "Карасу")]

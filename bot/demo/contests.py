@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import Clock
+from bot.rules.clock import Clock
 from storage import contests
 from storage.db import Database
 

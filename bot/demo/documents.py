@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import Clock, to_db
+from bot.rules.clock import Clock, to_db
 from storage import budget as budgets
 from storage import documents as docs
 from storage.db import Database

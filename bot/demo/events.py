@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import events as rules
-from bot.clock import Clock
+from bot.rules import events as rules
+from bot.rules.clock import Clock
 from storage import events as store
 from storage.db import Database
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import initiatives as rules
-from bot.clock import Clock
+from bot.rules import initiatives as rules
+from bot.rules.clock import Clock
 from storage import initiatives as store
 from storage.db import Database
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
 
-from bot.clock import Clock
 from bot.config import Settings
+from bot.rules.clock import Clock
 from storage.db import Database
 
 

@@ -12,12 +12,12 @@ from functools import partial
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock, to_db
-from bot.contests import Results
 from bot.formatting import escape, format_money, format_share
 from bot.i18n import in_all_languages
 from bot.jobs import JobContext
 from bot.keyboards.contests import open_contest_buttons
+from bot.rules.clock import Clock, to_db
+from bot.rules.contests import Results
 from storage import audit, outbox
 from storage import contests as store
 from storage.contests import Contest, Project

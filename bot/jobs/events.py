@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from bot import events as rules
-from bot.clock import to_db
 from bot.i18n import in_all_languages
 from bot.jobs import JobContext
 from bot.keyboards.events import open_event_button, reminder_text
+from bot.rules import events as rules
+from bot.rules.clock import to_db
 from storage import events as store
 from storage import outbox, places
 

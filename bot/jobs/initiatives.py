@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot import initiatives as rules
 from bot.formatting import escape, format_day
 from bot.i18n import in_all_languages
 from bot.jobs import JobContext
+from bot.rules import initiatives as rules
 from storage import initiatives as store
 from storage import people
 

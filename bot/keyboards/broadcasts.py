@@ -9,10 +9,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import from_db
 from bot.formatting import format_datetime
 from bot.keyboards.admin import back_to_admin
 from bot.keyboards.common import inline
+from bot.rules.clock import from_db
 from storage.broadcasts import Broadcast, Counts
 from storage.places import Place
 

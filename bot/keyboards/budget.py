@@ -8,11 +8,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.documents import REVENUE_SOURCES, SPENDING_PROGRAMMES
 from bot.i18n import N_
 from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button
 from bot.keyboards.documents import Doc, DocAct
+from bot.rules.documents import REVENUE_SOURCES, SPENDING_PROGRAMMES
 
 # code -> label msgid; a line with its own name (code NULL) shows that name instead.
 LINE_LABELS = {

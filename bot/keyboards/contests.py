@@ -8,10 +8,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.contests import Phase
 from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button, yes_no
+from bot.rules.contests import Phase
 from storage.contests import Contest
 from storage.places import Place
 

@@ -9,10 +9,10 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.documents import KINDS
 from bot.i18n import N_
 from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button
+from bot.rules.documents import KINDS
 
 # Kind -> label msgid (a section of the documents screen).
 KIND_LABELS = {

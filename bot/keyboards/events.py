@@ -15,11 +15,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.events import DURATIONS, Kind
 from bot.formatting import escape, format_time, format_weekday_datetime
 from bot.i18n import N_
 from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import cancel_button, inline, menu_button
+from bot.rules.events import DURATIONS, Kind
 
 KIND_NAMES = {
     Kind.GATHERING: N_("Gathering"),

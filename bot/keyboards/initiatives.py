@@ -11,9 +11,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import format_day
 from bot.i18n import N_
-from bot.initiatives import TOPICS, Status
 from bot.keyboards.admin import back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button
+from bot.rules.initiatives import TOPICS, Status
 from storage.initiatives import Initiative
 from storage.places import Place
 

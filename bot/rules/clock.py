@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -42,3 +43,8 @@ def to_db(at: datetime) -> str:
 
 def from_db(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def local(at: datetime, tz: str) -> datetime:
+    """An instant in a rural district's time zone."""
+    return at.astimezone(ZoneInfo(tz))

@@ -21,9 +21,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot import workdays
-from bot.errors import DomainError
-from bot.i18n import N_
+from bot.rules import workdays
+from bot.rules.errors import DomainError
+from bot.rules.texts import N_
 
 
 class Status(StrEnum):
