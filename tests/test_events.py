@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.formatting import format_datetime, format_weekday_datetime
+from bot.keyboards.admin import AdminMenu
+from bot.keyboards.events import AdmAct, AdmEv, AdmEvNew, AdmRep, Ev, EvAct, NewAct, RepAct
 from bot.rules import events as rules
 from bot.rules.clock import to_db
+from bot.rules.errors import NotAllowed
 from storage import events as store
 from storage import people
+from storage.audit import STAFF_KIND, Actor
 from tests.harness import NOW, Person, World
 
 START = "10.12.2026 15:00"  # Thursday, 10:00 UTC: Almaty is UTC+5
@@ -194,7 +200,7 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
     assert staff.last.text.startswith("Это время уже прошло.")
     await staff.send("10.12.2026 15:00")
     await staff.press("1:00 ч")
-    sent = await staff.press_data("admevn:adone:")
+    sent = await staff.press_data(AdmEvNew(act=NewAct.AGENDA_DONE).pack())
     assert any(r.params.get("text") == "Добавьте хотя бы один вопрос повестки." for r in sent)
     await staff.press("✖️ Отмена")
     assert await world.db.fetchval("SELECT COUNT(*) FROM events") == 0
@@ -245,7 +251,7 @@ async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> N
     await staff.press("1:00 ч")
     assert "➕ Освещение улицы Абая" in staff.last.buttons
     assert not [b for b in staff.last.buttons if "Не набрала" in b]
-    sent = await staff.press_data("admevn:ini:99")  # not offered: refused
+    sent = await staff.press_data(AdmEvNew(act=NewAct.INITIATIVE, id=99).pack())  # not offered: refused
     assert "Этой инициативы нет в списке для повестки." in [r.text for r in sent]
     await staff.press("➕ Освещение улицы Абая")
     await staff.press("➡️ Далее")
@@ -297,7 +303,7 @@ async def test_staff_see_answers_per_village(world: World) -> None:
     event_id = await plan(staff)
     for name, village, answer in (("A", 0, "Приду"), ("B", 0, "Приду"), ("C", 1, "Приду"), ("D", 1, "Не смогу")):
         resident = await world.resident(name, lang="ru", village=village)
-        await resident.press_data(f"ev:open:{event_id}")
+        await resident.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
         await resident.press(answer)
     await staff.press("🛠 Управление")
     await staff.press("📅 Мероприятия")
@@ -310,7 +316,7 @@ async def test_answering_needs_consent_and_resumes_after_it(world: World) -> Non
     staff = await world.staff(lang="ru")
     event_id = await plan(staff)
     ivan = await world.resident("Ivan", lang="ru", consent=False)
-    await ivan.press_data(f"ev:open:{event_id}")
+    await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     await ivan.press("Приду")
     assert await store.answer_of(world.db, event_id, await ivan.person_id()) is None
     assert "Согласие на обработку персональных данных" in ivan.last.text
@@ -324,7 +330,7 @@ async def test_an_event_in_the_past_cannot_be_answered(world: World) -> None:
     staff = await world.staff(lang="ru")
     event_id = await plan(staff)
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.press_data(f"ev:open:{event_id}")
+    await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     world.clock.set(START_UTC + timedelta(minutes=1))
     await ivan.press("Приду")  # the old card's button
     assert ivan.last.text == "Это мероприятие уже началось или отменено: ответы больше не принимаются."
@@ -335,7 +341,7 @@ async def test_calendar_file_is_rfc5545_in_utc_with_crlf(world: World) -> None:
     staff = await world.staff(lang="ru")
     event_id = await plan(staff)
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.press_data(f"ev:open:{event_id}")
+    await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     sent = await ivan.press("📆 В календарь")
     document = next(r for r in sent if r.method == "sendDocument")
     content = document.params["document"].decode("utf-8")
@@ -423,7 +429,7 @@ async def test_those_who_cannot_come_are_not_reminded(world: World) -> None:
     staff = await world.staff(lang="ru")
     ivan = await world.resident("Ivan", lang="ru")
     event_id = await plan(staff)
-    await ivan.press_data(f"ev:open:{event_id}")
+    await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     await ivan.press("Не смогу")
     world.clock.set(START_UTC - timedelta(hours=2))
     await world.tick()
@@ -469,7 +475,7 @@ async def test_a_cancelled_event_sends_no_reminder(world: World) -> None:
     assert await queued(world, "reminder") == []
     await ivan.press("📅 Мероприятия")
     assert "Пока мероприятий не запланировано." in ivan.last.text
-    await ivan.press_data(f"ev:yes:{event_id}")
+    await ivan.press_data(Ev(act=EvAct.YES, id=event_id).pack())
     assert await store.answer_of(world.db, event_id, await ivan.person_id()) is None
 
 
@@ -481,13 +487,13 @@ async def test_a_resident_cannot_create_or_change_events_with_forged_buttons(wor
     event_id = await plan(staff)
     ivan = await world.resident("Ivan", lang="ru")
     for data in (
-        "adm:events",
-        "admev:new:0",
-        f"admev:cancel_yes:{event_id}",
-        f"admev:move:{event_id}",
-        "admevn:pub:",
-        "admrep:add:0",
-        f"admrep:chair:{await ivan.person_id()}",
+        AdminMenu(section="events").pack(),
+        AdmEv(act=AdmAct.NEW).pack(),
+        AdmEv(act=AdmAct.CANCEL_YES, id=event_id).pack(),
+        AdmEv(act=AdmAct.MOVE, id=event_id).pack(),
+        AdmEvNew(act=NewAct.PUBLISH).pack(),
+        AdmRep(act=RepAct.ADD).pack(),
+        AdmRep(act=RepAct.CHAIR, id=await ivan.person_id()).pack(),
     ):
         await ivan.press_data(data)
         assert ivan.last.text == "Это действие доступно только сотрудникам аппарата акима."
@@ -498,6 +504,44 @@ async def test_a_resident_cannot_create_or_change_events_with_forged_buttons(wor
     assert await world.db.fetchval("SELECT COUNT(*) FROM roles WHERE role IN ('representative', 'chair')") == 0
 
 
+async def test_the_invitation_button_is_versioned_and_an_old_one_is_answered_politely(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    ivan = await world.resident("Ivan", lang="ru")
+    event_id = await plan(staff)
+    buttons = await world.db.fetchval("SELECT json_extract(buttons_json, '$.ru') FROM outbox_messages")
+    assert Ev(act=EvAct.OPEN, id=event_id).pack() in buttons and '"ev1:open:' in buttons
+    await world.deliver()
+    await ivan.press("📅 Открыть")
+    assert "<b>Весенний сход</b>" in ivan.last.text
+    # a button of the release before the version, still in a chat or in the outbox
+    await ivan.press_data(f"ev:yes:{event_id}")
+    assert ivan.last.text == "Эта кнопка устарела. Вот главное меню."
+    assert await store.answer_of(world.db, event_id, await ivan.person_id()) is None
+
+
+async def test_storage_refuses_staff_of_another_district_whatever_the_handler_checked(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    event_id = await plan(staff)
+    rep = await world.resident("Rep")
+    await make_representative(world, rep)
+    other_rd = await world.add_rural_district("Көктөбе", "Коктобе", (("Көктөбе", "Коктобе"),))
+    stranger = Actor(STAFF_KIND, person_id=None, telegram_id=1, rural_district_id=other_rd)
+    audited = await world.db.fetchval("SELECT COUNT(*) FROM audit_log")
+    rep_id = await rep.person_id()
+    with pytest.raises(NotAllowed):
+        await store.move(world.db, stranger, event_id, START_UTC + timedelta(days=1), now=NOW)
+    with pytest.raises(NotAllowed):
+        await store.cancel(world.db, stranger, event_id, now=NOW)
+    with pytest.raises(NotAllowed):
+        await store.change_member(world.db, stranger, world.rural_district_id, rep_id, store.MemberChange.REMOVE)
+    with pytest.raises(NotAllowed):
+        await store.add_representative(world.db, stranger, world.rural_district_id, rep_id)
+    row = await world.db.fetchone("SELECT status, starts_at FROM events WHERE id = ?", (event_id,))
+    assert tuple(row) == ("scheduled", "2026-12-10T10:00:00.000Z")
+    assert await store.is_representative(world.db, world.rural_district_id, await rep.person_id())
+    assert await world.db.fetchval("SELECT COUNT(*) FROM audit_log") == audited
+
+
 async def test_staff_of_another_district_cannot_touch_this_ones_events(world: World) -> None:
     staff = await world.staff(lang="ru")
     event_id = await plan(staff)
@@ -505,9 +549,9 @@ async def test_staff_of_another_district_cannot_touch_this_ones_events(world: Wo
         "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
     )
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
-    await stranger.press_data(f"admev:cancel_yes:{event_id}")
+    await stranger.press_data(AdmEv(act=AdmAct.CANCEL_YES, id=event_id).pack())
     assert stranger.last.text == "Это мероприятие больше недоступно."
-    await stranger.press_data(f"ev:open:{event_id}")
+    await stranger.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     assert stranger.last.text == "Это мероприятие больше недоступно."
     assert await world.db.fetchval("SELECT status FROM events WHERE id = ?", (event_id,)) == "scheduled"
 
@@ -577,7 +621,7 @@ async def test_protocol_and_akim_report_are_published_and_the_invited_told(world
     staff = await world.staff(lang="ru")
     ivan = await world.resident("Ivan", lang="ru")
     event_id = await plan(staff, report=True)
-    await staff.press_data(f"admev:prot:{event_id}")
+    await staff.press_data(AdmEv(act=AdmAct.PROTOCOL, id=event_id).pack())
     assert staff.last.text == "Протокол можно приложить только после мероприятия."
     world.clock.set(START_UTC + timedelta(hours=3))
     await staff.press("🛠 Управление")
@@ -585,7 +629,7 @@ async def test_protocol_and_akim_report_are_published_and_the_invited_told(world
     await staff.press("📎 10.12 15:00 · Весенний сход")
     assert "Протокол: ещё не приложен." in staff.last.text
     await staff.press("📎 Протокол")
-    sent = await staff.press_data("admev:att_done:0")
+    sent = await staff.press_data(AdmEv(act=AdmAct.ATTACH_DONE).pack())
     assert any(r.params.get("text") == "Сначала отправьте документ или текст." for r in sent)
     await staff.send_document("PROT1", "protocol.pdf")
     await staff.send("Решили: отремонтировать дорогу.")
@@ -614,9 +658,9 @@ async def test_meeting_protocol_is_a_meeting_protocol_and_has_no_akim_report(wor
     staff = await world.staff(lang="ru")
     event_id = await plan(staff, kind="Собрание")
     world.clock.set(START_UTC + timedelta(hours=3))
-    await staff.press_data(f"admev:rep:{event_id}")
+    await staff.press_data(AdmEv(act=AdmAct.REPORT, id=event_id).pack())
     assert staff.last.text == "Отчёт акима заслушивается только на сходе, где он запланирован."
-    await staff.press_data(f"admev:prot:{event_id}")
+    await staff.press_data(AdmEv(act=AdmAct.PROTOCOL, id=event_id).pack())
     await staff.send("Протокол собрания.")
     await staff.press("✅ Опубликовать")
     assert await world.db.fetchval("SELECT kind FROM documents WHERE event_id = ?", (event_id,)) == "protocol_meeting"

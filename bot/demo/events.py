@@ -11,6 +11,7 @@ from storage import events as store
 from storage.db import Database
 
 TZ = ZoneInfo("Asia/Almaty")
+PROTOCOL = "1. Балалар ойын алаңы Ақсай ауылында салынсын.\n2. Көктемде 200 түп ағаш отырғызылсын."
 
 
 def _at(clock: Clock, days: int, hour: int) -> datetime:
@@ -72,30 +73,18 @@ async def fill(
     now = clock.now()
     for kind, days, hour, title_kk, title_ru, place, villages, report, agenda in samples:
         starts = _at(clock, days, hour)
-        async with db.transaction() as tx:
-            event_id = await store.create(
-                tx,
-                rural_district_id=rural_district_id,
-                kind=kind,
-                title_kk=title_kk,
-                title_ru=title_ru,
-                place=place,
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=2),
-                village_ids=villages,
-                agenda=[(item, None) for item in agenda],
-                report_hearing=report,
-                created_by=staff_person_id,
-            )
-            await store.set_reminders(tx, event_id, rules.reminder_times(starts, now))
-            if days < 0:
-                await store.attach(
-                    tx,
-                    event_id,
-                    rural_district_id,
-                    "protocol",
-                    file_id=None,
-                    file_name=None,
-                    document_id=None,
-                    text="1. Балалар ойын алаңы Ақсай ауылында салынсын.\n2. Көктемде 200 түп ағаш отырғызылсын.",
-                )
+        draft = store.Event(
+            id=0,
+            rural_district_id=rural_district_id,
+            kind=kind,
+            title_kk=title_kk,
+            title_ru=title_ru,
+            place=place,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            report_hearing=report,
+            village_ids=tuple(villages),
+            agenda=tuple(agenda),
+        )
+        protocol = PROTOCOL if days < 0 else None
+        await store.add_sample(db, draft, created_by=staff_person_id, now=now, protocol_text=protocol)

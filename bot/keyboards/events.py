@@ -1,22 +1,25 @@
 """Buttons of events: the resident's calendar and answers, the staff's event and representative screens.
 
 Admin callback prefixes start with ``adm`` so that a resident's forged one is refused by the fallback.
+The resident's buttons (``Ev``) are also stored in outbox rows, which the sender may send after a
+new release: their prefix carries a version (``ev1``). Change the fields, change the version; an
+old button then falls to the fallback, which answers that it is out of date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape, format_time, format_weekday_datetime
-from bot.i18n import N_
+from bot.i18n import N_, in_all_languages
 from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import cancel_button, inline, menu_button
 from bot.rules.events import DURATIONS, Kind
@@ -45,7 +48,9 @@ class EvAct(StrEnum):
     REPORT = "rep"
 
 
-class Ev(CallbackData, prefix="ev"):
+class Ev(CallbackData, prefix="ev1"):
+    """A resident's button; versioned, since an invitation's button waits in the outbox (see above)."""
+
     act: EvAct
     id: int = 0
 
@@ -80,8 +85,13 @@ class NewAct(StrEnum):
 
 
 class AdmEvNew(CallbackData, prefix="admevn"):
+    """A step of a new event: ``kind`` at the first, ``id`` a village, a duration in minutes or an
+    initiative, ``yes`` whether the akim's report will be heard."""
+
     act: NewAct
-    v: str = ""
+    id: int = 0
+    kind: Kind | None = None
+    yes: bool = False
 
 
 class RepAct(StrEnum):
@@ -120,6 +130,8 @@ class Shown(Protocol):
     """What the texts need of an event (``storage.events.Event``)."""
 
     @property
+    def id(self) -> int: ...
+    @property
     def kind(self) -> str: ...
     @property
     def place(self) -> str: ...
@@ -141,15 +153,35 @@ def when_text(event: Shown, tz: str, lang: str) -> str:
     return f"{start}–{format_time(event.ends_at, tz, lang)}"
 
 
+def fields(event: Shown, tz: str, *, full_kind: bool = False) -> dict[str, str]:
+    """What the messages about an event say of it, in the current language: ``{kind}``, ``{title}``
+    (escaped), ``{when}`` and ``{place}`` (escaped)."""
+    lang = current_language()
+    return {
+        "kind": kind_title(event.kind) if full_kind else kind_name(event.kind),
+        "title": escape(event.title(lang)),
+        "when": when_text(event, tz, lang),
+        "place": escape(event.place),
+    }
+
+
 def reminder_text(event: Shown, tz: str) -> str:
     """The reminder a day and two hours before, in the current language."""
-    lang = current_language()
-    return _("⏰ <b>Reminder</b>\n{kind}: {title}\n🕒 {when}\n📍 {place}").format(
-        kind=kind_name(event.kind),
-        title=escape(event.title(lang)),
-        when=when_text(event, tz, lang),
-        place=escape(event.place),
-    )
+    return _("⏰ <b>Reminder</b>\n{kind}: {title}\n🕒 {when}\n📍 {place}").format(**fields(event, tz))
+
+
+E = TypeVar("E", bound=Shown)
+
+
+def notice(i18n: I18n, text: Callable[[E, str], str]) -> Callable[[E, str], tuple[dict[str, str], dict[str, Any]]]:
+    """What storage queues about an event (``storage.events.Render``): ``text(event, time zone)``
+    and the button to open the event, each in every language."""
+
+    def render(event: E, tz: str) -> tuple[dict[str, str], dict[str, Any]]:
+        texts = in_all_languages(i18n, lambda: text(event, tz))
+        return texts, in_all_languages(i18n, lambda: open_event_button(event.id))
+
+    return render
 
 
 # --- residents ----------------------------------------------------------------------------
@@ -180,14 +212,8 @@ def event_card(
     if can_answer:
         rows.append(
             [
-                InlineKeyboardButton(
-                    text=("☑️ " if answer == "yes" else "") + _("I'll come"),
-                    callback_data=Ev(act=EvAct.YES, id=event_id).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=("☑️ " if answer == "no" else "") + _("I can't come"),
-                    callback_data=Ev(act=EvAct.NO, id=event_id).pack(),
-                ),
+                _button(("☑️ " if answer == "yes" else "") + _("I'll come"), Ev(act=EvAct.YES, id=event_id)),
+                _button(("☑️ " if answer == "no" else "") + _("I can't come"), Ev(act=EvAct.NO, id=event_id)),
             ]
         )
     if calendar:
@@ -195,11 +221,8 @@ def event_card(
     if protocol_file:
         rows.append([_button(_("📄 Protocol"), Ev(act=EvAct.PROTOCOL, id=event_id))])
     if report_file:
-        rows.append(
-            [InlineKeyboardButton(text=_("📄 Akim's report"), callback_data=Ev(act=EvAct.REPORT, id=event_id).pack())]
-        )
-    back = Ev(act=EvAct.PAST if past else EvAct.UPCOMING).pack()
-    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=back), menu_button()])
+        rows.append([_button(_("📄 Akim's report"), Ev(act=EvAct.REPORT, id=event_id))])
+    rows.append([_button(_("⬅️ Back"), Ev(act=EvAct.PAST if past else EvAct.UPCOMING)), menu_button()])
     return inline(rows)
 
 
@@ -228,18 +251,10 @@ def admin_event_card(event_id: int, *, upcoming: bool, begun: bool, report_heari
             ]
         )
     if begun:
-        rows.append(
-            [InlineKeyboardButton(text=_("📎 Protocol"), callback_data=AdmEv(act=AdmAct.PROTOCOL, id=event_id).pack())]
-        )
+        rows.append([_button(_("📎 Protocol"), AdmEv(act=AdmAct.PROTOCOL, id=event_id))])
         if report_hearing:
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        text=_("📎 Akim's report"), callback_data=AdmEv(act=AdmAct.REPORT, id=event_id).pack()
-                    )
-                ]
-            )
-    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="events").pack())])
+            rows.append([_button(_("📎 Akim's report"), AdmEv(act=AdmAct.REPORT, id=event_id))])
+    rows.append([_button(_("⬅️ Back"), AdminMenu(section="events"))])
     return inline(rows)
 
 
@@ -257,7 +272,7 @@ def attach_done() -> InlineKeyboardMarkup:
 
 
 def kinds() -> InlineKeyboardMarkup:
-    return inline([[_button(_(KIND_NAMES[k]), AdmEvNew(act=NewAct.KIND, v=k))] for k in Kind] + [[cancel_button()]])
+    return inline([[_button(_(KIND_NAMES[k]), AdmEvNew(act=NewAct.KIND, kind=k))] for k in Kind] + [[cancel_button()]])
 
 
 def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *, many: bool) -> InlineKeyboardMarkup:
@@ -265,7 +280,7 @@ def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *,
     rows = []
     for vid, name in villages:
         mark = ("✅ " if vid in chosen else "▫️ ") if many else ""
-        rows.append([_button(mark + name, AdmEvNew(act=NewAct.VILLAGE, v=str(vid)))])
+        rows.append([_button(mark + name, AdmEvNew(act=NewAct.VILLAGE, id=vid))])
     if many:
         rows.append([_button(_("➡️ Next"), AdmEvNew(act=NewAct.VILLAGES_DONE))])
     rows.append([cancel_button()])
@@ -285,18 +300,13 @@ def durations() -> InlineKeyboardMarkup:
         hours, rest = divmod(minutes, 60)
         return _("{hours}:{minutes:02d} h").format(hours=hours, minutes=rest)
 
-    buttons = [_button(label(m), AdmEvNew(act=NewAct.DURATION, v=str(m))) for m in DURATIONS]
+    buttons = [_button(label(m), AdmEvNew(act=NewAct.DURATION, id=m)) for m in DURATIONS]
     return inline([buttons[:2], buttons[2:], [cancel_button()]])
 
 
 def agenda(offers: Sequence[tuple[int, str]], taken: Sequence[int], has_items: bool) -> InlineKeyboardMarkup:
     rows = [
-        [
-            InlineKeyboardButton(
-                text=("✅ " if i in taken else "➕ ") + _short(title),
-                callback_data=AdmEvNew(act=NewAct.INITIATIVE, v=str(i)).pack(),
-            )
-        ]
+        [_button(("✅ " if i in taken else "➕ ") + _short(title), AdmEvNew(act=NewAct.INITIATIVE, id=i))]
         for i, title in offers
     ]
     if has_items:
@@ -309,8 +319,8 @@ def report_question() -> InlineKeyboardMarkup:
     return inline(
         [
             [
-                _button(_("Yes"), AdmEvNew(act=NewAct.REPORT, v="1")),
-                _button(_("No"), AdmEvNew(act=NewAct.REPORT, v="0")),
+                _button(_("Yes"), AdmEvNew(act=NewAct.REPORT, yes=True)),
+                _button(_("No"), AdmEvNew(act=NewAct.REPORT, yes=False)),
             ],
             [cancel_button()],
         ]
@@ -341,6 +351,6 @@ def representative(person_id: int, *, chair: bool) -> InlineKeyboardMarkup:
         [
             [toggle],
             [_button(_("🗑 Remove"), AdmRep(act=RepAct.REMOVE, id=person_id))],
-            [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="representatives").pack())],
+            [_button(_("⬅️ Back"), AdminMenu(section="representatives"))],
         ]
     )
