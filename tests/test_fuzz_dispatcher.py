@@ -37,6 +37,7 @@ PREFIXES = [
     "admdoc",
     "admq",
     "ev",
+    "ev1",
     "admev",
     "admevn",
     "admrep",
