@@ -16,7 +16,7 @@ from bot.keyboards import budget as kb
 from bot.keyboards.admin import AdminMenu
 from bot.keyboards.budget import AdmBud, BAct, Bud
 from bot.keyboards.common import back_button, inline, menu_button
-from bot.keyboards.documents import DocNav
+from bot.keyboards.documents import DocNav, Nav
 from bot.rules.clock import Clock
 from bot.rules.documents import (
     DECREE_TARGETS,
@@ -134,7 +134,7 @@ async def show_budget(query: CallbackQuery, callback_data: Bud, person: Person, 
     years = await budgets.years(db, person.rural_district_id)
     year = callback_data.year or (years[0] if years else 0)
     budget = await budgets.get(db, person.rural_district_id, year) if year else None
-    back = DocNav(to="home").pack()
+    back = DocNav(to=Nav.HOME).pack()
     citizen = await docs.latest(db, person.rural_district_id, "citizen_budget", year or None)
     if budget is None or not budget.lines:
         text = _("The budget has not been published in the bot yet.")

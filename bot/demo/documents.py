@@ -106,7 +106,7 @@ async def fill(
         )
         if staff_person_id is not None:
             await docs.ask(
-                tx,
+                db,  # joins the transaction above
                 rural_district_id=rural_district_id,
                 person_id=staff_person_id,
                 document_id=report,
