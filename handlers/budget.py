@@ -16,7 +16,7 @@ from bot.keyboards import budget as kb
 from bot.keyboards.admin import AdminMenu
 from bot.keyboards.budget import AdmBud, BAct, Bud
 from bot.keyboards.common import back_button, inline, menu_button
-from bot.keyboards.documents import DocNav
+from bot.keyboards.documents import DocNav, Nav
 from bot.rules.clock import Clock
 from bot.rules.documents import (
     DECREE_TARGETS,
@@ -27,10 +27,11 @@ from bot.rules.documents import (
     self_sufficiency,
 )
 from bot.rules.errors import NotAllowed, NotFound
-from handlers.common import NotMenu, record_admin_action, target
+from handlers.common import NotMenu, target
 from storage import budget as budgets
 from storage import documents as docs
 from storage import places
+from storage.audit import Actor
 from storage.budget import Budget
 from storage.db import Database
 from storage.people import Person
@@ -134,7 +135,7 @@ async def show_budget(query: CallbackQuery, callback_data: Bud, person: Person, 
     years = await budgets.years(db, person.rural_district_id)
     year = callback_data.year or (years[0] if years else 0)
     budget = await budgets.get(db, person.rural_district_id, year) if year else None
-    back = DocNav(to="home").pack()
+    back = DocNav(to=Nav.HOME).pack()
     citizen = await docs.latest(db, person.rural_district_id, "citizen_budget", year or None)
     if budget is None or not budget.lines:
         text = _("The budget has not been published in the bot yet.")
@@ -225,12 +226,12 @@ async def admin_pick(query: CallbackQuery, callback_data: AdmBud) -> None:
 async def admin_line(query: CallbackQuery, callback_data: AdmBud, state: FSMContext) -> None:
     """A known source or programme: ask for the amount."""
     code = callback_data.code
-    if code not in REVENUE_SOURCES and code not in SPENDING_PROGRAMMES:
+    if code is None:
         raise NotFound(N_("This year is not available."))
     await query.answer()
     year = _check_year(callback_data.year)
     await state.set_state(BudgetForm.amount)
-    await state.set_data({"year": year, "code": code})
+    await state.set_data({"year": year, "code": str(code)})
     await target(query).answer(
         _("{line}, {year}: send the amount in tenge, for example 1 500 000. Send 0 to remove the line.").format(
             line=_(kb.LINE_LABELS[code]), year=year
@@ -283,35 +284,18 @@ async def admin_amount(message: Message, person: Person, db: Database, state: FS
         )
         return
     code = data.get("code")
-    side = "revenue" if code in REVENUE_SOURCES else "spending"
-    async with db.transaction() as tx:
-        line_id = await budgets.set_line(
-            tx,
-            rural_district_id=person.rural_district_id,
-            year=year,
-            side=side,
-            amount=amount,
-            source=REVENUE_SOURCES.get(code or ""),
-            code=code,
-            name_kk=data.get("name_kk", ""),
-            name_ru=data.get("name_ru", ""),
-            by=person.id,
-        )
-        await record_admin_action(
-            tx,
-            person,
-            "budget_line",
-            "budget_line",
-            line_id or None,
-            rural_district_id=person.rural_district_id,
-            after={
-                "year": year,
-                "side": side,
-                "code": code,
-                "amount": amount,
-                "name": [data.get("name_kk"), data.get("name_ru")],
-            },
-        )
+    await budgets.set_line(
+        db,
+        Actor.of(person),
+        rural_district_id=person.rural_district_id,
+        year=year,
+        side="revenue" if code in REVENUE_SOURCES else "spending",
+        amount=amount,
+        source=REVENUE_SOURCES.get(code or ""),
+        code=code,
+        name_kk=data.get("name_kk", ""),
+        name_ru=data.get("name_ru", ""),
+    )
     await state.clear()
     await message.answer(_("Saved."))
     await _admin_year(message, db, person, year)
@@ -339,23 +323,14 @@ async def admin_target(message: Message, person: Person, db: Database, state: FS
     """Store the target."""
     assert message.text is not None and person.rural_district_id is not None
     year = int((await state.get_data())["year"])
-    value = None if message.text.strip() in {"0", "0%", "0 %"} else parse_percent(message.text)
-    if value is None and message.text.strip() not in {"0", "0%", "0 %"}:
+    removed = message.text.strip() in {"0", "0%", "0 %"}
+    value = None if removed else parse_percent(message.text)
+    if value is None and not removed:
         await message.answer(
             _("Please send a percent between 1 and 100, for example 35."), reply_markup=kb.admin_cancel(year)
         )
         return
-    async with db.transaction() as tx:
-        await budgets.set_target(tx, person.rural_district_id, year, value, by=person.id)
-        await record_admin_action(
-            tx,
-            person,
-            "budget_target",
-            "budget",
-            None,
-            rural_district_id=person.rural_district_id,
-            after={"year": year, "target": value},
-        )
+    await budgets.set_target(db, Actor.of(person), rural_district_id=person.rural_district_id, year=year, target=value)
     await state.clear()
     await message.answer(_("Saved."))
     await _admin_year(message, db, person, year)

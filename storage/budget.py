@@ -1,9 +1,15 @@
-"""Budgets of rural districts by year: revenue lines by source and spending lines by programme."""
+"""Budgets of rural districts by year: revenue lines by source and spending lines by programme.
+
+The writes, ``set_line`` and ``set_target``, take an ``Actor`` (staff, or the CLI for the demo),
+check it may act in the district, and write the change with its audit entry in one transaction.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import audit
+from storage.audit import Actor
 from storage.db import Database, Tx
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')"
@@ -76,7 +82,7 @@ async def years(db: Database | Tx, rural_district_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-async def ensure(tx: Tx, rural_district_id: int, year: int, *, by: int | None = None) -> int:
+async def _ensure(tx: Tx, rural_district_id: int, year: int, *, by: int | None = None) -> int:
     await tx.execute(
         "INSERT INTO budgets (rural_district_id, year, updated_by) VALUES (?, ?, ?)"
         " ON CONFLICT (rural_district_id, year) DO NOTHING",
@@ -87,27 +93,14 @@ async def ensure(tx: Tx, rural_district_id: int, year: int, *, by: int | None = 
     )
 
 
-async def set_line(
-    tx: Tx,
-    *,
-    rural_district_id: int,
-    year: int,
-    side: str,
-    amount: int,
-    source: str | None = None,
-    code: str | None = None,
-    name_kk: str = "",
-    name_ru: str = "",
-    by: int | None = None,
+async def _set_line(
+    tx: Tx, budget_id: int, *, side: str, amount: int, source: str | None, code: str | None, name_kk: str, name_ru: str
 ) -> int:
-    """Set a line's amount (a known code, or a name, is replaced, not added twice); 0 removes it."""
-    budget_id = await ensure(tx, rural_district_id, year, by=by)
     existing = await tx.fetchval(
         "SELECT id FROM budget_lines WHERE budget_id = ? AND side = ? AND"
         " (code = ? OR (code IS NULL AND ? IS NULL AND name_kk = ? AND name_ru = ?))",
         (budget_id, side, code, code, name_kk, name_ru),
     )
-    await tx.execute(f"UPDATE budgets SET updated_by = ?, updated_at = {_NOW} WHERE id = ?", (by, budget_id))
     if existing is not None:
         if amount == 0:
             await tx.execute("DELETE FROM budget_lines WHERE id = ?", (existing,))
@@ -123,8 +116,57 @@ async def set_line(
     )
 
 
-async def set_target(tx: Tx, rural_district_id: int, year: int, target: float | None, *, by: int | None = None) -> None:
-    budget_id = await ensure(tx, rural_district_id, year, by=by)
-    await tx.execute(
-        f"UPDATE budgets SET target = ?, updated_by = ?, updated_at = {_NOW} WHERE id = ?", (target, by, budget_id)
-    )
+async def set_line(
+    db: Database,
+    actor: Actor,
+    *,
+    rural_district_id: int,
+    year: int,
+    side: str,
+    amount: int,
+    source: str | None = None,
+    code: str | None = None,
+    name_kk: str = "",
+    name_ru: str = "",
+) -> int:
+    """Set a line's amount (a known code, or a name, is replaced, not added twice); 0 removes it.
+    Return the line's id, 0 when removed."""
+    actor.require(rural_district_id)
+    async with db.transaction() as tx:
+        budget_id = await _ensure(tx, rural_district_id, year, by=actor.person_id)
+        await tx.execute(
+            f"UPDATE budgets SET updated_by = ?, updated_at = {_NOW} WHERE id = ?", (actor.person_id, budget_id)
+        )
+        line_id = await _set_line(
+            tx, budget_id, side=side, amount=amount, source=source, code=code, name_kk=name_kk, name_ru=name_ru
+        )
+        await audit.write(
+            tx,
+            actor,
+            "budget_line",
+            "budget_line",
+            line_id or None,
+            rural_district_id=rural_district_id,
+            after={"year": year, "side": side, "code": code, "amount": amount, "name": [name_kk, name_ru]},
+        )
+    return line_id
+
+
+async def set_target(db: Database, actor: Actor, *, rural_district_id: int, year: int, target: float | None) -> None:
+    """Set (or, with None, remove) the self-sufficiency target of a year."""
+    actor.require(rural_district_id)
+    async with db.transaction() as tx:
+        budget_id = await _ensure(tx, rural_district_id, year, by=actor.person_id)
+        await tx.execute(
+            f"UPDATE budgets SET target = ?, updated_by = ?, updated_at = {_NOW} WHERE id = ?",
+            (target, actor.person_id, budget_id),
+        )
+        await audit.write(
+            tx,
+            actor,
+            "budget_target",
+            "budget",
+            None,
+            rural_district_id=rural_district_id,
+            after={"year": year, "target": target},
+        )

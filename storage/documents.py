@@ -3,6 +3,13 @@
 A document is a series of versions sharing ``series_id`` (the first version's id). Residents see
 only the current published version of each series; publishing a new version supersedes the
 previous one, which stays readable as history.
+
+The writes handlers call each open their own transaction (joining a caller's): staff's take an
+``Actor``, check it may act on the row's district and write the audit entry with the change
+(``store_file``, ``save_draft``, ``publish_document``, ``delete_draft``, ``answer``,
+``publish_answer``); residents' take the person (``ask``, ``support``); ``keep_file_id`` remembers
+a bot's file_id. ``publish``, ``publish_draft``, ``add_file`` and ``remember_file_id`` are the
+building blocks inside a transaction, for other features (an event's protocol), the demo and tests.
 """
 
 from __future__ import annotations
@@ -11,8 +18,13 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.rules.documents import KINDS, matches, search_key
+from bot.rules.errors import NotAllowed, NotFound
+from bot.rules.texts import N_
+from storage import audit, outbox
+from storage.audit import Actor
 from storage.db import Database, Tx
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ')"
@@ -113,6 +125,53 @@ async def remember_file_id(tx: Tx, file_ref: int, bot_id: int, file_id: str, fil
         " file_unique_id = COALESCE(excluded.file_unique_id, document_file_ids.file_unique_id)",
         (file_ref, bot_id, file_id, file_unique_id),
     )
+
+
+async def keep_file_id(
+    db: Database, file_ref: int, bot_id: int, file_id: str, file_unique_id: str | None = None
+) -> None:
+    """Remember the file_id a bot got (or used) for a stored file, so the next send needs no upload."""
+    async with db.transaction() as tx:
+        await remember_file_id(tx, file_ref, bot_id, file_id, file_unique_id)
+
+
+async def store_file(
+    db: Database,
+    actor: Actor,
+    *,
+    rural_district_id: int,
+    file_name: str | None,
+    mime_type: str | None,
+    size: int | None,
+    bot_id: int,
+    file_id: str,
+    file_unique_id: str | None,
+    data: bytes,
+) -> int:
+    """A file staff uploaded for a district's document: its row, this bot's file_id and its bytes."""
+    actor.require(rural_district_id)
+    async with db.transaction() as tx:
+        ref = await add_file(
+            tx,
+            file_name=file_name,
+            mime_type=mime_type,
+            size=size,
+            bot_id=bot_id,
+            file_id=file_id,
+            file_unique_id=file_unique_id,
+        )
+        if data:
+            await save_bytes(db, ref, data)
+        await audit.write(
+            tx,
+            actor,
+            "document_file",
+            "document_file",
+            ref,
+            rural_district_id=rural_district_id,
+            after={"file_name": file_name, "size": len(data) or size},
+        )
+    return ref
 
 
 async def save_bytes(db: Database, file_ref: int, data: bytes) -> Path:
@@ -262,13 +321,124 @@ async def publish_draft(tx: Tx, document_id: int, *, rural_district_id: int, now
     return True
 
 
-async def delete_draft(tx: Tx, document_id: int, *, rural_district_id: int) -> bool:
-    return bool(
-        await tx.execute(
-            "DELETE FROM documents WHERE id = ? AND rural_district_id = ? AND status = 'draft'",
-            (document_id, rural_district_id),
+async def save_draft(
+    db: Database,
+    actor: Actor,
+    *,
+    rural_district_id: int,
+    kind: str,
+    title_kk: str,
+    title_ru: str,
+    text_kk: str | None = None,
+    text_ru: str | None = None,
+    file_ref_kk: int | None = None,
+    file_ref_ru: int | None = None,
+    url: str | None = None,
+    issuer: str | None = None,
+    replaces: int | None = None,
+) -> int:
+    """Keep a document (or a new version of ``replaces``) that staff wrote as a draft; return its id."""
+    actor.require(rural_district_id)
+    async with db.transaction() as tx:
+        doc_id = await publish(
+            tx,
+            rural_district_id=rural_district_id,
+            kind=kind,
+            title_kk=title_kk,
+            title_ru=title_ru,
+            text_kk=text_kk,
+            text_ru=text_ru,
+            file_ref_kk=file_ref_kk,
+            file_ref_ru=file_ref_ru,
+            url=url,
+            issuer=issuer,
+            replaces=replaces,
+            created_by=actor.person_id,
+            draft=True,
         )
+        await audit.write(
+            tx,
+            actor,
+            "document_draft",
+            "document",
+            doc_id,
+            rural_district_id=rural_district_id,
+            after={"kind": kind, "replaces": replaces},
+        )
+    return doc_id
+
+
+async def _draft(tx: Tx, actor: Actor, document_id: int) -> sqlite3.Row | None:
+    """A draft's district, series and titles, once the actor may act on its district; None: no such draft."""
+    row = await tx.fetchone(
+        "SELECT rural_district_id, series_id, title_kk, title_ru FROM documents WHERE id = ? AND status = 'draft'",
+        (document_id,),
     )
+    if row is not None:
+        actor.require(row[0])
+    return row
+
+
+async def publish_document(
+    db: Database,
+    actor: Actor,
+    document_id: int,
+    *,
+    now: str,
+    notice: dict[str, Any] | None = None,
+    notice_buttons: dict[str, Any] | None = None,
+) -> int:
+    """Publish a draft (superseding the current version); with ``notice`` (texts by language) tell the
+    district's residents who take announcements, through the outbox. Return how many get the notice."""
+    async with db.transaction() as tx:
+        row = await _draft(tx, actor, document_id)
+        if row is None:
+            raise NotFound(N_("This draft is already published or deleted."))
+        rural_district_id, series_id = row[0], row[1]
+        await publish_draft(tx, document_id, rural_district_id=rural_district_id, now=now)
+        await audit.write(
+            tx,
+            actor,
+            "document_publish",
+            "document",
+            document_id,
+            rural_district_id=rural_district_id,
+            after={"notify": notice is not None, "series": series_id},
+        )
+        if notice is None:
+            return 0
+        people = await outbox.residents(tx, rural_district_id, announcements_only=True)
+        await outbox.enqueue(
+            tx,
+            rural_district_id=rural_district_id,
+            kind="notice",
+            texts=notice,
+            buttons=notice_buttons,
+            recipients=people,
+            created_by=actor.person_id,
+            not_before=now,
+            source_type="document",
+            source_id=document_id,
+        )
+        return len(people)
+
+
+async def delete_draft(db: Database, actor: Actor, document_id: int) -> None:
+    """Delete a draft; a published document is never deleted (a new version replaces it)."""
+    async with db.transaction() as tx:
+        row = await _draft(tx, actor, document_id)
+        if row is None:
+            raise NotAllowed(N_("A published document is not deleted; publish a new version instead."))
+        await tx.execute("DELETE FROM documents WHERE id = ? AND status = 'draft'", (document_id,))
+        await audit.write(
+            tx,
+            actor,
+            "document_delete_draft",
+            "document",
+            document_id,
+            rural_district_id=row[0],
+            before={"title": row[2] or row[3]},
+        )
 
 
 async def get(db: Database | Tx, document_id: int) -> Document | None:
@@ -419,7 +589,7 @@ def _question(row: sqlite3.Row) -> Question:
 
 
 async def ask(
-    tx: Tx,
+    db: Database,
     *,
     rural_district_id: int,
     person_id: int,
@@ -432,30 +602,32 @@ async def ask(
     now: str | None = None,
 ) -> int:
     """A resident's question about a report (``document_id``: the report's series) or ahead of a gathering."""
-    return await tx.execute(
-        "INSERT INTO report_questions (rural_district_id, document_id, event_id, person_id, text, voice_file_id,"
-        f" voice_bot_id, voice_duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
-        (
-            rural_district_id,
-            document_id,
-            event_id,
-            person_id,
-            _clean(text),
-            voice_file_id,
-            voice_bot_id,
-            voice_duration,
-            now,
-        ),
-    )
+    async with db.transaction() as tx:
+        return await tx.execute(
+            "INSERT INTO report_questions (rural_district_id, document_id, event_id, person_id, text, voice_file_id,"
+            f" voice_bot_id, voice_duration, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, {_NOW}))",
+            (
+                rural_district_id,
+                document_id,
+                event_id,
+                person_id,
+                _clean(text),
+                voice_file_id,
+                voice_bot_id,
+                voice_duration,
+                now,
+            ),
+        )
 
 
-async def support(tx: Tx, question_id: int, person_id: int) -> bool:
+async def support(db: Database, question_id: int, person_id: int) -> bool:
     """One support per person per question (a primary key); False when already given."""
-    row = await tx.fetchone(
-        "INSERT INTO report_question_supports (question_id, person_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
-        " RETURNING question_id",
-        (question_id, person_id),
-    )
+    async with db.transaction() as tx:
+        row = await tx.fetchone(
+            "INSERT INTO report_question_supports (question_id, person_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+            " RETURNING question_id",
+            (question_id, person_id),
+        )
     return row is not None
 
 
@@ -501,30 +673,62 @@ async def count_open_questions(db: Database | Tx, rural_district_id: int) -> int
     )
 
 
+async def _question_district(tx: Tx, actor: Actor, question_id: int) -> int:
+    """The district of a question the actor may act on; a forged id is not found."""
+    rural_district_id = await tx.fetchval("SELECT rural_district_id FROM report_questions WHERE id = ?", (question_id,))
+    if rural_district_id is None:
+        raise NotFound(N_("This question is not available."))
+    actor.require(rural_district_id)
+    return int(rural_district_id)
+
+
 async def answer(
-    tx: Tx, question_id: int, *, rural_district_id: int, text: str, by: int | None, now: str | None = None
+    db: Database, actor: Actor, question_id: int, *, text: str, now: str, texts: dict[str, str]
 ) -> list[int]:
-    """Store the answer; return who should get it (the asker and every supporter). Empty: not found."""
-    changed = await tx.execute(
-        f"UPDATE report_questions SET answer = ?, answered_by = ?, answered_at = COALESCE(?, {_NOW})"
-        " WHERE id = ? AND rural_district_id = ?",
-        (text.strip(), by, now, question_id, rural_district_id),
-    )
-    if not changed:
-        return []
-    rows = await tx.fetchall(
-        "SELECT person_id FROM report_questions WHERE id = ? AND person_id IS NOT NULL"
-        " UNION SELECT person_id FROM report_question_supports WHERE question_id = ?",
-        (question_id, question_id),
-    )
-    return sorted({r[0] for r in rows})
-
-
-async def publish_answer(tx: Tx, question_id: int, *, rural_district_id: int) -> bool:
-    """Show an answered question with its answer under the report."""
-    return bool(
+    """Store the answer and queue ``texts`` (by language) for the asker and every supporter; return them."""
+    async with db.transaction() as tx:
+        rural_district_id = await _question_district(tx, actor, question_id)
         await tx.execute(
-            "UPDATE report_questions SET published = 1 WHERE id = ? AND rural_district_id = ? AND answer IS NOT NULL",
-            (question_id, rural_district_id),
+            "UPDATE report_questions SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ?",
+            (text.strip(), actor.person_id, now, question_id),
         )
-    )
+        rows = await tx.fetchall(
+            "SELECT person_id FROM report_questions WHERE id = ? AND person_id IS NOT NULL"
+            " UNION SELECT person_id FROM report_question_supports WHERE question_id = ?",
+            (question_id, question_id),
+        )
+        recipients = sorted({r[0] for r in rows})
+        await outbox.enqueue(
+            tx,
+            rural_district_id=rural_district_id,
+            kind="answer",
+            texts=texts,
+            recipients=recipients,
+            created_by=actor.person_id,
+            not_before=now,
+            source_type="report_question",
+            source_id=question_id,
+        )
+        await audit.write(
+            tx,
+            actor,
+            "report_question_answer",
+            "report_question",
+            question_id,
+            rural_district_id=rural_district_id,
+            after={"recipients": len(recipients)},
+        )
+    return recipients
+
+
+async def publish_answer(db: Database, actor: Actor, question_id: int) -> None:
+    """Show an answered question with its answer under the report."""
+    async with db.transaction() as tx:
+        rural_district_id = await _question_district(tx, actor, question_id)
+        if not await tx.execute(
+            "UPDATE report_questions SET published = 1 WHERE id = ? AND answer IS NOT NULL", (question_id,)
+        ):
+            raise NotAllowed(N_("Only an answered question can be published."))
+        await audit.write(
+            tx, actor, "report_question_publish", "report_question", question_id, rural_district_id=rural_district_id
+        )

@@ -8,9 +8,12 @@ import pytest
 
 from bot.charts import budget_chart
 from bot.formatting import format_money
+from bot.keyboards.budget import AdmBud, BAct, Code
 from bot.rules.documents import parse_amount, parse_percent, self_sufficiency, target_for
+from bot.rules.errors import NotAllowed
 from storage import budget as budgets
 from storage import documents as docs
+from storage.audit import STAFF_KIND, Actor
 from tests.harness import Person, World
 
 
@@ -141,7 +144,7 @@ async def test_a_later_year_uses_the_staff_target_or_none(world: World) -> None:
     assert "Әкім аппараты 2026 жылға белгілеген мақсат: 35,0 %" in staff.last.text
     assert "✅ Мақсатқа қол жеткізілді." in staff.last.text
     # the decree's years take no staff target, even from a forged button
-    await staff.press_data("admbud:t:2025:")
+    await staff.press_data(AdmBud(act=BAct.TARGET, year=2025).pack())
     assert staff.last.text == "Бұл жылдың мақсатты деңгейін жарлық белгілеген."
 
 
@@ -194,6 +197,22 @@ async def test_no_budget_yet_says_so(world: World) -> None:
 
 async def test_a_resident_cannot_enter_budget_figures(world: World) -> None:
     aigerim = await world.resident()
-    await aigerim.press_data("admbud:l:2025:property_tax")
+    await aigerim.press_data(AdmBud(act=BAct.LINE, year=2025, code=Code.PROPERTY_TAX).pack())
     assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
     assert await world.db.fetchval("SELECT COUNT(*) FROM budgets") == 0
+
+
+async def test_entering_refuses_staff_of_another_district(world: World) -> None:
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+    stranger = Actor(STAFF_KIND, rural_district_id=other)
+    audit_rows = await world.db.fetchval("SELECT COUNT(*) FROM audit_log")
+    with pytest.raises(NotAllowed):
+        await budgets.set_line(
+            world.db, stranger, rural_district_id=world.rural_district_id, year=2026, side="revenue", amount=5
+        )
+    with pytest.raises(NotAllowed):
+        await budgets.set_target(world.db, stranger, rural_district_id=world.rural_district_id, year=2026, target=0.5)
+    assert await world.db.fetchval("SELECT COUNT(*) FROM budgets") == 0
+    assert await world.db.fetchval("SELECT COUNT(*) FROM audit_log") == audit_rows

@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from bot.keyboards.documents import AdmAct, AdmDoc, Doc, DocAct, QSupport
 from bot.rules.clock import to_db
 from bot.rules.documents import FILE_LIMIT, fold, search_key, search_query, split_text
+from bot.rules.errors import NotAllowed
 from storage import documents as docs
+from storage.audit import STAFF_KIND, Actor
 from tests.harness import NOW, Person, World
 
 
@@ -316,17 +319,17 @@ async def test_a_resident_cannot_read_a_draft_or_another_districts_document(worl
     )
     aigerim = await world.resident()
     for doc_id in (draft, foreign_draft):
-        sent = await aigerim.press_data(f"doc:o:{doc_id}")
+        sent = await aigerim.press_data(Doc(act=DocAct.OPEN, id=doc_id).pack())
         assert all("жоба" not in r.text.lower() for r in sent if r.method == "sendMessage")
         assert aigerim.last.text == "Бұл құжат қолжетімсіз."
-    await aigerim.press_data(f"admdoc:view:{foreign_draft}:")
+    await aigerim.press_data(AdmDoc(act=AdmAct.VIEW, id=foreign_draft).pack())
     assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
 
 
 async def test_a_resident_forging_publish_is_refused_and_logged(world: World) -> None:
     draft = await publish(world, title_kk="Жоба", draft=True)
     aigerim = await world.resident()
-    await aigerim.press_data(f"admdoc:pub:{draft}:")
+    await aigerim.press_data(AdmDoc(act=AdmAct.PUBLISH, id=draft).pack())
     assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
     assert await world.db.fetchval("SELECT status FROM documents WHERE id = ?", (draft,)) == "draft"
     assert await world.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'admin_callback_refused'") == 1
@@ -338,9 +341,61 @@ async def test_staff_of_another_district_cannot_publish_our_draft(world: World) 
     )
     draft = await publish(world, title_kk="Жоба", draft=True)
     stranger = await world.staff("Stranger", rural_district_id=other)
-    await stranger.press_data(f"admdoc:pub:{draft}:")
+    await stranger.press_data(AdmDoc(act=AdmAct.PUBLISH, id=draft).pack())
     assert stranger.last.text == "Бұл құжат қолжетімсіз."
     assert await world.db.fetchval("SELECT status FROM documents WHERE id = ?", (draft,)) == "draft"
+
+
+async def test_an_open_button_of_the_unversioned_kind_is_answered_as_out_of_date(world: World) -> None:
+    doc_id = await publish(world, title_kk="Жиын хаттамасы")
+    aigerim = await world.resident()
+    sent = await aigerim.press_data(f"doc:o:{doc_id}")  # as notices sent before ``doc1`` carry it
+    assert aigerim.last.text == "Бұл түйме ескірген. Міне, басты мәзір."
+    assert all("Жиын хаттамасы" not in r.text for r in sent if r.method == "sendMessage")
+    await aigerim.press_data(Doc(act=DocAct.OPEN, id=doc_id).pack())
+    assert "<b>Жиын хаттамасы</b>" in aigerim.last.text
+
+
+async def test_the_writes_refuse_staff_of_another_district_and_change_nothing(world: World) -> None:
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+    stranger = Actor(STAFF_KIND, rural_district_id=other)
+    draft = await publish(world, title_kk="Жоба", draft=True)
+    report = await publish(world, kind="akim_report", title_kk="Есеп")
+    aigerim = await world.resident()
+    await aigerim.press_data(Doc(act=DocAct.ASK, id=report).pack())
+    await aigerim.send("Жол қашан жөнделеді?")
+    qid = await world.db.fetchval("SELECT id FROM report_questions")
+    audit_rows = await world.db.fetchval("SELECT COUNT(*) FROM audit_log")
+    refused = (
+        docs.publish_document(world.db, stranger, draft, now=to_db(NOW)),
+        docs.delete_draft(world.db, stranger, draft),
+        docs.answer(world.db, stranger, qid, text="Жауап", now=to_db(NOW), texts={"kk": "Жауап", "ru": "Ответ"}),
+        docs.publish_answer(world.db, stranger, qid),
+        docs.save_draft(
+            world.db,
+            stranger,
+            rural_district_id=world.rural_district_id,
+            kind="decision",
+            title_kk="Шешім",
+            title_ru="",
+            text_kk="Мәтін",
+        ),
+    )
+    for write in refused:
+        with pytest.raises(NotAllowed):
+            await write
+    assert await world.db.fetchval("SELECT status FROM documents WHERE id = ?", (draft,)) == "draft"
+    assert await world.db.fetchval("SELECT answer FROM report_questions") is None
+    assert await world.db.fetchval("SELECT COUNT(*) FROM documents") == 2
+    assert await world.db.fetchval("SELECT COUNT(*) FROM outbox_messages") == 0
+    assert await world.db.fetchval("SELECT COUNT(*) FROM audit_log") == audit_rows
+
+    ours = Actor(STAFF_KIND, rural_district_id=world.rural_district_id)
+    assert await docs.publish_document(world.db, ours, draft, now=to_db(NOW)) == 0
+    actions = [r[0] for r in await world.db.fetchall("SELECT action FROM audit_log ORDER BY id")]
+    assert actions[-1] == "document_publish"
 
 
 # -- notify -----------------------------------------------------------------------------------
@@ -351,7 +406,7 @@ async def test_publish_and_notify_tells_the_district_through_the_outbox(world: W
     aigerim = await world.resident()
     ivan = await world.resident("Ivan", lang="ru")
     staff = await world.staff()
-    await staff.press_data(f"admdoc:pubn:{draft}:")
+    await staff.press_data(AdmDoc(act=AdmAct.NOTIFY, id=draft).pack())
     assert "Хабарлама алатын тұрғын саны: 3." in staff.inbox[-2].text
     assert await world.db.fetchval("SELECT kind FROM outbox_messages") == "notice"
     await world.deliver()
@@ -367,7 +422,7 @@ async def test_publish_and_notify_tells_the_district_through_the_outbox(world: W
 async def test_a_question_needs_consent_first(world: World) -> None:
     report = await publish(world, kind="akim_report", title_kk="Әкімнің есебі 2026", text_kk="Есеп мәтіні")
     aigerim = await world.resident(consent=False)
-    await aigerim.press_data(f"doc:a:{report}")
+    await aigerim.press_data(Doc(act=DocAct.ASK, id=report).pack())
     assert "Дербес деректерді" in aigerim.last.text or "келісім" in aigerim.last.text.lower()
     assert aigerim.last.buttons == ["✅ Келісемін", "Келіспеймін"]
     await aigerim.send("Жол қашан жөнделеді?")
@@ -390,13 +445,13 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
     await asker.press("❓ Сұрақ қою")
     await asker.send("Жол қашан жөнделеді?")
     assert "Рақмет! Сұрағыңыз әкім аппаратына жіберілді" in asker.last.text
-    await asker.press_data(f"doc:a:{report}")
+    await asker.press_data(Doc(act=DocAct.ASK, id=report).pack())
     await asker.send_voice("VOICE7")
     assert await world.db.fetchval("SELECT COUNT(*) FROM report_questions") == 2
     voice_q = await world.db.fetchval("SELECT id FROM report_questions WHERE voice_file_id = 'VOICE7'")
 
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.press_data(f"doc:q:{report}")
+    await ivan.press_data(Doc(act=DocAct.QUESTIONS, id=report).pack())
     assert "1. Жол қашан жөнделеді? — 👍 0" in ivan.last.text
     await ivan.press("👍 1")
     assert "1. Жол қашан жөнделеді? — 👍 1" in ivan.last.text
@@ -405,7 +460,7 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
     assert [r for r in world.telegram.requests if r.method == "answerCallbackQuery"][-1].params[
         "text"
     ] == "Вы уже поддержали этот вопрос."
-    await asker.press_data(f"doc:q:{report}")
+    await asker.press_data(Doc(act=DocAct.QUESTIONS, id=report).pack())
     await asker.press("👍 1")  # one's own question
     assert await world.db.fetchval("SELECT COUNT(*) FROM report_question_supports") == 1
 
@@ -427,7 +482,7 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
 
     await staff.press("📌 Есептің астына жариялау")
     assert staff.inbox[-2].text == "Есептің астына жарияланды."
-    await ivan.press_data(f"doc:o:{report}")
+    await ivan.press_data(Doc(act=DocAct.OPEN, id=report).pack())
     assert "Ответы на вопросы жителей" in ivan.last.text
     assert "Жол көктемде жөнделеді." in ivan.last.text
     assert voice_q is not None
@@ -439,10 +494,10 @@ async def test_a_resident_cannot_support_a_question_of_another_district(world: W
     )
     report = await publish(world, kind="akim_report", title_kk="Есеп", rural_district_id=other)
     stranger = await world.resident("Stranger", rural_district_id=other)
-    await stranger.press_data(f"doc:a:{report}")
+    await stranger.press_data(Doc(act=DocAct.ASK, id=report).pack())
     await stranger.send("Сұрақ")
     qid = await world.db.fetchval("SELECT id FROM report_questions")
     aigerim = await world.resident()
-    await aigerim.press_data(f"qsup:{qid}")
+    await aigerim.press_data(QSupport(id=qid).pack())
     assert aigerim.last.text == "Бұл сұрақ қолжетімсіз."
     assert await world.db.fetchval("SELECT COUNT(*) FROM report_question_supports") == 0

@@ -3,6 +3,7 @@ so each of these would fail loudly if a handler put raw text into a message."""
 
 from __future__ import annotations
 
+from bot.keyboards.documents import Doc, DocAct
 from tests.harness import World, published_contest
 from tests.test_documents import open_documents, publish
 
@@ -22,12 +23,13 @@ async def test_a_search_word_is_shown_back_escaped(world: World) -> None:
 async def test_a_question_about_a_report_reaches_staff_escaped(world: World) -> None:
     report = await publish(world, kind="akim_report", title_kk="Әкімнің есебі 2026", text_kk="Есеп мәтіні")
     aigerim = await world.resident()
-    await aigerim.press_data(f"doc:a:{report}")
+    await aigerim.press_data(Doc(act=DocAct.ASK, id=report).pack())
     await aigerim.send(HOSTILE)
     stored = await world.db.fetchval("SELECT text FROM report_questions")
     assert stored == HOSTILE  # kept as written, escaped only when shown
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.press_data(f"doc:q:{report}")  # the questions under the report, as other residents see them
+    # the questions under the report, as other residents see them
+    await ivan.press_data(Doc(act=DocAct.QUESTIONS, id=report).pack())
     assert "&lt;script&gt;alert('x')&lt;/script&gt; &amp; &lt;b&gt;" in ivan.last.text
     staff = await world.staff()
     await staff.send("🛠 Басқару")

@@ -31,6 +31,7 @@ PREFIXES = [
     "admct",
     "admcf",
     "doc",
+    "doc1",
     "dkind",
     "dnav",
     "qsup",

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.rules.clock import Clock, to_db
 from storage import budget as budgets
 from storage import documents as docs
+from storage.audit import CLI
 from storage.db import Database
 
 PROGRAMME_KK = (
@@ -106,7 +107,7 @@ async def fill(
         )
         if staff_person_id is not None:
             await docs.ask(
-                tx,
+                db,  # joins the transaction above
                 rural_district_id=rural_district_id,
                 person_id=staff_person_id,
                 document_id=report,
@@ -128,14 +129,14 @@ async def fill(
             )
             for side, source, code, amount in lines:
                 await budgets.set_line(
-                    tx,
+                    db,  # joins the transaction above
+                    CLI,
                     rural_district_id=rural_district_id,
                     year=budget_year,
                     side=side,
                     source=source,
                     code=code,
                     amount=round(amount * scale),
-                    by=staff_person_id,
                 )
         if year > 2025:
-            await budgets.set_target(tx, rural_district_id, year, 0.35, by=staff_person_id)
+            await budgets.set_target(db, CLI, rural_district_id=rural_district_id, year=year, target=0.35)

@@ -14,32 +14,55 @@ from bot.keyboards.common import back_button, cancel_button, inline, menu_button
 from bot.keyboards.documents import Doc, DocAct
 from bot.rules.documents import REVENUE_SOURCES, SPENDING_PROGRAMMES
 
+
+class Code(StrEnum):
+    """A known revenue source or spending programme (``bot.rules.documents``), as callback data carries it."""
+
+    PROPERTY_TAX = "property_tax"
+    LAND_TAX = "land_tax"
+    VEHICLE_TAX = "vehicle_tax"
+    WATER_USE = "water_use"
+    LICENCE_FEES = "licence_fees"
+    OUTDOOR_ADS = "outdoor_ads"
+    OTHER_OWN = "other_own"
+    TRANSFERS = "transfers"
+    OFFICE = "office"
+    LIGHTING = "lighting"
+    IMPROVEMENT = "improvement"
+    SANITATION = "sanitation"
+    ROADS = "roads"
+    WATER_SUPPLY = "water_supply"
+    CULTURE_SPORT = "culture_sport"
+    TRANSPORT = "transport"
+    INITIATIVES = "initiatives"
+
+
 # code -> label msgid; a line with its own name (code NULL) shows that name instead.
 LINE_LABELS = {
-    "property_tax": N_("Property tax"),
-    "land_tax": N_("Land tax"),
-    "vehicle_tax": N_("Vehicle tax"),
-    "water_use": N_("Water use payments"),
-    "licence_fees": N_("Licence fees"),
-    "outdoor_ads": N_("Outdoor advertising fees"),
-    "other_own": N_("Other own revenues"),
-    "transfers": N_("Transfers from above"),
-    "office": N_("Akim's office upkeep"),
-    "lighting": N_("Street lighting"),
-    "improvement": N_("Improvement and greening"),
-    "sanitation": N_("Sanitation and cleaning"),
-    "roads": N_("Roads"),
-    "water_supply": N_("Water supply"),
-    "culture_sport": N_("Culture and sport"),
-    "transport": N_("School transport"),
-    "initiatives": N_("Local community projects"),
+    Code.PROPERTY_TAX: N_("Property tax"),
+    Code.LAND_TAX: N_("Land tax"),
+    Code.VEHICLE_TAX: N_("Vehicle tax"),
+    Code.WATER_USE: N_("Water use payments"),
+    Code.LICENCE_FEES: N_("Licence fees"),
+    Code.OUTDOOR_ADS: N_("Outdoor advertising fees"),
+    Code.OTHER_OWN: N_("Other own revenues"),
+    Code.TRANSFERS: N_("Transfers from above"),
+    Code.OFFICE: N_("Akim's office upkeep"),
+    Code.LIGHTING: N_("Street lighting"),
+    Code.IMPROVEMENT: N_("Improvement and greening"),
+    Code.SANITATION: N_("Sanitation and cleaning"),
+    Code.ROADS: N_("Roads"),
+    Code.WATER_SUPPLY: N_("Water supply"),
+    Code.CULTURE_SPORT: N_("Culture and sport"),
+    Code.TRANSPORT: N_("School transport"),
+    Code.INITIATIVES: N_("Local community projects"),
 }
-assert set(REVENUE_SOURCES) | set(SPENDING_PROGRAMMES) <= set(LINE_LABELS)
+assert set(Code) == set(REVENUE_SOURCES) | set(SPENDING_PROGRAMMES) == set(LINE_LABELS)
 
 
 def line_label(code: str | None, name_kk: str, name_ru: str, lang: str) -> str:
     if code and code in LINE_LABELS:
-        return _(LINE_LABELS[code])
+        return _(LINE_LABELS[Code(code)])
     first, second = (name_ru, name_kk) if lang == "ru" else (name_kk, name_ru)
     return first.strip() or second.strip()
 
@@ -91,7 +114,7 @@ class BAct(StrEnum):
 class AdmBud(CallbackData, prefix="admbud"):
     act: BAct
     year: int
-    code: str = ""
+    code: Code | None = None
 
 
 def admin_years(years: list[int]) -> InlineKeyboardMarkup:
@@ -118,7 +141,11 @@ def admin_budget(year: int, *, can_set_target: bool) -> InlineKeyboardMarkup:
 
 def admin_codes(year: int, codes: tuple[str, ...], *, other: bool) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(text=_(LINE_LABELS[c]), callback_data=AdmBud(act=BAct.LINE, year=year, code=c).pack())]
+        [
+            InlineKeyboardButton(
+                text=_(LINE_LABELS[Code(c)]), callback_data=AdmBud(act=BAct.LINE, year=year, code=Code(c)).pack()
+            )
+        ]
         for c in codes
     ]
     if other:

@@ -1,4 +1,9 @@
-"""Documents and akim reports: callback data and keyboards (resident and staff)."""
+"""Documents and akim reports: callback data and keyboards (resident and staff).
+
+``Doc`` buttons are stored in outbox rows (the notice of a new document) and sent later, so they
+outlive a release: their prefix carries a version (``doc1``). A button of an older version that is
+still pressed matches nothing here and gets the fallback's polite «out of date».
+"""
 
 from __future__ import annotations
 
@@ -14,29 +19,48 @@ from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button
 from bot.rules.documents import KINDS
 
+
+class Kind(StrEnum):
+    """A kind of document (``bot.rules.documents.KINDS``), as callback data carries it."""
+
+    DEVELOPMENT_PROGRAMME = "development_programme"
+    PROTOCOL_GATHERING = "protocol_gathering"
+    PROTOCOL_MEETING = "protocol_meeting"
+    DECISION = "decision"
+    BUDGET_REVENUES = "budget_revenues"
+    CITIZEN_BUDGET = "citizen_budget"
+    PAID_SERVICES = "paid_services"
+    IMPROVEMENT_RULES = "improvement_rules"
+    GRAZING_PLACES = "grazing_places"
+    AKIM_REPORT = "akim_report"
+    AUDIT_RESULTS = "audit_results"
+    ANNOUNCEMENT = "announcement"
+    OTHER = "other"
+
+
 # Kind -> label msgid (a section of the documents screen).
 KIND_LABELS = {
-    "development_programme": N_("Development programmes"),
-    "protocol_gathering": N_("Protocols of gatherings"),
-    "protocol_meeting": N_("Protocols of meetings"),
-    "decision": N_("Decisions"),
-    "budget_revenues": N_("Budget revenues"),
-    "citizen_budget": N_("Citizen budget"),
-    "paid_services": N_("Paid services"),
-    "improvement_rules": N_("Improvement rules"),
-    "grazing_places": N_("Grazing places"),
-    "akim_report": N_("Akim's reports"),
-    "audit_results": N_("Audit results"),
-    "announcement": N_("Announcements"),
-    "other": N_("Other documents"),
+    Kind.DEVELOPMENT_PROGRAMME: N_("Development programmes"),
+    Kind.PROTOCOL_GATHERING: N_("Protocols of gatherings"),
+    Kind.PROTOCOL_MEETING: N_("Protocols of meetings"),
+    Kind.DECISION: N_("Decisions"),
+    Kind.BUDGET_REVENUES: N_("Budget revenues"),
+    Kind.CITIZEN_BUDGET: N_("Citizen budget"),
+    Kind.PAID_SERVICES: N_("Paid services"),
+    Kind.IMPROVEMENT_RULES: N_("Improvement rules"),
+    Kind.GRAZING_PLACES: N_("Grazing places"),
+    Kind.AKIM_REPORT: N_("Akim's reports"),
+    Kind.AUDIT_RESULTS: N_("Audit results"),
+    Kind.ANNOUNCEMENT: N_("Announcements"),
+    Kind.OTHER: N_("Other documents"),
 }
-assert set(KIND_LABELS) == set(KINDS)
+assert list(Kind) == list(KINDS) and set(KIND_LABELS) == set(KINDS)
 PAGE = 5
 TITLE_IN_BUTTON = 40
 
 
 def kind_label(kind: str) -> str:
-    return _(KIND_LABELS[kind])
+    return _(KIND_LABELS[Kind(kind)])
 
 
 def short(title: str, limit: int = TITLE_IN_BUTTON) -> str:
@@ -50,22 +74,28 @@ class DocAct(StrEnum):
     QUESTIONS = "q"
 
 
-class Doc(CallbackData, prefix="doc"):
-    """A document (or, for history/ask/questions, any version of its series)."""
+class Doc(CallbackData, prefix="doc1"):
+    """A document (or, for history/ask/questions, any version of its series). Kept in outbox rows."""
 
     act: DocAct
     id: int
 
 
 class DocKind(CallbackData, prefix="dkind"):
-    kind: str
+    kind: Kind
     page: int = 0
+
+
+class Nav(StrEnum):
+    HOME = "home"
+    SEARCH = "search"
+    FOUND = "found"
 
 
 class DocNav(CallbackData, prefix="dnav"):
     """The documents home, the search prompt, or a page of search results."""
 
-    to: str
+    to: Nav
     page: int = 0
 
 
@@ -76,10 +106,10 @@ class QSupport(CallbackData, prefix="qsup"):
 def documents_home(counts: dict[str, int], budget_button: InlineKeyboardButton | None) -> InlineKeyboardMarkup:
     rows = [
         [InlineKeyboardButton(text=f"{kind_label(kind)} ({counts[kind]})", callback_data=DocKind(kind=kind).pack())]
-        for kind in KINDS
+        for kind in Kind
         if counts.get(kind)
     ]
-    rows.append([InlineKeyboardButton(text=_("🔍 Search"), callback_data=DocNav(to="search").pack())])
+    rows.append([InlineKeyboardButton(text=_("🔍 Search"), callback_data=DocNav(to=Nav.SEARCH).pack())])
     if budget_button is not None:
         rows.append([budget_button])
     rows.append([menu_button()])
@@ -99,7 +129,7 @@ def _pager(page: int, total: int, make: Callable[[int], str]) -> list[InlineKeyb
 
 
 def document_list(
-    items: list[tuple[int, str]], page: int, total: int, *, kind: str | None = None
+    items: list[tuple[int, str]], page: int, total: int, *, kind: Kind | None = None
 ) -> InlineKeyboardMarkup:
     """One document per row (id, title); paging; back to the documents home."""
     rows = [
@@ -108,15 +138,15 @@ def document_list(
     if kind is not None:
         pager = _pager(page, total, lambda p: DocKind(kind=kind, page=p).pack())
     else:
-        pager = _pager(page, total, lambda p: DocNav(to="found", page=p).pack())
+        pager = _pager(page, total, lambda p: DocNav(to=Nav.FOUND, page=p).pack())
     if pager:
         rows.append(pager)
-    rows.append([back_button(DocNav(to="home").pack()), menu_button()])
+    rows.append([back_button(DocNav(to=Nav.HOME).pack()), menu_button()])
     return inline(rows)
 
 
 def document_keyboard(
-    *, doc_id: int, kind: str, has_history: bool, current_id: int | None, questions: int | None
+    *, doc_id: int, kind: Kind, has_history: bool, current_id: int | None, questions: int | None
 ) -> InlineKeyboardMarkup:
     """Under a document: the current version (when this one is superseded), history, questions."""
     rows = []
@@ -164,7 +194,7 @@ def questions_keyboard(numbered: list[tuple[int, int]], doc_id: int) -> InlineKe
 
 
 def search_prompt() -> InlineKeyboardMarkup:
-    return inline([[back_button(DocNav(to="home").pack()), cancel_button()]])
+    return inline([[back_button(DocNav(to=Nav.HOME).pack()), cancel_button()]])
 
 
 def ask_keyboard(doc_id: int) -> InlineKeyboardMarkup:
@@ -191,7 +221,7 @@ class AdmAct(StrEnum):
 class AdmDoc(CallbackData, prefix="admdoc"):
     act: AdmAct
     id: int = 0
-    kind: str = ""
+    kind: Kind | None = None
 
 
 class QAct(StrEnum):
@@ -203,6 +233,10 @@ class QAct(StrEnum):
 class AdmQ(CallbackData, prefix="admq"):
     act: QAct
     id: int
+
+
+def _back_to_documents() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="documents").pack())
 
 
 def admin_documents(drafts: int, questions: int) -> InlineKeyboardMarkup:
@@ -229,7 +263,7 @@ def admin_documents(drafts: int, questions: int) -> InlineKeyboardMarkup:
 def admin_kinds() -> InlineKeyboardMarkup:
     rows = [
         [InlineKeyboardButton(text=kind_label(kind), callback_data=AdmDoc(act=AdmAct.KIND, kind=kind).pack())]
-        for kind in KINDS
+        for kind in Kind
     ]
     rows.append([cancel_button()])
     return inline(rows)
@@ -241,12 +275,19 @@ def skip_keyboard() -> InlineKeyboardMarkup:
     )
 
 
+def next_keyboard() -> InlineKeyboardMarkup:
+    """After a text or a file of the form's step: on to the next step (the same callback as Skip)."""
+    return inline(
+        [[InlineKeyboardButton(text=_("➡️ Next"), callback_data=AdmDoc(act=AdmAct.SKIP).pack())], [cancel_button()]]
+    )
+
+
 def admin_list(items: list[tuple[int, str]]) -> InlineKeyboardMarkup:
     rows = [
         [InlineKeyboardButton(text=short(title), callback_data=AdmDoc(act=AdmAct.VIEW, id=i).pack())]
         for i, title in items
     ]
-    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="documents").pack())])
+    rows.append([_back_to_documents()])
     return inline(rows)
 
 
@@ -270,7 +311,7 @@ def admin_document(doc_id: int, *, draft: bool, current: bool) -> InlineKeyboard
         rows.append(
             [InlineKeyboardButton(text=_("🆕 New version"), callback_data=AdmDoc(act=AdmAct.VERSION, id=doc_id).pack())]
         )
-    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="documents").pack())])
+    rows.append([_back_to_documents()])
     return inline(rows)
 
 
@@ -298,7 +339,7 @@ def admin_questions(items: list[tuple[int, int, bool, bool]]) -> InlineKeyboardM
                 )
             )
         rows.append(row)
-    rows.append([InlineKeyboardButton(text=_("⬅️ Back"), callback_data=AdminMenu(section="documents").pack())])
+    rows.append([_back_to_documents()])
     return inline(rows)
 
 
