@@ -42,7 +42,13 @@ PREFIXES = [
     "admrep",
     "ini",
     "ind",
+    "indv",
     "admi",
+    "admiq",
+    "admis",
+    "admid",
+    "admip",
+    "admic",
     "set",
 ]
 LABELS = [
