@@ -1,28 +1,44 @@
 """Civic initiatives: submission, the staff's queue and status changes, supports, the agenda flag.
 
-Which status may follow which is decided in ``bot/initiatives.py``; the writes here repeat the
-check in their ``WHERE`` (the status the change was allowed from, the staff member's rural
-district), so a stale or forged button changes nothing.
+Which status may follow which is decided in ``bot/rules/initiatives.py``; every write here checks
+it again inside its transaction, on the row as it is then, and checks the actor's district
+(``actor.require``), so a stale or forged button changes nothing.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any
 
+from bot.rules import initiatives as rules
 from bot.rules.clock import from_db, to_db
+from bot.rules.errors import DomainError, NotFound
+from bot.rules.initiatives import Deadline, Status
+from bot.rules.texts import N_
 from storage import audit, outbox
+from storage.audit import Actor
 from storage.db import Database, Tx
 
-SETTINGS = {
-    "review_days": "initiative_review_days",
-    "per_day": "initiatives_per_day",
-    "threshold": "initiative_support_threshold",
+
+class Setting(StrEnum):
+    """A district's setting staff may change."""
+
+    REVIEW_DAYS = "review_days"
+    PER_DAY = "per_day"
+    THRESHOLD = "threshold"
+
+
+_SETTING_COLUMNS = {
+    Setting.REVIEW_DAYS: "initiative_review_days",
+    Setting.PER_DAY: "initiatives_per_day",
+    Setting.THRESHOLD: "initiative_support_threshold",
 }
+NOT_FOUND = N_("This initiative was not found in your rural district.")
 # Supports are counted, not stored twice.
 _SUPPORTS = "(SELECT count(*) FROM initiative_supports s WHERE s.initiative_id = i.id)"
 _COLUMNS = (
@@ -111,26 +127,6 @@ class Draft:
     village_id: int
 
 
-class Deadlines(Protocol):
-    """A review deadline as the rules compute it (``bot.rules.initiatives.Deadline``)."""
-
-    @property
-    def day(self) -> date: ...
-    @property
-    def ends_at(self) -> datetime: ...
-    @property
-    def remind_at(self) -> datetime: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The staff member (or operator) acting, for the history and the audit trail."""
-
-    person_id: int
-    telegram_id: int
-    kind: str  # 'staff' or 'operator'
-
-
 # --- per-district settings --------------------------------------------------------------------
 
 
@@ -144,22 +140,28 @@ async def settings(db: Database | Tx, rural_district_id: int) -> DistrictSetting
     return DistrictSettings(*row)
 
 
-async def set_setting(db: Database, actor: Actor, rural_district_id: int, name: str, value: int) -> None:
-    """Change one setting of the district (``review_days``, ``per_day`` or ``threshold``), audited."""
-    column = SETTINGS[name]
+async def timezone(db: Database | Tx, rural_district_id: int) -> str:
+    """The district's time zone, in which its days and deadlines are counted."""
+    value = await db.fetchval("SELECT timezone FROM rural_districts WHERE id = ?", (rural_district_id,))
+    return str(value or "Asia/Almaty")
+
+
+async def set_setting(db: Database, actor: Actor, rural_district_id: int, name: Setting, value: int) -> None:
+    """Change one setting of the district, audited."""
+    actor.require(rural_district_id)
+    column = _SETTING_COLUMNS[name]
     async with db.transaction() as tx:
         before = await tx.fetchval(f"SELECT {column} FROM rural_districts WHERE id = ?", (rural_district_id,))
         await tx.execute(f"UPDATE rural_districts SET {column} = ? WHERE id = ?", (value, rural_district_id))
-        await audit.record(
+        await audit.write(
             tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
+            actor,
+            "initiative_setting",
+            "rural_district",
+            rural_district_id,
             rural_district_id=rural_district_id,
-            action="initiative_setting",
-            object_type="rural_district",
-            object_id=rural_district_id,
-            before={name: before},
-            after={name: value},
+            before={name.value: before},
+            after={name.value: value},
         )
 
 
@@ -178,6 +180,7 @@ async def recent_submissions(db: Database, author_id: int, since: datetime) -> l
 class Submitted:
     id: int
     number: int
+    deadline_on: date  # the last day of the review
     created: bool  # False: this draft had been submitted already (a second tap on Submit)
 
 
@@ -188,23 +191,25 @@ async def submit(
     author_id: int,
     rural_district_id: int,
     now: datetime,
-    deadline: Deadlines,
-    per_day: int,
-    since: datetime,
-    staff_notice: Callable[[int], dict[str, str]],
+    staff_notice: Callable[[int, date], dict[str, str]],
 ) -> Submitted | None:
-    """Store the draft as a new initiative and tell the staff who want each one; None over the day's limit."""
+    """Store the draft as a new initiative, with the district's review deadline, and tell the staff
+    who want each one (``staff_notice(number, last day)``); None over the day's limit."""
     async with db.transaction() as tx:
         existing = await tx.fetchone(
-            "SELECT id, number FROM initiatives WHERE author_id = ? AND draft_token = ?", (author_id, draft.token)
+            "SELECT id, number, deadline_on FROM initiatives WHERE author_id = ? AND draft_token = ?",
+            (author_id, draft.token),
         )
         if existing:
-            return Submitted(existing[0], existing[1], created=False)
+            return Submitted(existing[0], existing[1], date.fromisoformat(existing[2]), created=False)
+        cfg = await settings(tx, rural_district_id)
         count = await tx.fetchval(
-            "SELECT count(*) FROM initiatives WHERE author_id = ? AND submitted_at > ?", (author_id, to_db(since))
+            "SELECT count(*) FROM initiatives WHERE author_id = ? AND submitted_at > ?",
+            (author_id, to_db(now - rules.PER_DAY_WINDOW)),
         )
-        if count >= per_day:
+        if count >= cfg.per_day:
             return None
+        deadline = rules.review_deadline(now, cfg.timezone, cfg.review_days)
         number = await tx.fetchval(
             "SELECT COALESCE(MAX(number), 0) + 1 FROM initiatives WHERE rural_district_id = ?", (rural_district_id,)
         )
@@ -248,13 +253,13 @@ async def submit(
                 tx,
                 rural_district_id=rural_district_id,
                 kind="staff",
-                texts=staff_notice(number),
+                texts=staff_notice(number, deadline.day),
                 recipients=[row[0] for row in staff],
                 source_type="initiative",
                 source_id=initiative_id,
                 not_before=stamp,
             )
-    return Submitted(initiative_id, number, created=True)
+    return Submitted(initiative_id, number, deadline.day, created=True)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -340,22 +345,37 @@ async def status_counts(db: Database, rural_district_id: int) -> dict[str, int]:
     return {row[0]: row[1] for row in rows}
 
 
-async def overdue_count(db: Database, rural_district_id: int, now: datetime, undecided: Iterable[str]) -> int:
-    statuses = list(undecided)
+_UNDECIDED = sorted(s.value for s in rules.UNDECIDED)
+_IN_UNDECIDED = f"({','.join('?' * len(_UNDECIDED))})"
+
+
+async def overdue_count(db: Database, rural_district_id: int, now: datetime) -> int:
+    """Undecided initiatives of the district past their review deadline."""
     return int(
         await db.fetchval(
-            "SELECT count(*) FROM initiatives WHERE rural_district_id = ?"
-            f" AND status IN ({','.join('?' * len(statuses))}) AND deadline_at <= ?",
-            (rural_district_id, *statuses, to_db(now)),
+            f"SELECT count(*) FROM initiatives WHERE rural_district_id = ? AND status IN {_IN_UNDECIDED}"
+            " AND deadline_at <= ?",
+            (rural_district_id, *_UNDECIDED, to_db(now)),
         )
     )
 
 
-async def all_of(db: Database, rural_district_id: int) -> list[Initiative]:
-    """Every initiative of the district, for the export."""
-    rows = await db.fetchall(
-        f"SELECT {_COLUMNS}{_FROM} WHERE i.rural_district_id = ? ORDER BY i.number", (rural_district_id,)
-    )
+async def export(db: Database, actor: Actor, rural_district_id: int) -> list[Initiative]:
+    """Every initiative of the district, for the staff's CSV; the export itself is audited."""
+    actor.require(rural_district_id)
+    async with db.transaction() as tx:
+        rows = await tx.fetchall(
+            f"SELECT {_COLUMNS}{_FROM} WHERE i.rural_district_id = ? ORDER BY i.number", (rural_district_id,)
+        )
+        await audit.write(
+            tx,
+            actor,
+            "initiative_export",
+            "rural_district",
+            rural_district_id,
+            rural_district_id=rural_district_id,
+            after={"rows": len(rows)},
+        )
     return [Initiative.from_row(r) for r in rows]
 
 
@@ -406,11 +426,11 @@ async def support(
     person_id: int,
     *,
     rural_district_id: int,
-    supportable: Collection[str],
     now: datetime,
     flagged_notice: Callable[[Initiative], dict[str, str]] | None = None,
 ) -> Supported:
     """One support per person (the primary key), never one's own, only of a published one of the district."""
+    supportable = sorted(s.value for s in rules.SUPPORTABLE)
     async with db.transaction() as tx:
         added = await tx.execute(
             "INSERT INTO initiative_supports (initiative_id, person_id, at) SELECT i.id, ?, ? FROM initiatives i"
@@ -447,21 +467,141 @@ async def _tell_staff(tx: Tx, initiative: Initiative, texts: dict[str, str], now
 
 # --- the staff's changes -----------------------------------------------------------------------
 
+CHANGED_MEANWHILE = N_("This status cannot be set now: the initiative has changed meanwhile.")
+NO_TARGET = N_("No other initiative №{number} open in your rural district. Send another number, or /cancel.")
+
+
+async def for_staff(db: Database | Tx, actor: Actor, initiative_id: int) -> Initiative:
+    """The initiative, when the actor may act on it (staff: one of their district); else ``NotFound``,
+    which names nothing of another district."""
+    initiative = await get(db, initiative_id)
+    if initiative is None or not actor.may_act_in(initiative.rural_district_id):
+        raise NotFound(NOT_FOUND)
+    return initiative
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    initiative: Initiative  # as it is now
+    into: Initiative | None = None  # merged: the initiative it went into, with the supports it has now
+
+
+async def change_status(
+    db: Database,
+    actor: Actor,
+    *,
+    initiative_id: int,
+    new: Status,
+    answer: str | None,
+    now: datetime,
+    extend_to: date | None = None,
+    forwarded_to: str | None = None,
+    into_number: int | None = None,
+    author_texts: Callable[[Initiative], dict[str, str]] | None = None,
+) -> Changed:
+    """Set the status staff chose, if the rules allow it from the current one.
+
+    One path for every change: a decision, an extension to ``extend_to`` (a new last day), a
+    forward to the body named, hiding (``answer`` is the reason) and merging into initiative
+    №``into_number`` of the district (its supporters and author follow; never its own author).
+    Hidden and merged ones leave the district's list. The history, the audit entry and the
+    author's notice are written in the same transaction.
+
+    Raises ``DomainError`` when the rules do not allow the change now (a stale or forged button,
+    a missing reason, a date out of range), ``NotFound`` for an initiative the actor may not act
+    on, or for an initiative to merge into that is not another open one of the district.
+    """
+    async with db.transaction() as tx:
+        initiative = await for_staff(tx, actor, initiative_id)
+        rules.check_transition(initiative.status, new, answer)
+        deadline = None
+        if new == Status.EXTENDED:
+            if extend_to is None:
+                raise ValueError("an extension needs its new last day")
+            tz = await timezone(tx, initiative.rural_district_id)
+            rules.check_extension(extend_to, initiative.deadline_on, initiative.submitted_at, tz)
+            deadline = rules.deadline_from_day(extend_to, tz)
+        into = await _merge_target(tx, initiative, into_number) if new == Status.MERGED else None
+        stamp = to_db(now)
+        await tx.execute(
+            "UPDATE initiatives SET status = ?, updated_at = ?,"
+            " decided_at = CASE WHEN ? THEN COALESCE(decided_at, ?) ELSE decided_at END,"
+            " forwarded_to = COALESCE(?, forwarded_to), merged_into = COALESCE(?, merged_into),"
+            " published = CASE WHEN ? THEN 0 ELSE published END WHERE id = ?",
+            (
+                new.value,
+                stamp,
+                int(rules.is_decision(new)),
+                stamp,
+                forwarded_to,
+                into.id if into else None,
+                int(new in rules.NOT_LISTED),
+                initiative.id,
+            ),
+        )
+        if deadline is not None:
+            await tx.execute(
+                "UPDATE initiatives SET deadline_on = ?, deadline_at = ?, remind_at = ?, reminded_at = NULL"
+                " WHERE id = ?",
+                (deadline.day.isoformat(), to_db(deadline.ends_at), to_db(deadline.remind_at), initiative.id),
+            )
+        if into is not None:
+            await _move_supports(tx, initiative, into, now)
+        updated = await _changed(
+            tx,
+            initiative,
+            actor,
+            new,
+            now=now,
+            answer=answer,
+            deadline=deadline,
+            forwarded_to=forwarded_to,
+            into=into,
+            author_texts=author_texts,
+        )
+        if into is not None:
+            into = await get(tx, into.id)
+    return Changed(updated, into)
+
+
+async def _merge_target(tx: Tx, initiative: Initiative, into_number: int | None) -> Initiative:
+    """Another initiative of the same district, still listed, to merge a duplicate into."""
+    if into_number is None:
+        raise ValueError("a merge needs the number of the initiative to merge into")
+    target = await by_number(tx, initiative.rural_district_id, into_number)
+    if target is None or target.id == initiative.id or target.status in rules.NOT_LISTED:
+        raise NotFound(NO_TARGET, number=into_number)
+    return target
+
+
+async def _move_supports(tx: Tx, duplicate: Initiative, into: Initiative, now: datetime) -> None:
+    """The duplicate's author and supporters now support the one it merges into (never its own author)."""
+    await tx.execute(
+        "INSERT INTO initiative_supports (initiative_id, person_id, at)"
+        " SELECT ?, person_id, at FROM initiative_supports WHERE initiative_id = ?"
+        " UNION SELECT ?, author_id, ? FROM initiatives WHERE id = ? AND author_id IS NOT NULL"
+        " ON CONFLICT DO NOTHING",
+        (into.id, duplicate.id, into.id, to_db(now), duplicate.id),
+    )
+    if into.author_id is not None:
+        await tx.execute(
+            "DELETE FROM initiative_supports WHERE initiative_id = ? AND person_id = ?", (into.id, into.author_id)
+        )
+    await _flag_if_reached(tx, into.id, now)
+
 
 async def _changed(
     tx: Tx,
     initiative: Initiative,
     actor: Actor,
+    new: Status,
     *,
-    action: str,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    to_status: str,
     now: datetime,
     answer: str | None,
-    new_deadline: date | None = None,
-    forwarded_to: str | None = None,
-    author_texts: Callable[[Initiative], dict[str, str]] | None = None,
+    deadline: Deadline | None,
+    forwarded_to: str | None,
+    into: Initiative | None,
+    author_texts: Callable[[Initiative], dict[str, str]] | None,
 ) -> Initiative:
     """History, audit and the author's notice of a change already written."""
     await tx.execute(
@@ -472,20 +612,34 @@ async def _changed(
             to_db(now),
             actor.person_id,
             initiative.status,
-            to_status,
+            new.value,
             answer,
-            new_deadline.isoformat() if new_deadline else None,
+            deadline.day.isoformat() if deadline else None,
             forwarded_to,
         ),
     )
-    await audit.record(
+    before: dict[str, Any] = {"status": initiative.status}
+    after: dict[str, Any]
+    if new == Status.HIDDEN:
+        action, after = "initiative_hide", {"status": new.value, "reason": answer}
+        before["published"] = initiative.published
+    elif new == Status.MERGED:
+        assert into is not None
+        action, after = "initiative_merge", {"status": new.value, "merged_into": into.id, "into_number": into.number}
+    else:
+        action, after = "initiative_status", {"status": new.value, "answer": answer}
+        before["deadline"] = initiative.deadline_on.isoformat()
+        if deadline is not None:
+            after["deadline"] = deadline.day.isoformat()
+        if forwarded_to:
+            after["forwarded_to"] = forwarded_to
+    await audit.write(
         tx,
-        actor_kind=actor.kind,
-        actor_telegram_id=actor.telegram_id,
+        actor,
+        action,
+        "initiative",
+        initiative.id,
         rural_district_id=initiative.rural_district_id,
-        action=action,
-        object_type="initiative",
-        object_id=initiative.id,
         before=before,
         after=after,
     )
@@ -505,175 +659,31 @@ async def _changed(
     return updated
 
 
-async def change_status(
-    db: Database,
-    actor: Actor,
-    *,
-    rural_district_id: int,
-    initiative_id: int,
-    new: str,
-    allowed_from: Collection[str],
-    decision: bool,
-    answer: str | None,
-    now: datetime,
-    deadline: Deadlines | None = None,
-    forwarded_to: str | None = None,
-    author_texts: Callable[[Initiative], dict[str, str]] | None = None,
-) -> Initiative | None:
-    """Set a status the rules allowed from the current one; None when it is not (or no longer) so."""
-    async with db.transaction() as tx:
-        initiative = await get(tx, initiative_id, rural_district_id)
-        if initiative is None or initiative.status not in allowed_from:
-            return None
-        stamp = to_db(now)
-        await tx.execute(
-            "UPDATE initiatives SET status = ?, updated_at = ?, decided_at = CASE WHEN ? THEN COALESCE(decided_at, ?)"
-            " ELSE decided_at END, forwarded_to = COALESCE(?, forwarded_to) WHERE id = ?",
-            (new, stamp, int(decision), stamp, forwarded_to, initiative_id),
-        )
-        if deadline is not None:
-            await tx.execute(
-                "UPDATE initiatives SET deadline_on = ?, deadline_at = ?, remind_at = ?, reminded_at = NULL"
-                " WHERE id = ?",
-                (deadline.day.isoformat(), to_db(deadline.ends_at), to_db(deadline.remind_at), initiative_id),
-            )
-        after: dict[str, Any] = {"status": new, "answer": answer}
-        if deadline is not None:
-            after["deadline"] = deadline.day.isoformat()
-        if forwarded_to:
-            after["forwarded_to"] = forwarded_to
-        return await _changed(
-            tx,
-            initiative,
-            actor,
-            action="initiative_status",
-            before={"status": initiative.status, "deadline": initiative.deadline_on.isoformat()},
-            after=after,
-            to_status=new,
-            now=now,
-            answer=answer,
-            new_deadline=deadline.day if deadline else None,
-            forwarded_to=forwarded_to,
-            author_texts=author_texts,
-        )
-
-
-async def hide(
-    db: Database,
-    actor: Actor,
-    *,
-    rural_district_id: int,
-    initiative_id: int,
-    reason: str,
-    now: datetime,
-    author_texts: Callable[[Initiative], dict[str, str]] | None = None,
-) -> Initiative | None:
-    async with db.transaction() as tx:
-        initiative = await get(tx, initiative_id, rural_district_id)
-        if initiative is None or initiative.status in ("hidden", "merged"):
-            return None
-        await tx.execute(
-            "UPDATE initiatives SET status = 'hidden', published = 0, updated_at = ?,"
-            " decided_at = COALESCE(decided_at, ?) WHERE id = ?",
-            (to_db(now), to_db(now), initiative_id),
-        )
-        return await _changed(
-            tx,
-            initiative,
-            actor,
-            action="initiative_hide",
-            before={"status": initiative.status, "published": initiative.published},
-            after={"status": "hidden", "reason": reason},
-            to_status="hidden",
-            now=now,
-            answer=reason,
-            author_texts=author_texts,
-        )
-
-
-async def merge(
-    db: Database,
-    actor: Actor,
-    *,
-    rural_district_id: int,
-    initiative_id: int,
-    into_number: int,
-    allowed_from: Collection[str],
-    now: datetime,
-    answer: str | None,
-    author_texts: Callable[[Initiative], dict[str, str]] | None = None,
-) -> tuple[Initiative, Initiative] | None:
-    """Merge a duplicate into another initiative of the district: its supporters (and author) follow."""
-    async with db.transaction() as tx:
-        initiative = await get(tx, initiative_id, rural_district_id)
-        target = await by_number(tx, rural_district_id, into_number)
-        if (
-            initiative is None
-            or target is None
-            or target.id == initiative.id
-            or initiative.status not in allowed_from
-            or target.status in ("merged", "hidden")
-        ):
-            return None
-        # The duplicate's author and supporters now support the one it merges into (never its own author).
-        await tx.execute(
-            "INSERT INTO initiative_supports (initiative_id, person_id, at)"
-            " SELECT ?, person_id, at FROM initiative_supports WHERE initiative_id = ?"
-            " UNION SELECT ?, author_id, ? FROM initiatives WHERE id = ? AND author_id IS NOT NULL"
-            " ON CONFLICT DO NOTHING",
-            (target.id, initiative.id, target.id, to_db(now), initiative.id),
-        )
-        if target.author_id is not None:
-            await tx.execute(
-                "DELETE FROM initiative_supports WHERE initiative_id = ? AND person_id = ?",
-                (target.id, target.author_id),
-            )
-        await tx.execute(
-            "UPDATE initiatives SET status = 'merged', merged_into = ?, published = 0, updated_at = ?,"
-            " decided_at = COALESCE(decided_at, ?) WHERE id = ?",
-            (target.id, to_db(now), to_db(now), initiative.id),
-        )
-        await _flag_if_reached(tx, target.id, now)
-        merged = await _changed(
-            tx,
-            initiative,
-            actor,
-            action="initiative_merge",
-            before={"status": initiative.status},
-            after={"status": "merged", "merged_into": target.id, "into_number": target.number},
-            to_status="merged",
-            now=now,
-            answer=answer,
-            author_texts=author_texts,
-        )
-        target = await get(tx, target.id)
-        assert target is not None
-    return merged, target
-
-
 async def set_published(
-    db: Database, actor: Actor, *, rural_district_id: int, initiative_id: int, published: bool, now: datetime
-) -> Initiative | None:
+    db: Database, actor: Actor, *, initiative_id: int, published: bool, now: datetime
+) -> Initiative:
+    """Publish for the district's support, or keep private; not a hidden or merged one."""
     async with db.transaction() as tx:
-        initiative = await get(tx, initiative_id, rural_district_id)
-        if initiative is None or initiative.status in ("hidden", "merged"):
-            return None
+        initiative = await for_staff(tx, actor, initiative_id)
+        if initiative.status in rules.NOT_LISTED:
+            raise DomainError(CHANGED_MEANWHILE)
         await tx.execute(
             "UPDATE initiatives SET published = ?, updated_at = ? WHERE id = ?",
             (int(published), to_db(now), initiative_id),
         )
-        await audit.record(
+        await audit.write(
             tx,
-            actor_kind=actor.kind,
-            actor_telegram_id=actor.telegram_id,
-            rural_district_id=rural_district_id,
-            action="initiative_publish",
-            object_type="initiative",
-            object_id=initiative_id,
+            actor,
+            "initiative_publish",
+            "initiative",
+            initiative_id,
+            rural_district_id=initiative.rural_district_id,
             before={"published": initiative.published},
             after={"published": published},
         )
-        return await get(tx, initiative_id)
+        updated = await get(tx, initiative_id)
+    assert updated is not None
+    return updated
 
 
 # --- staff notices: each new one, or a daily digest ------------------------------------------------
@@ -683,24 +693,32 @@ async def digest_on(db: Database, person_id: int) -> bool:
     return bool(await db.fetchval("SELECT digest FROM initiative_staff_prefs WHERE person_id = ?", (person_id,)))
 
 
-async def set_digest(db: Database, person_id: int, digest: bool, now: datetime) -> None:
+async def toggle_digest(db: Database, actor: Actor, now: datetime) -> bool:
+    """The staff member's own choice: each new initiative as it arrives, or one digest a day. Returns
+    whether the digest is on now."""
+    if actor.person_id is None:
+        raise ValueError("only a person chooses how they are told")
     async with db.transaction() as tx:
+        digest = not await tx.fetchval(
+            "SELECT digest FROM initiative_staff_prefs WHERE person_id = ?", (actor.person_id,)
+        )
         await tx.execute(
             "INSERT INTO initiative_staff_prefs (person_id, digest, digest_since) VALUES (?, ?, ?)"
             " ON CONFLICT (person_id) DO UPDATE SET digest = excluded.digest,"
             " digest_since = CASE WHEN excluded.digest = 1 AND initiative_staff_prefs.digest = 0"
             "                     THEN excluded.digest_since ELSE initiative_staff_prefs.digest_since END",
-            (person_id, int(digest), to_db(now)),
+            (actor.person_id, int(digest), to_db(now)),
         )
+    return digest
 
 
-async def claim_reminders(db: Database, now: datetime, undecided: Collection[str]) -> list[Initiative]:
-    """Initiatives whose deadline is near and whose staff were not reminded yet; claimed once."""
+async def claim_reminders(db: Database, now: datetime) -> list[Initiative]:
+    """Undecided initiatives whose deadline is near and whose staff were not reminded yet; claimed once."""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
             "UPDATE initiatives SET reminded_at = ? WHERE reminded_at IS NULL AND remind_at <= ?"
-            f" AND status IN ({','.join('?' * len(undecided))}) RETURNING id",
-            (to_db(now), to_db(now), *undecided),
+            f" AND status IN {_IN_UNDECIDED} RETURNING id",
+            (to_db(now), to_db(now), *_UNDECIDED),
         )
         found = [await get(tx, row[0]) for row in rows]
     return [i for i in found if i is not None]
@@ -781,7 +799,7 @@ async def add_sample(
     status: str,
     published: bool,
     submitted_at: datetime,
-    deadline: Deadlines,
+    deadline: Deadline,
 ) -> int:
     """A sample initiative for the demo (no author), with its history."""
     initiative_id = await tx.execute(

@@ -44,7 +44,13 @@ PREFIXES = [
     "admrep",
     "ini",
     "ind",
+    "indv",
     "admi",
+    "admiq",
+    "admis",
+    "admid",
+    "admip",
+    "admic",
     "set",
 ]
 LABELS = [

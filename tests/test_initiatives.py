@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.keyboards.initiatives import AdmAct, AdmIni, AdmStatus, Ini, IniAct, Src
 from bot.rules import initiatives as rules
 from bot.rules import workdays
-from bot.rules.errors import DomainError
+from bot.rules.errors import DomainError, NotAllowed, NotFound
+from bot.rules.initiatives import Status
 from storage import audit
 from storage import initiatives as store
 from tests.harness import NOW, Person, World
@@ -446,7 +448,7 @@ async def test_forwarded_names_the_body(world: World) -> None:
 async def test_status_change_by_a_resident_with_forged_data_is_refused(world: World) -> None:
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
-    await aigerim.press_data(f"admi:st:{initiative.id}:accepted:0:0")
+    await aigerim.press_data(AdmStatus(id=initiative.id, to=Status.ACCEPTED).pack())
     assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
     after = await store.get(world.db, initiative.id)
     assert after is not None and after.status == "submitted"
@@ -459,13 +461,38 @@ async def test_staff_of_another_district_cannot_change_it(world: World) -> None:
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other)
-    await stranger.press_data(f"admi:o:{initiative.id}::0:0")
+    await stranger.press_data(AdmIni(act=AdmAct.OPEN, id=initiative.id).pack())
     assert stranger.last.text == "Эта инициатива не найдена в Вашем сельском округе."
-    await stranger.press_data(f"admi:st:{initiative.id}:accepted:0:0")
+    await stranger.press_data(AdmStatus(id=initiative.id, to=Status.ACCEPTED).pack())
     assert stranger.last.text == "Эта инициатива не найдена в Вашем сельском округе."
     after = await store.get(world.db, initiative.id)
     assert after is not None and after.status == "submitted"
     assert not [e for e in await audit.entries(world.db) if e["action"] == "initiative_status"]
+
+
+async def test_storage_checks_the_district_of_every_write_itself(world: World) -> None:
+    """Whatever a handler checked before: staff of another district change nothing, and nothing is audited."""
+    other = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+    aigerim = await world.resident()
+    initiative = await submitted(world, aigerim)
+    stranger = audit.Actor(audit.STAFF_KIND, await aigerim.person_id(), aigerim.user_id, other)
+    for new, answer in ((Status.ACCEPTED, None), (Status.HIDDEN, "x"), (Status.MERGED, None)):
+        with pytest.raises(NotFound):
+            await store.change_status(
+                world.db, stranger, initiative_id=initiative.id, new=new, answer=answer, into_number=1, now=NOW
+            )
+    with pytest.raises(NotFound):
+        await store.set_published(world.db, stranger, initiative_id=initiative.id, published=True, now=NOW)
+    with pytest.raises(NotAllowed):
+        await store.set_setting(world.db, stranger, world.rural_district_id, store.Setting.PER_DAY, 1)
+    with pytest.raises(NotAllowed):
+        await store.export(world.db, stranger, world.rural_district_id)
+    after = await store.get(world.db, initiative.id)
+    assert after is not None and (after.status, after.published) == ("submitted", False)
+    assert (await store.settings(world.db, world.rural_district_id)).per_day == 3
+    assert not [e for e in await audit.entries(world.db) if e["action"].startswith("initiative")]
 
 
 async def test_a_stale_status_button_changes_nothing(world: World) -> None:
@@ -475,13 +502,17 @@ async def test_a_stale_status_button_changes_nothing(world: World) -> None:
     await open_in_queue_ru(staff, 1)
     await staff.press("❌ Отклонить")
     await staff.send("Нет")
-    await staff.press_data(f"admi:st:{initiative.id}:accepted:0:0")
+    await staff.press_data(AdmStatus(id=initiative.id, to=Status.ACCEPTED).pack())
     assert staff.last.text.startswith("Этот статус сейчас установить нельзя")
     after = await store.get(world.db, initiative.id)
     assert after is not None and after.status == "rejected"
 
 
 # --- supports, merging, hiding, the agenda -------------------------------------------------------------
+
+
+# the «Support» button of initiative 1 on a card opened from the district's list
+SUPPORT_1 = Ini(act=IniAct.SUPPORT, id=1, src=Src.BROWSE).pack()
 
 
 async def publish(world: World, staff: Person, number: int) -> None:
@@ -504,11 +535,11 @@ async def test_support_once_never_ones_own_and_the_author_sees_the_count(world: 
     assert "👍 Поддержать" not in ivan.last.buttons
     assert await store.has_supported(world.db, 1, await ivan.person_id())
     # supporting twice with the old button
-    await ivan.press_data("ini:s:1:0:n:b")
+    await ivan.press_data(SUPPORT_1)
     assert ivan.last.text == "Вы уже поддержали эту инициативу."
     assert await world.db.fetchval("SELECT count(*) FROM initiative_supports") == 1
     # supporting one's own
-    await aigerim.press_data("ini:s:1:0:n:b")
+    await aigerim.press_data(SUPPORT_1)
     assert aigerim.last.text == "Бұл — Сіздің өз бастамаңыз: оны өзіңіз қолдай алмайсыз."
     assert await world.db.fetchval("SELECT count(*) FROM initiative_supports") == 1
     await aigerim.send("💡 Бастамалар")
@@ -522,7 +553,7 @@ async def test_supporting_needs_consent(world: World) -> None:
     await submitted(world, aigerim)
     await publish(world, staff, 1)
     ivan = await world.resident("Ivan", lang="ru", consent=False)
-    await ivan.press_data("ini:s:1:0:n:b")
+    await ivan.press_data(SUPPORT_1)
     assert await world.db.fetchval("SELECT count(*) FROM initiative_supports") == 0
     await ivan.press("✅ Даю согласие")
     await ivan.press("▶️ Продолжить")
@@ -533,9 +564,9 @@ async def test_an_unpublished_initiative_cannot_be_supported_or_seen(world: Worl
     aigerim = await world.resident()
     await submitted(world, aigerim)
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.press_data("ini:o:1:0:n:b")
+    await ivan.press_data(Ini(act=IniAct.OPEN, id=1, src=Src.BROWSE).pack())
     assert ivan.last.text == "Эта инициатива недоступна."
-    await ivan.press_data("ini:s:1:0:n:b")
+    await ivan.press_data(SUPPORT_1)
     assert await world.db.fetchval("SELECT count(*) FROM initiative_supports") == 0
 
 
@@ -548,7 +579,7 @@ async def test_reaching_the_threshold_flags_it_for_the_gatherings_agenda(world: 
     assert await store.flagged_for_agenda(world.db, world.rural_district_id) == []
     for name in ("A", "B"):
         neighbour = await world.resident(name)
-        await neighbour.press_data(f"ini:s:{initiative.id}:0:n:b")
+        await neighbour.press_data(Ini(act=IniAct.SUPPORT, id=initiative.id, src=Src.BROWSE).pack())
     flagged = await store.flagged_for_agenda(world.db, world.rural_district_id)
     assert [i.number for i in flagged] == [1] and flagged[0].supports == 2
     await world.deliver()
@@ -563,7 +594,7 @@ async def test_merge_moves_the_supporters(world: World) -> None:
     await submitted(world, ivan, title="Дорога")
     await publish_ru(staff, 2)
     asel = await world.resident("Asel")
-    await asel.press_data("ini:s:2:0:n:b")
+    await asel.press_data(Ini(act=IniAct.SUPPORT, id=2, src=Src.BROWSE).pack())
     await open_in_queue_ru(staff, 2)
     await staff.press("🔗 Объединить")
     await staff.send("2")  # itself
@@ -613,18 +644,11 @@ async def test_browse_orders_by_newest_or_most_supported_page_by_page(world: Wor
     for n in range(7):
         await submitted(world, authors[n % 2], title=f"Бастама {n + 1}")
         world.clock.advance(hours=12)
-    actor = store.Actor(await staff.person_id(), staff.user_id, "staff")
+    actor = audit.Actor(audit.STAFF_KIND, await staff.person_id(), staff.user_id, world.rural_district_id)
     for n in range(1, 8):
-        await store.set_published(
-            world.db,
-            actor,
-            rural_district_id=world.rural_district_id,
-            initiative_id=n,
-            published=True,
-            now=world.clock.now(),
-        )
+        await store.set_published(world.db, actor, initiative_id=n, published=True, now=world.clock.now())
     fan = await world.resident("Fan")
-    await fan.press_data("ini:s:2:0:n:b")
+    await fan.press_data(Ini(act=IniAct.SUPPORT, id=2, src=Src.BROWSE).pack())
     await fan.send("💡 Бастамалар")
     await fan.press("👥 Округ бастамалары")
     assert fan.last.buttons[:5] == [f"№{n} Бастама {n}" for n in (7, 6, 5, 4, 3)]

@@ -16,8 +16,6 @@ from bot.rules import initiatives as rules
 from storage import initiatives as store
 from storage import people
 
-UNDECIDED = [s.value for s in rules.UNDECIDED]
-
 
 async def tick(ctx: JobContext) -> None:
     """Claim what is due and queue its messages."""
@@ -28,7 +26,7 @@ async def tick(ctx: JobContext) -> None:
 
 async def remind(ctx: JobContext, now: datetime) -> int:
     """Tell the district's staff once when an undecided initiative nears its deadline."""
-    due = await store.claim_reminders(ctx.db, now, UNDECIDED)
+    due = await store.claim_reminders(ctx.db, now)
     for initiative in due:
         staff = await people.staff_of(ctx.db, initiative.rural_district_id)
         if not staff:
@@ -61,7 +59,7 @@ async def digests(ctx: JobContext, now: datetime) -> int:
             continue
         for person_id, since in await store.claim_digests(ctx.db, rural_district_id, local.date()):
             items = await store.submitted_between(ctx.db, rural_district_id, since, now)
-            overdue = await store.overdue_count(ctx.db, rural_district_id, now, UNDECIDED)
+            overdue = await store.overdue_count(ctx.db, rural_district_id, now)
             if items or overdue:
 
                 def render(items: list[store.Initiative] = items, overdue: int = overdue) -> str:

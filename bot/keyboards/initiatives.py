@@ -1,29 +1,36 @@
-"""Buttons of civic initiatives: the resident's guided form, lists and cards, and the staff's queue."""
+"""Buttons of civic initiatives: the resident's guided form, lists and cards, and the staff's queue.
+
+Every field is typed (ints, enums): a forged or stale value fails to unpack and reaches the
+fallback's polite answer. No initiative button is queued in the outbox (status notices carry
+none); one that is must get a versioned prefix (``ini1``), as it outlives a release.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 
 from bot.formatting import format_day
 from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button
-from bot.rules.initiatives import TOPICS, Status
-from storage.initiatives import Initiative
+from bot.rules.initiatives import Status, Topic
+from storage.initiatives import Initiative, Setting
 from storage.places import Place
 
 TOPIC_LABELS = {
-    "greening": N_("🌳 Greening"),
-    "roads": N_("💡 Roads and lighting"),
-    "water": N_("🚰 Water"),
-    "waste": N_("🗑 Waste"),
-    "sports": N_("⚽ Sports and play"),
-    "other": N_("📝 Other"),
+    Topic.GREENING: N_("🌳 Greening"),
+    Topic.ROADS: N_("💡 Roads and lighting"),
+    Topic.WATER: N_("🚰 Water"),
+    Topic.WASTE: N_("🗑 Waste"),
+    Topic.SPORTS: N_("⚽ Sports and play"),
+    Topic.OTHER: N_("📝 Other"),
 }
 STATUS_LABELS = {
     Status.SUBMITTED: N_("submitted"),
@@ -47,11 +54,22 @@ STATUS_ACTIONS = {
     Status.FORWARDED: N_("↪️ Forward"),
     Status.REJECTED: N_("❌ Reject"),
 }
-# The staff's queue filters: a key and the statuses it shows.
-FILTERS: dict[str, tuple[str, tuple[Status, ...]]] = {
-    "open": (N_("⏳ Awaiting"), (Status.SUBMITTED, Status.REVIEW, Status.EXTENDED)),
-    "work": (N_("🛠 Accepted"), (Status.ACCEPTED, Status.IN_PROGRESS)),
-    "closed": (N_("📁 Closed"), (Status.DONE, Status.REJECTED, Status.FORWARDED, Status.MERGED, Status.HIDDEN)),
+
+
+class QueueFilter(StrEnum):
+    OPEN = "open"
+    WORK = "work"
+    CLOSED = "closed"
+
+
+# The staff's queue filters: a label and the statuses it shows.
+FILTERS: dict[QueueFilter, tuple[str, tuple[Status, ...]]] = {
+    QueueFilter.OPEN: (N_("⏳ Awaiting"), (Status.SUBMITTED, Status.REVIEW, Status.EXTENDED)),
+    QueueFilter.WORK: (N_("🛠 Accepted"), (Status.ACCEPTED, Status.IN_PROGRESS)),
+    QueueFilter.CLOSED: (
+        N_("📁 Closed"),
+        (Status.DONE, Status.REJECTED, Status.FORWARDED, Status.MERGED, Status.HIDDEN),
+    ),
 }
 
 
@@ -60,7 +78,7 @@ def status_label(status: str) -> str:
 
 
 def topic_label(topic: str) -> str:
-    return _(TOPIC_LABELS.get(topic, TOPIC_LABELS["other"]))
+    return _(TOPIC_LABELS[Topic(topic)] if topic in TOPIC_LABELS else TOPIC_LABELS[Topic.OTHER])
 
 
 def short(text: str, limit: int = 24) -> str:
@@ -80,25 +98,42 @@ class IniAct(StrEnum):
     SUPPORT = "s"
 
 
+class Sort(StrEnum):
+    NEWEST = "n"
+    SUPPORT = "s"  # most supported first
+
+
+class Src(StrEnum):
+    """Where a card was opened from, for its Back button."""
+
+    MINE = "m"
+    BROWSE = "b"  # the district's list
+
+
 class Ini(CallbackData, prefix="ini"):
     act: IniAct
     id: int = 0
     page: int = 0
-    sort: str = "n"  # n: newest first, s: most supported first
-    src: str = "m"  # where a card was opened from: m (my initiatives) or b (the district's list)
+    sort: Sort = Sort.NEWEST
+    src: Src = Src.MINE
 
 
 class DraftAct(StrEnum):
     TOPIC = "t"
     BACK = "b"
     NEXT = "n"
-    VILLAGE = "v"
     SUBMIT = "s"
 
 
 class DraftCb(CallbackData, prefix="ind"):
     act: DraftAct
-    value: str = ""
+    topic: Topic | None = None  # with TOPIC: the one chosen
+
+
+class VillageCb(CallbackData, prefix="indv"):
+    """The village an initiative is about (checked against the person's district)."""
+
+    id: int
 
 
 def home_keyboard() -> InlineKeyboardMarkup:
@@ -118,8 +153,8 @@ def _back_cancel() -> list[InlineKeyboardButton]:
 
 def topics_keyboard() -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(text=_(TOPIC_LABELS[t]), callback_data=DraftCb(act=DraftAct.TOPIC, value=t).pack())
-        for t in TOPICS
+        InlineKeyboardButton(text=_(TOPIC_LABELS[t]), callback_data=DraftCb(act=DraftAct.TOPIC, topic=t).pack())
+        for t in Topic
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([cancel_button()])
@@ -154,10 +189,7 @@ def location_keyboard() -> ReplyKeyboardMarkup:
 
 
 def villages_keyboard(villages: list[Place], lang: str) -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(text=v.name(lang), callback_data=DraftCb(act=DraftAct.VILLAGE, value=str(v.id)).pack())]
-        for v in villages
-    ]
+    rows = [[InlineKeyboardButton(text=v.name(lang), callback_data=VillageCb(id=v.id).pack())] for v in villages]
     rows.append(_back_cancel())
     return inline(rows)
 
@@ -172,10 +204,10 @@ def preview_keyboard() -> InlineKeyboardMarkup:
 
 
 def list_keyboard(
-    items: list[Initiative], *, act: IniAct, page: int, pages: int, sort: str = "n"
+    items: list[Initiative], *, act: IniAct, page: int, pages: int, sort: Sort = Sort.NEWEST
 ) -> InlineKeyboardMarkup:
     """One initiative a row, a pager, and for the district's list the order to sort by."""
-    src = "b" if act == IniAct.BROWSE else "m"
+    src = Src.BROWSE if act == IniAct.BROWSE else Src.MINE
     rows = [
         [
             InlineKeyboardButton(
@@ -193,14 +225,16 @@ def list_keyboard(
     if pager:
         rows.append(pager)
     if act == IniAct.BROWSE:
-        other = "s" if sort == "n" else "n"
-        label = _("🔥 Most supported") if other == "s" else _("🆕 Newest")
+        other = Sort.SUPPORT if sort == Sort.NEWEST else Sort.NEWEST
+        label = _("🔥 Most supported") if other == Sort.SUPPORT else _("🆕 Newest")
         rows.append([InlineKeyboardButton(text=label, callback_data=Ini(act=act, sort=other).pack())])
     rows.append([back_button(Ini(act=IniAct.HOME).pack()), menu_button()])
     return inline(rows)
 
 
-def card_keyboard(initiative: Initiative, *, src: str, page: int, sort: str, can_support: bool) -> InlineKeyboardMarkup:
+def card_keyboard(
+    initiative: Initiative, *, src: Src, page: int, sort: Sort, can_support: bool
+) -> InlineKeyboardMarkup:
     rows = []
     if can_support:
         rows.append(
@@ -211,7 +245,7 @@ def card_keyboard(initiative: Initiative, *, src: str, page: int, sort: str, can
                 )
             ]
         )
-    back = Ini(act=IniAct.BROWSE if src == "b" else IniAct.MINE, page=page, sort=sort).pack()
+    back = Ini(act=IniAct.BROWSE if src == Src.BROWSE else IniAct.MINE, page=page, sort=sort).pack()
     rows.append([back_button(back), menu_button()])
     return inline(rows)
 
@@ -220,31 +254,58 @@ def card_keyboard(initiative: Initiative, *, src: str, page: int, sort: str, can
 
 
 class AdmAct(StrEnum):
-    QUEUE = "q"
     OPEN = "o"
-    STATUS = "st"
-    DATE = "dt"
     NO_ANSWER = "na"
-    PUBLISH = "pub"
-    HIDE = "hide"
-    MERGE = "mrg"
     EXPORT = "csv"
-    SETTINGS = "cfg"
     DIGEST = "dig"
 
 
 class AdmIni(CallbackData, prefix="admi"):
     act: AdmAct
     id: int = 0
-    s: str = ""  # a filter, a status, a date or a setting
-    v: int = 0  # a village filter
-    p: int = 0  # a page
+
+
+class AdmQueue(CallbackData, prefix="admiq"):
+    """The staff's queue: which statuses, which village (0: all), which page."""
+
+    flt: QueueFilter = QueueFilter.OPEN
+    v: int = 0
+    p: Annotated[int, Field(ge=0)] = 0
+
+
+class AdmStatus(CallbackData, prefix="admis"):
+    """A status to set (hiding and merging too): what it needs is asked next."""
+
+    id: int
+    to: Status
+
+
+class AdmDate(CallbackData, prefix="admid"):
+    """The new last day of an extended review, as ``date.toordinal()``."""
+
+    id: int
+    day: Annotated[int, Field(ge=1, le=date.max.toordinal())]
+
+    @property
+    def last_day(self) -> date:
+        return date.fromordinal(self.day)
+
+
+class AdmPublish(CallbackData, prefix="admip"):
+    id: int
+    on: bool  # publish for support, or keep private
+
+
+class AdmSettings(CallbackData, prefix="admic"):
+    """The district's settings, or (with ``key``) the one to change."""
+
+    key: Setting | None = None
 
 
 def queue_keyboard(
     items: list[Initiative],
     *,
-    flt: str,
+    flt: QueueFilter,
     village_id: int,
     villages: list[Place],
     lang: str,
@@ -262,24 +323,16 @@ def queue_keyboard(
     ]
     pager = []
     if page > 0:
-        pager.append(
-            InlineKeyboardButton(
-                text="◀️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page - 1).pack()
-            )
-        )
+        pager.append(InlineKeyboardButton(text="◀️", callback_data=AdmQueue(flt=flt, v=village_id, p=page - 1).pack()))
     if page + 1 < pages:
-        pager.append(
-            InlineKeyboardButton(
-                text="▶️", callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=village_id, p=page + 1).pack()
-            )
-        )
+        pager.append(InlineKeyboardButton(text="▶️", callback_data=AdmQueue(flt=flt, v=village_id, p=page + 1).pack()))
     if pager:
         rows.append(pager)
     rows.append(
         [
             InlineKeyboardButton(
                 text=("• " if key == flt else "") + _(label),
-                callback_data=AdmIni(act=AdmAct.QUEUE, s=key, v=village_id).pack(),
+                callback_data=AdmQueue(flt=key, v=village_id).pack(),
             )
             for key, (label, _statuses) in FILTERS.items()
         ]
@@ -287,13 +340,13 @@ def queue_keyboard(
     places = [
         InlineKeyboardButton(
             text=("• " if not village_id else "") + _("All villages"),
-            callback_data=AdmIni(act=AdmAct.QUEUE, s=flt).pack(),
+            callback_data=AdmQueue(flt=flt).pack(),
         )
     ]
     places += [
         InlineKeyboardButton(
             text=("• " if v.id == village_id else "") + v.name(lang),
-            callback_data=AdmIni(act=AdmAct.QUEUE, s=flt, v=v.id).pack(),
+            callback_data=AdmQueue(flt=flt, v=v.id).pack(),
         )
         for v in villages
     ]
@@ -301,7 +354,7 @@ def queue_keyboard(
     rows.append(
         [
             InlineKeyboardButton(text=_("⬇️ CSV"), callback_data=AdmIni(act=AdmAct.EXPORT).pack()),
-            InlineKeyboardButton(text=_("⚙️ Settings"), callback_data=AdmIni(act=AdmAct.SETTINGS).pack()),
+            InlineKeyboardButton(text=_("⚙️ Settings"), callback_data=AdmSettings().pack()),
         ]
     )
     rows.append(
@@ -320,9 +373,7 @@ def staff_card_keyboard(
     initiative: Initiative, next_statuses: list[Status], *, can_merge: bool, can_hide: bool
 ) -> InlineKeyboardMarkup:
     buttons = [
-        InlineKeyboardButton(
-            text=_(STATUS_ACTIONS[s]), callback_data=AdmIni(act=AdmAct.STATUS, id=initiative.id, s=s.value).pack()
-        )
+        InlineKeyboardButton(text=_(STATUS_ACTIONS[s]), callback_data=AdmStatus(id=initiative.id, to=s).pack())
         for s in next_statuses
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -331,22 +382,20 @@ def staff_card_keyboard(
         extra.append(
             InlineKeyboardButton(
                 text=_("🔒 Keep private") if initiative.published else _("🌐 Publish"),
-                callback_data=AdmIni(
-                    act=AdmAct.PUBLISH, id=initiative.id, s="0" if initiative.published else "1"
-                ).pack(),
+                callback_data=AdmPublish(id=initiative.id, on=not initiative.published).pack(),
             )
         )
     if can_merge:
         extra.append(
-            InlineKeyboardButton(text=_("🔗 Merge"), callback_data=AdmIni(act=AdmAct.MERGE, id=initiative.id).pack())
+            InlineKeyboardButton(text=_("🔗 Merge"), callback_data=AdmStatus(id=initiative.id, to=Status.MERGED).pack())
         )
     if can_hide:
         extra.append(
-            InlineKeyboardButton(text=_("🚫 Hide"), callback_data=AdmIni(act=AdmAct.HIDE, id=initiative.id).pack())
+            InlineKeyboardButton(text=_("🚫 Hide"), callback_data=AdmStatus(id=initiative.id, to=Status.HIDDEN).pack())
         )
     if extra:
         rows.append(extra)
-    rows.append([InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())])
+    rows.append([InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmQueue().pack())])
     return inline(rows)
 
 
@@ -355,7 +404,7 @@ def dates_keyboard(initiative_id: int, days: list[date], lang: str) -> InlineKey
         [
             InlineKeyboardButton(
                 text=format_day(d, lang),
-                callback_data=AdmIni(act=AdmAct.DATE, id=initiative_id, s=d.isoformat()).pack(),
+                callback_data=AdmDate(id=initiative_id, day=d.toordinal()).pack(),
             )
         ]
         for d in days
@@ -379,13 +428,17 @@ def answer_keyboard(initiative_id: int, *, optional: bool) -> InlineKeyboardMark
 
 
 def settings_keyboard() -> InlineKeyboardMarkup:
-    labels = {"review_days": _("Review days"), "per_day": _("Per person a day"), "threshold": _("Agenda threshold")}
+    labels = {
+        Setting.REVIEW_DAYS: _("Review days"),
+        Setting.PER_DAY: _("Per person a day"),
+        Setting.THRESHOLD: _("Agenda threshold"),
+    }
     return inline(
         [
             *(
-                [InlineKeyboardButton(text=label, callback_data=AdmIni(act=AdmAct.SETTINGS, s=key).pack())]
+                [InlineKeyboardButton(text=label, callback_data=AdmSettings(key=key).pack())]
                 for key, label in labels.items()
             ),
-            [InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmIni(act=AdmAct.QUEUE, s="open").pack())],
+            [InlineKeyboardButton(text=_("⬅️ Queue"), callback_data=AdmQueue().pack())],
         ]
     )

@@ -39,7 +39,16 @@ class Status(StrEnum):
     HIDDEN = "hidden"
 
 
-TOPICS = ("greening", "roads", "water", "waste", "sports", "other")
+class Topic(StrEnum):
+    GREENING = "greening"
+    ROADS = "roads"
+    WATER = "water"
+    WASTE = "waste"
+    SPORTS = "sports"
+    OTHER = "other"
+
+
+TOPICS = tuple(t.value for t in Topic)
 
 # Waiting for the akim's office to decide: these count towards the deadline and can be overdue.
 UNDECIDED = frozenset({Status.SUBMITTED, Status.REVIEW, Status.EXTENDED})
@@ -92,9 +101,18 @@ def next_statuses(current: Status | str) -> list[Status]:
     return [s for s in ORDER if allowed(current, s)]
 
 
+def may_set(current: Status | str, new: Status | str) -> bool:
+    """A status staff may set now: a transition, or hiding, or merging into another initiative."""
+    if Status(new) == Status.HIDDEN:
+        return can_hide(current)
+    if Status(new) == Status.MERGED:
+        return can_merge(current)
+    return allowed(current, new)
+
+
 def check_transition(current: Status | str, new: Status | str, reason: str | None) -> None:
-    """Raise a ``DomainError`` when the change is not allowed or lacks its reason."""
-    if not allowed(current, new):
+    """Raise a ``DomainError`` when the change (hiding and merging too) is not allowed or lacks its reason."""
+    if not may_set(current, new):
         raise DomainError(N_("This status cannot be set now: the initiative has changed meanwhile."))
     if Status(new) in NEEDS_REASON and not (reason or "").strip():
         raise DomainError(N_("This change needs a reason."))
