@@ -52,13 +52,12 @@ def _settings(db_path: Path, api_url: str) -> Any:
 
 async def _prepare(db_path: Path, n: int) -> tuple[set[int], set[int]]:
     """A district with ``n`` residents and one announcement to all of them; (blocked, gone) chats."""
-    from bot import operator
-    from storage import outbox
+    from storage import audit, operator, outbox
     from storage.db import Database
 
     db = await Database(db_path).connect()
     try:
-        actor = operator.CLI
+        actor = audit.CLI
         region = await operator.add_region(db, actor, "Алматы облысы", "Алматинская область")
         district = await operator.add_district(db, actor, region, "Қарасай ауданы", "Карасайский район")
         rd = await operator.add_rural_district(db, actor, district, "Ақсай ауылдық округі", "Аксайский сельский округ")
