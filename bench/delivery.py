@@ -118,10 +118,10 @@ def _figures(telegram: Any, n: int, unreachable: set[int], send_rate: float) -> 
 
 async def _in_process(n: int, workdir: Path) -> dict[str, Any]:
     from bot.app import build_bot
-    from bot.delivery import run_sender
     from bot.i18n import build_i18n
     from bot.jobs import JobContext
     from bot.rules.clock import SystemClock
+    from bot.sender import run_sender
     from storage.db import Database
     from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Limits
 
@@ -229,10 +229,10 @@ def _worker(db_path: str, api_url: str) -> None:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
-    from bot.delivery import run_sender
     from bot.i18n import build_i18n
     from bot.jobs import JobContext
     from bot.rules.clock import SystemClock
+    from bot.sender import run_sender
     from storage.db import Database
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(message)s")

@@ -143,9 +143,9 @@ class World:
 
     async def deliver(self) -> None:
         """Send everything due in the outbox, as the sender would."""
-        from bot import delivery
+        from bot import sender
 
-        await delivery.deliver_due(self.job_context)
+        await sender.deliver_due(self.job_context)
 
     async def add_rural_district(
         self,
