@@ -105,17 +105,17 @@ async def _migrate(db: Any, args: argparse.Namespace) -> str:
 
 
 async def _places(db: Any, args: argparse.Namespace) -> str:
-    from bot.operator import places_tree
+    from storage.operator import places_tree
 
     return await places_tree(db)
 
 
 def _op(name: str) -> Callable[[Any, argparse.Namespace], Awaitable[str]]:
     async def work(db: Any, args: argparse.Namespace) -> str:
-        from bot import operator
+        from storage import audit, operator
 
         fields = {k: v for k, v in vars(args).items() if k not in {"func", "command"}}
-        result = await getattr(operator, name)(db, operator.CLI, **fields)
+        result = await getattr(operator, name)(db, audit.CLI, **fields)
         return f"ok: {result}"
 
     return work
@@ -124,10 +124,10 @@ def _op(name: str) -> Callable[[Any, argparse.Namespace], Awaitable[str]]:
 async def _set_consent(db: Any, args: argparse.Namespace) -> str:
     from pathlib import Path
 
-    from bot import operator
+    from storage import audit, operator
 
     version = await operator.set_consent_text(
-        db, operator.CLI, Path(args.kk).read_text(encoding="utf-8"), Path(args.ru).read_text(encoding="utf-8")
+        db, audit.CLI, Path(args.kk).read_text(encoding="utf-8"), Path(args.ru).read_text(encoding="utf-8")
     )
     return f"consent text version {version} published; everyone will be asked again"
 

@@ -52,13 +52,12 @@ def _settings(db_path: Path, api_url: str) -> Any:
 
 async def _prepare(db_path: Path, n: int) -> tuple[set[int], set[int]]:
     """A district with ``n`` residents and one announcement to all of them; (blocked, gone) chats."""
-    from bot import operator
-    from storage import outbox
+    from storage import audit, operator, outbox
     from storage.db import Database
 
     db = await Database(db_path).connect()
     try:
-        actor = operator.CLI
+        actor = audit.CLI
         region = await operator.add_region(db, actor, "Алматы облысы", "Алматинская область")
         district = await operator.add_district(db, actor, region, "Қарасай ауданы", "Карасайский район")
         rd = await operator.add_rural_district(db, actor, district, "Ақсай ауылдық округі", "Аксайский сельский округ")
@@ -119,10 +118,10 @@ def _figures(telegram: Any, n: int, unreachable: set[int], send_rate: float) -> 
 
 async def _in_process(n: int, workdir: Path) -> dict[str, Any]:
     from bot.app import build_bot
-    from bot.delivery import run_sender
     from bot.i18n import build_i18n
     from bot.jobs import JobContext
     from bot.rules.clock import SystemClock
+    from bot.sender import run_sender
     from storage.db import Database
     from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Limits
 
@@ -230,10 +229,10 @@ def _worker(db_path: str, api_url: str) -> None:
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
-    from bot.delivery import run_sender
     from bot.i18n import build_i18n
     from bot.jobs import JobContext
     from bot.rules.clock import SystemClock
+    from bot.sender import run_sender
     from storage.db import Database
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(process)d %(name)s %(message)s")

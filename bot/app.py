@@ -87,7 +87,7 @@ class App:
         await run_due(self.job_context)
         self.scheduler = build_scheduler(self.job_context)
         self.scheduler.start()
-        from bot.delivery import start_sender
+        from bot.sender import start_sender
 
         self.background.append(start_sender(self.job_context))
 

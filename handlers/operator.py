@@ -14,10 +14,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import operator
 from bot.i18n import N_
 from bot.rules.errors import DomainError
 from handlers.common import IsOperator
+from storage import operator
+from storage.audit import OPERATOR_KIND, Actor
 from storage.db import Database
 from storage.people import Person
 
@@ -39,8 +40,9 @@ def _int(value: str) -> int:
         raise DomainError(N_("Wrong arguments. /operator shows how to write this command.")) from None
 
 
-def _actor(person: Person) -> operator.Actor:
-    return operator.Actor("operator", person.telegram_id)
+def _actor(person: Person) -> Actor:
+    """The operator in the chat (an operator who is also staff somewhere sets up as the operator)."""
+    return Actor(OPERATOR_KIND, person.id, person.telegram_id)
 
 
 @router.message(Command("operator"))

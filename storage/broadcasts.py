@@ -1,4 +1,7 @@
-"""Announcements composed by staff (broadcasts): who gets them, their progress, cancelling."""
+"""Announcements composed by staff (broadcasts): who gets them, their progress, cancelling.
+
+The two writes of staff, ``create`` and ``cancel``, take the ``Actor`` and check its district.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage import outbox
+from bot.rules.errors import DomainError, NotFound
+from bot.rules.texts import N_
+from storage import audit, outbox
+from storage.audit import Actor
 from storage.db import Database, Tx
 
 AUDIENCES = ("all", "villages", "representatives", "event")
 URGENT_PRIORITY = 4  # an urgent announcement goes before notices and ordinary announcements
+NOT_FOUND = N_("This announcement was not found.")
+NOBODY = N_("Nobody in this audience gets announcements. Please choose another audience.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,16 @@ async def event_invitee_ids(tx: Database | Tx, rural_district_id: int, event_id:
     return [r[0] for r in rows]
 
 
+async def event_title(db: Database, rural_district_id: int, event_id: int) -> tuple[str, str] | None:
+    """(title_kk, title_ru) of one of the district's events, for naming its invitees."""
+    if not await has_event_invitees(db):
+        return None
+    row = await db.fetchone(
+        "SELECT title_kk, title_ru FROM events WHERE id = ? AND rural_district_id = ?", (event_id, rural_district_id)
+    )
+    return (row[0], row[1]) if row else None
+
+
 async def audience_ids(tx: Database | Tx, rural_district_id: int, audience: str, ids: Sequence[int]) -> list[int]:
     """Person ids of an audience who take announcements: the district, villages, representatives, an event."""
     if audience == "event":
@@ -151,10 +169,10 @@ async def languages_of(db: Database, person_ids: Sequence[int]) -> dict[str, int
 
 
 async def create(
-    tx: Tx,
+    db: Database,
+    actor: Actor,
     *,
     rural_district_id: int,
-    created_by: int,
     texts: dict[str, str],
     text_kk: str,
     text_ru: str,
@@ -164,48 +182,64 @@ async def create(
     audience_ids_: Sequence[int],
     urgent: bool,
     send_at: str,
-    recipients: Sequence[int],
     progress_lang: str,
 ) -> Broadcast:
-    """Queue the announcement for everyone in ``recipients`` at ``send_at`` and keep it as a broadcast."""
-    message_id = await outbox.enqueue(
-        tx,
-        rural_district_id=rural_district_id,
-        kind="announcement",
-        texts=texts,
-        recipients=recipients,
-        priority=URGENT_PRIORITY if urgent else None,
-        respect_quiet=not urgent,
-        media_type=media_type,
-        media_ref=media_ref,
-        not_before=send_at,
-        created_by=created_by,
-        source_type="broadcast",
-    )
-    broadcast_id = await tx.execute(
-        "INSERT INTO broadcasts (rural_district_id, created_by, text_kk, text_ru, media_type, media_ref, audience,"
-        " audience_ids, urgent, send_at, recipients, message_id, progress_lang)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            rural_district_id,
-            created_by,
-            text_kk,
-            text_ru,
-            media_type,
-            media_ref,
-            audience,
-            json.dumps(list(audience_ids_)),
-            int(urgent),
-            send_at,
-            len(set(recipients)),
-            message_id,
-            progress_lang,
-        ),
-    )
-    await tx.execute("UPDATE outbox_messages SET source_id = ? WHERE id = ?", (broadcast_id, message_id))
-    row = await tx.fetchone(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,))
-    assert row is not None
-    return Broadcast.from_row(row)
+    """Queue the announcement for everyone in the audience (as it is now) at ``send_at``, keep it
+    as a broadcast and write its audit entry; ``DomainError`` when nobody in it takes announcements."""
+    actor.require(rural_district_id)
+    async with db.transaction() as tx:
+        recipients = await audience_ids(tx, rural_district_id, audience, audience_ids_)
+        if not recipients:
+            raise DomainError(NOBODY)
+        message_id = await outbox.enqueue(
+            tx,
+            rural_district_id=rural_district_id,
+            kind="announcement",
+            texts=texts,
+            recipients=recipients,
+            priority=URGENT_PRIORITY if urgent else None,
+            respect_quiet=not urgent,
+            media_type=media_type,
+            media_ref=media_ref,
+            not_before=send_at,
+            created_by=actor.person_id,
+            source_type="broadcast",
+        )
+        broadcast_id = await tx.execute(
+            "INSERT INTO broadcasts (rural_district_id, created_by, text_kk, text_ru, media_type, media_ref, audience,"
+            " audience_ids, urgent, send_at, recipients, message_id, progress_lang)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                rural_district_id,
+                actor.person_id,
+                text_kk,
+                text_ru,
+                media_type,
+                media_ref,
+                audience,
+                json.dumps(list(audience_ids_)),
+                int(urgent),
+                send_at,
+                len(set(recipients)),
+                message_id,
+                progress_lang,
+            ),
+        )
+        await tx.execute("UPDATE outbox_messages SET source_id = ? WHERE id = ?", (broadcast_id, message_id))
+        row = await tx.fetchone(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,))
+        assert row is not None
+        item = Broadcast.from_row(row)
+        after = {
+            "audience": item.audience,
+            "ids": item.audience_ids,
+            "recipients": item.recipients,
+            "send_at": item.send_at,
+            "urgent": item.urgent,
+        }
+        await audit.write(
+            tx, actor, "broadcast_created", "broadcast", item.id, rural_district_id=rural_district_id, after=after
+        )
+    return item
 
 
 async def get(db: Database | Tx, rural_district_id: int, broadcast_id: int) -> Broadcast | None:
@@ -214,6 +248,25 @@ async def get(db: Database | Tx, rural_district_id: int, broadcast_id: int) -> B
         f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ? AND rural_district_id = ?", (broadcast_id, rural_district_id)
     )
     return Broadcast.from_row(row) if row else None
+
+
+async def owned(db: Database | Tx, rural_district_id: int, broadcast_id: int) -> Broadcast:
+    """The broadcast of that rural district, or ``NotFound`` (for a forged or another district's id)."""
+    item = await get(db, rural_district_id, broadcast_id)
+    if item is None:
+        raise NotFound(NOT_FOUND)
+    return item
+
+
+async def open_count(db: Database, rural_district_id: int) -> int:
+    """How many of the district's broadcasts are being sent or wait for their time."""
+    return int(
+        await db.fetchval(
+            "SELECT count(*) FROM broadcasts WHERE rural_district_id = ? AND finished_at IS NULL"
+            " AND cancelled_at IS NULL",
+            (rural_district_id,),
+        )
+    )
 
 
 async def recent(db: Database, rural_district_id: int, limit: int = 5) -> list[Broadcast]:
@@ -243,17 +296,31 @@ async def counts(db: Database | Tx, message_id: int) -> Counts:
     return Counts(**{k: int(values.get(k, 0)) for k in Counts.__slots__})  # type: ignore[attr-defined]
 
 
-async def cancel(tx: Tx, broadcast: Broadcast, now: str) -> int:
-    """Cancel what is not yet sent (nor on its way to Telegram); return how many rows."""
-    await tx.execute(
-        "UPDATE outbox_messages SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", (now, broadcast.message_id)
-    )
-    await tx.execute("UPDATE broadcasts SET cancelled_at = COALESCE(cancelled_at, ?) WHERE id = ?", (now, broadcast.id))
-    return await tx.execute(
-        "UPDATE outbox SET state = 'cancelled', claimed_by = NULL WHERE message_id = ?"
-        " AND (state = 'pending' OR (state = 'sending' AND started_at IS NULL))",
-        (broadcast.message_id,),
-    )
+async def cancel(db: Database, actor: Actor, rural_district_id: int, broadcast_id: int, now: str) -> int:
+    """Stop a broadcast of the district: cancel what is not yet sent (nor on its way to Telegram),
+    with its audit entry; return how many rows. What already left stays sent."""
+    async with db.transaction() as tx:
+        item = await owned(tx, rural_district_id, broadcast_id)
+        actor.require(item.rural_district_id)
+        await tx.execute(
+            "UPDATE outbox_messages SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL", (now, item.message_id)
+        )
+        await tx.execute("UPDATE broadcasts SET cancelled_at = COALESCE(cancelled_at, ?) WHERE id = ?", (now, item.id))
+        stopped = await tx.execute(
+            "UPDATE outbox SET state = 'cancelled', claimed_by = NULL WHERE message_id = ?"
+            " AND (state = 'pending' OR (state = 'sending' AND started_at IS NULL))",
+            (item.message_id,),
+        )
+        await audit.write(
+            tx,
+            actor,
+            "broadcast_cancelled",
+            "broadcast",
+            item.id,
+            rural_district_id=item.rural_district_id,
+            after={"rows": stopped},
+        )
+    return stopped
 
 
 async def unfinished(db: Database, now: str) -> list[Broadcast]:

@@ -1,16 +1,24 @@
-"""The outbox: features put messages in here; the sender (bot/delivery.py) takes them out.
+"""The outbox: features put messages in here; the sender (``bot/sender.py``) takes them out.
 
 A message has its texts in every language (``{"kk": ..., "ru": ...}``); the sender picks the
 recipient's language when it sends, so a person who switched language meanwhile reads the new one.
+
+The second half of this module is the sender's SQL: its row in ``senders`` (register, beat,
+leave), recovering what dead senders left, claiming a batch, starting a row and writing its
+outcome, and the shared pause after a 429. The life of a row is drawn in ``bot/sender.py``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from storage.db import Tx
+from bot.rules.clock import to_db
+from bot.rules.delivery import Outcome, backoff, gives_up, quiet_until
+from storage.db import Database, Tx
 
 # Lower goes first. Reminders, vote results and answers to a person before announcements.
 PRIORITY = {
@@ -95,3 +103,249 @@ async def residents(
     if reminders_only:
         sql += " AND p.notify_reminders = 1"
     return [row[0] for row in await tx.fetchall(sql + " ORDER BY p.id", params)]
+
+
+# --- the sender's side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutMessage:
+    """A message of the outbox: texts, buttons and media per language, as queued."""
+
+    id: int
+    rural_district_id: int
+    kind: str
+    texts: dict[str, str]
+    buttons: dict[str, Any] | None = None  # per language: rows of inline buttons as Telegram's JSON
+    media_type: str | None = None
+    media_ref: str | None = None
+    priority: int = 5
+
+    def text(self, lang: str) -> str:
+        return self.texts.get(lang) or next((t for t in self.texts.values() if t), "")
+
+    def button_rows(self, lang: str) -> list[list[dict[str, Any]]] | None:
+        if not self.buttons:
+            return None
+        rows: list[list[dict[str, Any]]] = self.buttons.get(lang) or next(iter(self.buttons.values()))
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """One row a sender holds: to whom (the chat) and which message."""
+
+    id: int
+    message_id: int
+    person_id: int
+    chat_id: int
+
+
+async def register_sender(db: Database, token: str, host: str, pid: int, now: datetime) -> None:
+    at = to_db(now)
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO senders (token, host, pid, started_at, beat_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (token) DO UPDATE SET beat_at = excluded.beat_at",
+            (token, host, pid, at, at),
+        )
+
+
+async def beat(db: Database, token: str, now: datetime) -> None:
+    """The sender is alive: its lease runs from now."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE senders SET beat_at = ? WHERE token = ?", (to_db(now), token))
+
+
+async def unregister_sender(db: Database, token: str) -> None:
+    """Give back what the sender claimed and did not start, and forget it."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET state = 'pending', claimed_by = NULL"
+            " WHERE state = 'sending' AND claimed_by = ? AND started_at IS NULL",
+            (token,),
+        )
+        await tx.execute("DELETE FROM senders WHERE token = ?", (token,))
+
+
+async def recover(
+    db: Database, token: str, now: datetime, lease: timedelta, *, host: str, alive: Callable[[int], bool]
+) -> tuple[int, list[str]]:
+    """Rows left in 'sending' by dead senders go back to 'pending': (how many, the dead senders).
+
+    Dead: silent for ``lease``, or on this ``host`` with a process that is not ``alive``."""
+    stale = to_db(now - lease)
+    async with db.transaction() as tx:
+        senders = await tx.fetchall("SELECT token, host, pid, beat_at FROM senders WHERE token <> ?", (token,))
+        dead = [s[0] for s in senders if s[3] < stale or (s[1] == host and not alive(int(s[2])))]
+        living = [s[0] for s in senders if s[0] not in dead] + [token]
+        marks = ",".join("?" * len(living))
+        recovered = await tx.execute(
+            "UPDATE outbox SET state = 'pending', claimed_by = NULL, next_attempt = ?,"
+            " error = CASE WHEN started_at IS NULL THEN error"
+            "         ELSE 'interrupted: the sender stopped during the request; sent again' END,"
+            " started_at = NULL"
+            f" WHERE state = 'sending' AND (claimed_by IS NULL OR claimed_by NOT IN ({marks}))",
+            (to_db(now), *living),
+        )
+        if dead:
+            await tx.execute(f"DELETE FROM senders WHERE token IN ({','.join('?' * len(dead))})", dead)
+    return recovered, dead
+
+
+async def claim(db: Database, token: str, now: datetime, limit: int) -> tuple[list[Claimed], str | None]:
+    """Defer what quiet hours hold, then claim up to ``limit`` due rows in fair order.
+
+    Returns the rows (in the database's order; ``fair_order`` sorts them) and the shared pause
+    another sender wrote after a 429, if any. Two senders never claim the same row."""
+    now_db = to_db(now)
+    districts = await db.fetchall("SELECT id, timezone, quiet_start, quiet_end FROM rural_districts")
+    quiet = [(rd, until) for rd, tz, start, end in districts if (until := quiet_until(now, tz, start, end))]
+    async with db.transaction() as tx:
+        pause = await tx.fetchval("SELECT until FROM delivery_pause WHERE id = 1")
+        for rd, until in quiet:
+            await tx.execute(
+                "UPDATE outbox SET next_attempt = ? WHERE state = 'pending' AND next_attempt <= ? AND message_id IN"
+                " (SELECT id FROM outbox_messages WHERE rural_district_id = ? AND respect_quiet = 1)",
+                (to_db(until), now_db, rd),
+            )
+        rows = await tx.fetchall(
+            "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, started_at = NULL"
+            " WHERE id IN ("
+            "  SELECT id FROM ("
+            "   SELECT o.id, m.priority, m.rural_district_id AS rd, ROW_NUMBER() OVER"
+            "     (PARTITION BY m.priority, m.rural_district_id ORDER BY o.id) AS turn"
+            "   FROM outbox o JOIN outbox_messages m ON m.id = o.message_id"
+            "   WHERE o.state = 'pending' AND o.next_attempt <= ? AND m.cancelled_at IS NULL)"
+            "  ORDER BY priority, turn, rd LIMIT ?)"
+            " AND state = 'pending'"
+            " RETURNING id, message_id, person_id",
+            (token, now_db, now_db, limit),
+        )
+        chats = {}
+        if rows:
+            people = sorted({r[2] for r in rows})
+            found = await tx.fetchall(
+                f"SELECT id, telegram_id FROM people WHERE id IN ({','.join('?' * len(people))})", people
+            )
+            chats = {r[0]: r[1] for r in found}
+    claimed = [Claimed(r[0], r[1], r[2], int(chats.get(r[2], 0))) for r in rows]
+    return claimed, pause
+
+
+async def messages(db: Database, ids: Sequence[int]) -> list[OutMessage]:
+    """The messages of these ids, as queued."""
+    if not ids:
+        return []
+    rows = await db.fetchall(
+        "SELECT id, rural_district_id, kind, texts_json, buttons_json, media_type, media_ref, priority"
+        f" FROM outbox_messages WHERE id IN ({','.join('?' * len(ids))})",
+        list(ids),
+    )
+    return [
+        OutMessage(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]) if r[4] else None, r[5], r[6], r[7])
+        for r in rows
+    ]
+
+
+async def start(db: Database, token: str, row: Claimed, kind: str, now: datetime) -> tuple[int, str] | None:
+    """Mark the request as leaving now: the (chat, language) to send to.
+
+    None when the row is not to be sent: the person is gone, unreachable or took announcements
+    off, the message was cancelled (the row is marked so), or the row is no longer this sender's."""
+    async with db.transaction() as tx:
+        person = await tx.fetchone(
+            "SELECT p.telegram_id, p.language, p.unreachable_at, p.notify_announcements, m.cancelled_at"
+            " FROM people p, outbox_messages m WHERE p.id = ? AND m.id = ?",
+            (row.person_id, row.message_id),
+        )
+        skip: tuple[str, str | None] | None = None
+        if person is None:
+            skip = ("skipped", "the person is gone")
+        elif person[4] is not None:
+            skip = ("cancelled", None)
+        elif person[2] is not None:
+            skip = ("skipped", "unreachable: blocked the bot or the chat is gone")
+        elif kind == "announcement" and not person[3]:
+            skip = ("skipped", "announcements turned off")
+        if skip:
+            await tx.execute(
+                "UPDATE outbox SET state = ?, error = ?, claimed_by = NULL WHERE id = ? AND claimed_by = ?",
+                (skip[0], skip[1], row.id, token),
+            )
+            return None
+        started = await tx.execute(
+            "UPDATE outbox SET started_at = ?, attempts = attempts + 1"
+            " WHERE id = ? AND state = 'sending' AND claimed_by = ?",
+            (to_db(now), row.id, token),
+        )
+    if not started:  # cancelled meanwhile (or taken back): not ours to send
+        return None
+    assert person is not None
+    return int(person[0]), str(person[1])
+
+
+async def pause(db: Database, until: datetime) -> None:
+    """Telegram asked for a pause: every sender reads it at its next claim."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO delivery_pause (id, until) VALUES (1, ?)"
+            " ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)",
+            (to_db(until),),
+        )
+
+
+async def finish(
+    db: Database,
+    token: str,
+    row: Claimed,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    max_attempts: int,
+    description: str = "",
+    telegram_message_id: int | None = None,
+) -> None:
+    """Write a started row's outcome: sent, back to pending (a pause, a retry), skipped or failed."""
+    now_db = to_db(now)
+    async with db.transaction() as tx:
+        where = " WHERE id = ? AND claimed_by = ?"
+        key = (row.id, token)
+        if outcome is Outcome.SENT:
+            await tx.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, telegram_message_id = ?, error = NULL,"
+                " claimed_by = NULL" + where,
+                (now_db, telegram_message_id, *key),
+            )
+        elif outcome is Outcome.PAUSE:  # not the row's fault: the attempt does not count
+            await tx.execute(
+                "UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), next_attempt = ?,"
+                " started_at = NULL, claimed_by = NULL, error = ?" + where,
+                (now_db, description, *key),
+            )
+        elif outcome is Outcome.UNREACHABLE:
+            await tx.execute(
+                "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ?" + where,
+                ("unreachable: " + description, *key),
+            )
+            await tx.execute(
+                "UPDATE people SET unreachable_at = ? WHERE id = ? AND unreachable_at IS NULL",
+                (now_db, row.person_id),
+            )
+        elif outcome is Outcome.RETRY:
+            attempts = int(await tx.fetchval("SELECT attempts FROM outbox WHERE id = ?", (row.id,)) or 0)
+            if gives_up(attempts, max_attempts):
+                await tx.execute(
+                    "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where,
+                    (f"gave up after {attempts} attempts: {description}", *key),
+                )
+            else:
+                await tx.execute(
+                    "UPDATE outbox SET state = 'pending', next_attempt = ?, started_at = NULL, claimed_by = NULL,"
+                    " error = ?" + where,
+                    (to_db(now + backoff(attempts)), description, *key),
+                )
+        else:
+            await tx.execute(
+                "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where, (description, *key)
+            )

@@ -1,4 +1,4 @@
-"""Regions, districts, rural districts and their villages."""
+"""Regions, districts, rural districts and their villages (the operator adds them: ``storage/operator.py``)."""
 
 from __future__ import annotations
 
@@ -42,47 +42,6 @@ class Place:
 
 
 _RD_COLUMNS = "id, district_id, kind, name_kk, name_ru, office_kk, office_ru, timezone, quiet_start, quiet_end"
-
-
-async def add_region(tx: Tx, name_kk: str, name_ru: str) -> int:
-    row = await tx.fetchone("SELECT id FROM regions WHERE name_kk = ?", (name_kk,))
-    if row:
-        return int(row[0])
-    return await tx.execute("INSERT INTO regions (name_kk, name_ru) VALUES (?, ?)", (name_kk, name_ru))
-
-
-async def add_district(tx: Tx, region_id: int, name_kk: str, name_ru: str) -> int:
-    row = await tx.fetchone("SELECT id FROM districts WHERE region_id = ? AND name_kk = ?", (region_id, name_kk))
-    if row:
-        return int(row[0])
-    return await tx.execute(
-        "INSERT INTO districts (region_id, name_kk, name_ru) VALUES (?, ?, ?)", (region_id, name_kk, name_ru)
-    )
-
-
-async def add_rural_district(
-    tx: Tx,
-    district_id: int,
-    name_kk: str,
-    name_ru: str,
-    *,
-    kind: str = "rural_district",
-    timezone: str = "Asia/Almaty",
-    office_kk: str | None = None,
-    office_ru: str | None = None,
-) -> int:
-    return await tx.execute(
-        "INSERT INTO rural_districts (district_id, kind, name_kk, name_ru, timezone, office_kk, office_ru)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (district_id, kind, name_kk, name_ru, timezone, office_kk, office_ru),
-    )
-
-
-async def add_village(tx: Tx, rural_district_id: int, name_kk: str, name_ru: str) -> int:
-    return await tx.execute(
-        "INSERT INTO villages (rural_district_id, name_kk, name_ru) VALUES (?, ?, ?)",
-        (rural_district_id, name_kk, name_ru),
-    )
 
 
 async def regions(db: Database) -> list[Place]:

@@ -27,13 +27,13 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 
-from bot import operator
 from bot.app import build_dispatcher
 from bot.config import Settings
 from bot.i18n import build_i18n
 from bot.jobs import JobContext
 from bot.rules.clock import FixedClock
 from bot.scheduler import run_due
+from storage import audit, operator
 from storage.db import Database
 from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram, Request
 
@@ -143,9 +143,9 @@ class World:
 
     async def deliver(self) -> None:
         """Send everything due in the outbox, as the sender would."""
-        from bot import delivery
+        from bot import sender
 
-        await delivery.deliver_due(self.job_context)
+        await sender.deliver_due(self.job_context)
 
     async def add_rural_district(
         self,
@@ -154,7 +154,7 @@ class World:
         villages: tuple[tuple[str, str], ...] = (("Ақсай", "Аксай"), ("Бесағаш", "Бесагаш")),
     ) -> int:
         """A rural district with villages; the first one added is the world's default."""
-        actor = operator.CLI
+        actor = audit.CLI
         region = await operator.add_region(self.db, actor, "Алматы облысы", "Алматинская область")
         district = await operator.add_district(self.db, actor, region, "Қарасай ауданы", "Карасайский район")
         rd = await operator.add_rural_district(self.db, actor, district, name_kk, name_ru)
@@ -196,7 +196,7 @@ class World:
         """A staff member of a rural district (the world's default one)."""
         rd = rural_district_id or self.rural_district_id
         person = await self.resident(first_name, lang=lang, rural_district_id=rd)
-        await operator.add_staff(self.db, operator.CLI, rd, person.user_id)
+        await operator.add_staff(self.db, audit.CLI, rd, person.user_id)
         await person.send("/menu")
         return person
 

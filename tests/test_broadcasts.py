@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.formatting import format_datetime
+from bot.keyboards.admin import AdminMenu
+from bot.keyboards.broadcasts import Act, Bc, Unversioned
 from storage import audit
 from tests.harness import Person, World
 
@@ -284,8 +286,15 @@ async def test_a_resident_cannot_start_or_stop_an_announcement_with_forged_butto
     await staff.press("Ертең 09:00")
     await staff.press("✅ Растау")
     broadcast = (await broadcasts_rows(world))[0]
-    for data in ("adm:broadcasts", "admbc:new:0", "admbc:all:0", "admbc:ok:0", f"admbc:stopy:{broadcast['id']}"):
-        sent = await aigerim.press_data(data)
+    forged = [
+        AdminMenu(section="broadcasts"),
+        Bc(act=Act.NEW),
+        Bc(act=Act.ALL),
+        Bc(act=Act.CONFIRM),
+        Bc(act=Act.STOP_YES, id=int(broadcast["id"])),  # type: ignore[call-overload]
+    ]
+    for data in forged:
+        sent = await aigerim.press_data(data.pack())
         assert [r.text for r in sent if r.method == "sendMessage"] == [
             "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
         ]
@@ -308,9 +317,9 @@ async def test_staff_of_another_district_cannot_stop_ours(world: World) -> None:
     await staff.press("Ертең 09:00")
     await staff.press("✅ Растау")
     broadcast = (await broadcasts_rows(world))[0]
-    await stranger.press_data(f"admbc:stopy:{broadcast['id']}")
+    await stranger.press_data(Bc(act=Act.STOP_YES, id=int(broadcast["id"])).pack())  # type: ignore[call-overload]
     assert stranger.last.text == "Бұл хабарландыру табылмады."
-    await stranger.press_data(f"admbc:vil:{world.village_ids[0]}")
+    await stranger.press_data(Bc(act=Act.VILLAGE, id=world.village_ids[0]).pack())
     assert await world.db.fetchval("SELECT count(*) FROM outbox WHERE state = 'cancelled'") == 0
 
 
@@ -327,3 +336,20 @@ async def test_the_announcements_screen_lists_the_latest_with_their_counts(world
     assert "📣 № 1" in staff.last.buttons
     await staff.press("📣 № 1")
     assert "Аяқталды: жіберетін ештеңе қалған жоқ." in staff.last.text
+
+
+async def test_a_button_of_before_the_version_is_out_of_date_and_stops_nothing(world: World) -> None:
+    staff = await world.staff("Staff")
+    await world.resident("Aigerim")
+    await compose_one(staff)
+    await staff.press("🏘 Бүкіл округ")
+    await staff.press("🕒 Кейінірек жіберу")
+    await staff.press("Ертең 09:00")
+    await staff.press("✅ Растау")
+    assert all(b["callback_data"].startswith(Bc.__prefix__ + ":") for b in staff.last.inline)  # the progress
+    broadcast = (await broadcasts_rows(world))[0]
+    await staff.press_data(Unversioned(act="stopy", id=int(broadcast["id"])).pack())  # type: ignore[call-overload]
+    assert staff.last.text == "Бұл түйме ескірген. Міне, басты мәзір."
+    assert "🛠 Басқару" in staff.last.buttons
+    assert await world.db.fetchval("SELECT count(*) FROM outbox WHERE state = 'cancelled'") == 0
+    assert not [e for e in await audit.entries(world.db) if e["action"] == "admin_callback_refused"]

@@ -6,7 +6,7 @@ import asyncio
 import os
 from datetime import UTC, datetime, timedelta
 
-from bot import delivery
+from bot import sender
 from bot.jobs import JobContext
 from bot.rules.clock import from_db, to_db
 from bot.rules.delivery import (
@@ -260,7 +260,7 @@ async def test_two_senders_on_one_database_never_send_the_same_row(world: World)
     other_db = await Database(world.db.path).connect()
     try:
         other = JobContext(other_db, world.bot, world.clock, world.settings, world.i18n)
-        first, second = await asyncio.gather(delivery.deliver_due(world.job_context), delivery.deliver_due(other))
+        first, second = await asyncio.gather(sender.deliver_due(world.job_context), sender.deliver_due(other))
     finally:
         await other_db.close()
     chats = [chat for chat, _text in sends(world)]
@@ -289,7 +289,7 @@ async def _sender(world: World, token: str, *, pid: int, beat: datetime) -> None
     async with world.db.transaction() as tx:
         await tx.execute(
             "INSERT INTO senders (token, host, pid, started_at, beat_at) VALUES (?, ?, ?, ?, ?)",
-            (token, delivery.HOST, pid, to_db(beat), to_db(beat)),
+            (token, sender.HOST, pid, to_db(beat), to_db(beat)),
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import operator
+from storage import audit, operator
 from storage.db import Database
 from tests.fake_telegram import TOKEN, FakeBotAPIServer, FakeTelegram, Request
 
@@ -34,12 +34,10 @@ def free_port() -> int:
 
 async def prepare_database(path: Path) -> None:
     db = await Database(path).connect()
-    region = await operator.add_region(db, operator.CLI, "Алматы облысы", "Алматинская область")
-    district = await operator.add_district(db, operator.CLI, region, "Қарасай ауданы", "Карасайский район")
-    rd = await operator.add_rural_district(
-        db, operator.CLI, district, "Ақсай ауылдық округі", "Аксайский сельский округ"
-    )
-    await operator.add_village(db, operator.CLI, rd, "Ақсай", "Аксай")
+    region = await operator.add_region(db, audit.CLI, "Алматы облысы", "Алматинская область")
+    district = await operator.add_district(db, audit.CLI, region, "Қарасай ауданы", "Карасайский район")
+    rd = await operator.add_rural_district(db, audit.CLI, district, "Ақсай ауылдық округі", "Аксайский сельский округ")
+    await operator.add_village(db, audit.CLI, rd, "Ақсай", "Аксай")
     await db.close()
 
 

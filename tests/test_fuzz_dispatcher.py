@@ -21,6 +21,7 @@ from tests.harness import World
 PREFIXES = [
     "adm",
     "admbc",
+    "admbc1",
     "bud",
     "admbud",
     "nav",

@@ -77,12 +77,12 @@ async def test_language_command_switches_language_for_later_messages(world: Worl
 
 
 async def test_new_consent_version_asks_again(world: World) -> None:
-    from bot import operator
+    from storage import audit, operator
 
     aigerim = await world.resident()
     person = await people.load(world.db, aigerim.user_id)
     assert person is not None and person.consented(0)
-    version = await operator.set_consent_text(world.db, operator.CLI, "Жаңа мәтін: {owner}", "Новый текст: {owner}")
+    version = await operator.set_consent_text(world.db, audit.CLI, "Жаңа мәтін: {owner}", "Новый текст: {owner}")
     person = await people.load(world.db, aigerim.user_id)
     assert person is not None and not person.consented(version)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot import operator
 from bot.demo import contests, documents, events, initiatives
 from bot.rules.clock import Clock
+from storage import audit, operator
 from storage.db import Database
 
 VILLAGES = [("Ақсай", "Аксай"), ("Бесағаш", "Бесагаш"), ("Жаңатұрмыс", "Жанатурмыс"), ("Қарасу", "Карасу")]
@@ -15,7 +15,7 @@ async def fill(db: Database, clock: Clock, *, staff_telegram_id: int | None = No
     existing = await db.fetchval("SELECT id FROM rural_districts WHERE name_kk = 'Ақсай ауылдық округі'")
     if existing:
         return int(existing)
-    actor = operator.CLI
+    actor = audit.CLI
     region = await operator.add_region(db, actor, "Алматы облысы", "Алматинская область")
     district = await operator.add_district(db, actor, region, "Қарасай ауданы", "Карасайский район")
     rd = await operator.add_rural_district(

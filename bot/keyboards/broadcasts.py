@@ -42,10 +42,22 @@ class Act(StrEnum):
     ABORT = "x"
 
 
-class Bc(CallbackData, prefix="admbc"):
-    """Every announcement button; the prefix starts with ``adm``, so residents are refused."""
+class Bc(CallbackData, prefix="admbc1"):
+    """Every announcement button; the prefix starts with ``adm``, so residents are refused.
+
+    Versioned (``1``): the progress message stays in the staff's chat and the sender edits its
+    buttons long after it was sent, so they outlive a release. A change to these fields is a new
+    version; the old one is answered by ``Unversioned``'s handler.
+    """
 
     act: Act
+    id: int = 0
+
+
+class Unversioned(CallbackData, prefix="admbc"):
+    """The buttons of before the version (``admbc:stop:5``), still on old progress messages."""
+
+    act: str  # any action of then: the button is only answered as out of date
     id: int = 0
 
 

@@ -1,7 +1,8 @@
 """The rules of delivery as plain functions of plain values: quiet hours, fair order, backoff,
 what Telegram's answer means, the rate limits, and when a scheduled announcement goes out.
 
-No aiogram, no database: ``bot/delivery.py`` feeds them what it read and what Telegram said.
+No aiogram, no database: the sender (``bot/sender.py``, ``storage/outbox.py``) feeds them what it
+read and what Telegram said.
 """
 
 from __future__ import annotations

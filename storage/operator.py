@@ -1,54 +1,20 @@
-"""The operator's set-up actions, shared by ``bot.py`` subcommands and the operator's chat commands.
+"""The operator's set-up: places, staff and the consent text, for ``bot.py`` and the operator's chat.
 
-Each runs in one transaction and writes its audit entry in the same transaction.
+Each verb takes the ``Actor`` (only an operator or the CLI may set up), checks its arguments,
+writes the change and its audit entry in one transaction, and returns the new id.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.i18n import N_
-from bot.rules.errors import DomainError
+from bot.rules.errors import DomainError, NotAllowed
+from bot.rules.texts import N_
 from storage import audit, consent, people, places
+from storage.audit import Actor
 from storage.db import Database, Tx
 
 KINDS = ("rural_district", "village", "settlement")
-
-
-@dataclass(frozen=True)
-class Actor:
-    kind: str  # 'operator' (in the bot) or 'cli'
-    telegram_id: int | None = None
-
-
-CLI = Actor("cli")
-
-
-async def _audit(
-    tx: Tx,
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: int,
-    *,
-    rural_district_id: int | None = None,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    """The audit entry of one action, in the action's own transaction."""
-    await audit.record(
-        tx,
-        actor_kind=actor.kind,
-        actor_telegram_id=actor.telegram_id,
-        action=action,
-        rural_district_id=rural_district_id,
-        object_type=object_type,
-        object_id=object_id,
-        before=before,
-        after=after,
-    )
 
 
 def _names(kk: str, ru: str) -> tuple[str, str]:
@@ -58,28 +24,47 @@ def _names(kk: str, ru: str) -> tuple[str, str]:
     return kk, ru
 
 
+def _operator(actor: Actor) -> None:
+    """Set-up is the operator's: staff of a district never reach it."""
+    if not actor.is_operator:
+        raise NotAllowed(audit.REFUSED)
+
+
+async def _exists(tx: Tx, table: str, row_id: int) -> bool:
+    assert table in {"regions", "districts", "rural_districts"}  # a name of ours, never the person's
+    return await tx.fetchval(f"SELECT 1 FROM {table} WHERE id = ?", (row_id,)) is not None
+
+
 async def add_region(db: Database, actor: Actor, name_kk: str, name_ru: str) -> int:
+    """A region (облыс); the one of that Kazakh name if it exists."""
+    _operator(actor)
     name_kk, name_ru = _names(name_kk, name_ru)
     async with db.transaction() as tx:
-        region_id = await places.add_region(tx, name_kk, name_ru)
-        await _audit(tx, actor, "add_region", "region", region_id, after={"name_kk": name_kk, "name_ru": name_ru})
+        found = await tx.fetchval("SELECT id FROM regions WHERE name_kk = ?", (name_kk,))
+        if found is not None:
+            region_id = int(found)
+        else:
+            region_id = await tx.execute("INSERT INTO regions (name_kk, name_ru) VALUES (?, ?)", (name_kk, name_ru))
+        await audit.write(tx, actor, "add_region", "region", region_id, after={"name_kk": name_kk, "name_ru": name_ru})
     return region_id
 
 
 async def add_district(db: Database, actor: Actor, region_id: int, name_kk: str, name_ru: str) -> int:
+    """A district (аудан) of a region; the one of that Kazakh name there if it exists."""
+    _operator(actor)
     name_kk, name_ru = _names(name_kk, name_ru)
     async with db.transaction() as tx:
-        if await tx.fetchval("SELECT id FROM regions WHERE id = ?", (region_id,)) is None:
+        if not await _exists(tx, "regions", region_id):
             raise DomainError(N_("There is no region with id {id}."), id=region_id)
-        district_id = await places.add_district(tx, region_id, name_kk, name_ru)
-        await _audit(
-            tx,
-            actor,
-            "add_district",
-            "district",
-            district_id,
-            after={"region_id": region_id, "name_kk": name_kk, "name_ru": name_ru},
-        )
+        found = await tx.fetchval("SELECT id FROM districts WHERE region_id = ? AND name_kk = ?", (region_id, name_kk))
+        if found is not None:
+            district_id = int(found)
+        else:
+            district_id = await tx.execute(
+                "INSERT INTO districts (region_id, name_kk, name_ru) VALUES (?, ?, ?)", (region_id, name_kk, name_ru)
+            )
+        after = {"region_id": region_id, "name_kk": name_kk, "name_ru": name_ru}
+        await audit.write(tx, actor, "add_district", "district", district_id, after=after)
     return district_id
 
 
@@ -95,6 +80,8 @@ async def add_rural_district(
     office_kk: str | None = None,
     office_ru: str | None = None,
 ) -> int:
+    """A rural district (ауылдық округ, or a village or settlement of its own) of a district."""
+    _operator(actor)
     name_kk, name_ru = _names(name_kk, name_ru)
     if kind not in KINDS:
         raise DomainError(N_("The kind must be one of: rural_district, village, settlement."))
@@ -103,51 +90,47 @@ async def add_rural_district(
     except (ZoneInfoNotFoundError, ValueError):
         raise DomainError(N_("Unknown time zone: {tz}."), tz=timezone) from None
     async with db.transaction() as tx:
-        if await tx.fetchval("SELECT id FROM districts WHERE id = ?", (district_id,)) is None:
+        if not await _exists(tx, "districts", district_id):
             raise DomainError(N_("There is no district with id {id}."), id=district_id)
-        rd_id = await places.add_rural_district(
-            tx, district_id, name_kk, name_ru, kind=kind, timezone=timezone, office_kk=office_kk, office_ru=office_ru
+        rd_id = await tx.execute(
+            "INSERT INTO rural_districts (district_id, kind, name_kk, name_ru, timezone, office_kk, office_ru)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (district_id, kind, name_kk, name_ru, timezone, office_kk, office_ru),
         )
-        await _audit(
-            tx,
-            actor,
-            "add_rural_district",
-            "rural_district",
-            rd_id,
-            rural_district_id=rd_id,
-            after={
-                "district_id": district_id,
-                "kind": kind,
-                "name_kk": name_kk,
-                "name_ru": name_ru,
-                "timezone": timezone,
-            },
+        after = {"district_id": district_id, "kind": kind, "name_kk": name_kk, "name_ru": name_ru, "timezone": timezone}
+        await audit.write(
+            tx, actor, "add_rural_district", "rural_district", rd_id, rural_district_id=rd_id, after=after
         )
     return rd_id
 
 
+async def _rural_district(tx: Tx, rural_district_id: int) -> None:
+    if not await _exists(tx, "rural_districts", rural_district_id):
+        raise DomainError(N_("There is no rural district with id {id}."), id=rural_district_id)
+
+
 async def add_village(db: Database, actor: Actor, rural_district_id: int, name_kk: str, name_ru: str) -> int:
+    """A village of a rural district."""
+    _operator(actor)
     name_kk, name_ru = _names(name_kk, name_ru)
     async with db.transaction() as tx:
-        if await places.rural_district(tx, rural_district_id) is None:
-            raise DomainError(N_("There is no rural district with id {id}."), id=rural_district_id)
-        village_id = await places.add_village(tx, rural_district_id, name_kk, name_ru)
-        await _audit(
-            tx,
-            actor,
-            "add_village",
-            "village",
-            village_id,
-            rural_district_id=rural_district_id,
-            after={"name_kk": name_kk, "name_ru": name_ru},
+        await _rural_district(tx, rural_district_id)
+        village_id = await tx.execute(
+            "INSERT INTO villages (rural_district_id, name_kk, name_ru) VALUES (?, ?, ?)",
+            (rural_district_id, name_kk, name_ru),
+        )
+        after = {"name_kk": name_kk, "name_ru": name_ru}
+        await audit.write(
+            tx, actor, "add_village", "village", village_id, rural_district_id=rural_district_id, after=after
         )
     return village_id
 
 
 async def add_staff(db: Database, actor: Actor, rural_district_id: int, telegram_id: int) -> int:
+    """Make a Telegram account staff of a rural district; the person's id."""
+    _operator(actor)
     async with db.transaction() as tx:
-        if await places.rural_district(tx, rural_district_id) is None:
-            raise DomainError(N_("There is no rural district with id {id}."), id=rural_district_id)
+        await _rural_district(tx, rural_district_id)
         person_id = await people.ensure_person(tx, telegram_id)
         # staff work in the bot as members of their district
         await tx.execute(
@@ -155,41 +138,33 @@ async def add_staff(db: Database, actor: Actor, rural_district_id: int, telegram
             (rural_district_id, person_id),
         )
         await people.grant_role(tx, person_id, rural_district_id, people.STAFF)
-        await _audit(
-            tx,
-            actor,
-            "add_staff",
-            "person",
-            person_id,
-            rural_district_id=rural_district_id,
-            after={"telegram_id": telegram_id, "role": "staff"},
-        )
+        after = {"telegram_id": telegram_id, "role": "staff"}
+        await audit.write(tx, actor, "add_staff", "person", person_id, rural_district_id=rural_district_id, after=after)
     return person_id
 
 
 async def remove_staff(db: Database, actor: Actor, rural_district_id: int, telegram_id: int) -> bool:
+    """Take the staff role away; False when there was none."""
+    _operator(actor)
     async with db.transaction() as tx:
         person_id = await tx.fetchval("SELECT id FROM people WHERE telegram_id = ?", (telegram_id,))
         removed = bool(person_id) and await people.revoke_role(tx, person_id, rural_district_id, people.STAFF) > 0
         if removed:
-            await _audit(
-                tx,
-                actor,
-                "remove_staff",
-                "person",
-                person_id,
-                rural_district_id=rural_district_id,
-                before={"telegram_id": telegram_id, "role": "staff"},
+            before = {"telegram_id": telegram_id, "role": "staff"}
+            await audit.write(
+                tx, actor, "remove_staff", "person", person_id, rural_district_id=rural_district_id, before=before
             )
     return removed
 
 
 async def set_consent_text(db: Database, actor: Actor, text_kk: str, text_ru: str) -> int:
+    """Publish a new consent text (everyone is asked again); its version."""
+    _operator(actor)
     text_kk, text_ru = _names(text_kk, text_ru)
     async with db.transaction() as tx:
         before = await consent.current(tx)
         version = await consent.publish(tx, text_kk, text_ru)
-        await _audit(
+        await audit.write(
             tx,
             actor,
             "set_consent_text",

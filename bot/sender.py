@@ -13,7 +13,7 @@ One row is one message to one person. Its life::
        │                                     sent (with Telegram's message id)             ◀────────┘
        └── recover(): rows a dead sender left in 'sending'
 
-Rules kept here, decided in ``bot/delivery_rules.py``:
+Rules kept here, decided in ``bot/rules/delivery.py``; every statement is in ``storage/outbox.py``:
 
 - **Claims.** A sender claims a batch (about two seconds of work) in one ``BEGIN IMMEDIATE``
   transaction, so two processes on one database never hold the same row. Before the request it
@@ -43,13 +43,11 @@ the bot's balance. Raise ``SEND_RATE`` with it (e.g. to 300); it cannot be tried
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -71,16 +69,9 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.jobs import JobContext
 from bot.rules.clock import from_db, to_db
-from bot.rules.delivery import (
-    Outcome,
-    RateLimiter,
-    backoff,
-    classify,
-    fair_order,
-    gives_up,
-    next_ready,
-    quiet_until,
-)
+from bot.rules.delivery import Outcome, RateLimiter, classify, fair_order, next_ready
+from storage import outbox
+from storage.outbox import Claimed, OutMessage
 
 log = logging.getLogger(__name__)
 
@@ -91,34 +82,11 @@ PROGRESS_EVERY = 3.0  # seconds between edits of a broadcast's progress message
 HOST = socket.gethostname()
 
 
-@dataclass(frozen=True, slots=True)
-class OutMessage:
-    """A message of the outbox: texts, buttons and media per language, as queued."""
-
-    id: int
-    rural_district_id: int
-    kind: str
-    texts: dict[str, str]
-    buttons: dict[str, Any] | None = None
-    media_type: str | None = None
-    media_ref: str | None = None
-    priority: int = 5
-
-    def text(self, lang: str) -> str:
-        return self.texts.get(lang) or next((t for t in self.texts.values() if t), "")
-
-    def markup(self, lang: str) -> InlineKeyboardMarkup | None:
-        if not self.buttons:
-            return None
-        rows = self.buttons.get(lang) or next(iter(self.buttons.values()))
-        return InlineKeyboardMarkup.model_validate({"inline_keyboard": rows})
-
-
 async def send_rendered(bot: Bot, chat_id: int, message: OutMessage, lang: str, *, paid: bool = False) -> int:
     """Send one message in ``lang`` (falling back to the other language); Telegram's message id.
 
     The staff's preview goes through here too, so it is exactly what a resident gets."""
-    text, markup = message.text(lang), message.markup(lang)
+    text, markup = message.text(lang), _markup(message.button_rows(lang))
     extra: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
     if message.media_type == "photo" and message.media_ref:
         sent = await bot.send_photo(chat_id, message.media_ref, caption=text or None, reply_markup=markup, **extra)
@@ -127,6 +95,11 @@ async def send_rendered(bot: Bot, chat_id: int, message: OutMessage, lang: str, 
     else:
         sent = await bot.send_message(chat_id, text, reply_markup=markup, **extra)
     return sent.message_id
+
+
+def _markup(rows: list[list[dict[str, Any]]] | None) -> InlineKeyboardMarkup | None:
+    """The stored buttons of a message as Telegram's markup (they were packed when queued)."""
+    return None if not rows else InlineKeyboardMarkup.model_validate({"inline_keyboard": rows})
 
 
 def _answer_of(error: BaseException) -> tuple[int | None, str]:
@@ -149,14 +122,6 @@ def _answer_of(error: BaseException) -> tuple[int | None, str]:
     return None, description  # TelegramNetworkError, timeouts, anything else on the way
 
 
-@dataclass(slots=True)
-class Claimed:
-    id: int
-    message_id: int
-    person_id: int
-    chat_id: int
-
-
 class Sender:
     """One sender: its token in ``senders``, its limits, and the messages it has read."""
 
@@ -177,51 +142,22 @@ class Sender:
     # --- the sender's life -------------------------------------------------------------
 
     async def register(self) -> None:
-        now = to_db(self.ctx.clock.now())
-        async with self.ctx.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO senders (token, host, pid, started_at, beat_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (token) DO UPDATE SET beat_at = excluded.beat_at",
-                (self.token, HOST, os.getpid(), now, now),
-            )
+        await outbox.register_sender(self.ctx.db, self.token, HOST, os.getpid(), self.ctx.clock.now())
         self.registered = True
 
     async def beat(self) -> None:
-        async with self.ctx.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE senders SET beat_at = ? WHERE token = ?", (to_db(self.ctx.clock.now()), self.token)
-            )
+        await outbox.beat(self.ctx.db, self.token, self.ctx.clock.now())
 
     async def unregister(self) -> None:
         """Give back what was claimed and not started, and leave."""
-        async with self.ctx.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET state = 'pending', claimed_by = NULL"
-                " WHERE state = 'sending' AND claimed_by = ? AND started_at IS NULL",
-                (self.token,),
-            )
-            await tx.execute("DELETE FROM senders WHERE token = ?", (self.token,))
+        await outbox.unregister_sender(self.ctx.db, self.token)
         self.registered = False
 
     async def recover(self) -> int:
         """Rows left in 'sending' by dead senders go back to 'pending'; return how many."""
-        now = self.ctx.clock.now()
-        stale = to_db(now - self.lease)
-        async with self.ctx.db.transaction() as tx:
-            senders = await tx.fetchall("SELECT token, host, pid, beat_at FROM senders WHERE token <> ?", (self.token,))
-            dead = [s[0] for s in senders if s[3] < stale or (s[1] == HOST and not _alive(int(s[2])))]
-            alive = [s[0] for s in senders if s[0] not in dead] + [self.token]
-            marks = ",".join("?" * len(alive))
-            recovered = await tx.execute(
-                "UPDATE outbox SET state = 'pending', claimed_by = NULL, next_attempt = ?,"
-                " error = CASE WHEN started_at IS NULL THEN error"
-                "         ELSE 'interrupted: the sender stopped during the request; sent again' END,"
-                " started_at = NULL"
-                f" WHERE state = 'sending' AND (claimed_by IS NULL OR claimed_by NOT IN ({marks}))",
-                (to_db(now), *alive),
-            )
-            if dead:
-                await tx.execute(f"DELETE FROM senders WHERE token IN ({','.join('?' * len(dead))})", dead)
+        recovered, dead = await outbox.recover(
+            self.ctx.db, self.token, self.ctx.clock.now(), self.lease, host=HOST, alive=_alive
+        )
         if recovered:
             log.warning("recovered %d outbox rows from stopped senders %s", recovered, dead)
         return recovered
@@ -231,76 +167,19 @@ class Sender:
     async def claim(self) -> list[Claimed]:
         """Defer what quiet hours hold, then claim the next batch in fair order."""
         now = self.ctx.clock.now()
-        now_db = to_db(now)
-        districts = await self.ctx.db.fetchall("SELECT id, timezone, quiet_start, quiet_end FROM rural_districts")
-        quiet = [(rd, until) for rd, tz, start, end in districts if (until := quiet_until(now, tz, start, end))]
-        async with self.ctx.db.transaction() as tx:
-            pause = await tx.fetchval("SELECT until FROM delivery_pause WHERE id = 1")
-            for rd, until in quiet:
-                await tx.execute(
-                    "UPDATE outbox SET next_attempt = ? WHERE state = 'pending' AND next_attempt <= ? AND message_id IN"
-                    " (SELECT id FROM outbox_messages WHERE rural_district_id = ? AND respect_quiet = 1)",
-                    (to_db(until), now_db, rd),
-                )
-            rows = await tx.fetchall(
-                "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, started_at = NULL"
-                " WHERE id IN ("
-                "  SELECT id FROM ("
-                "   SELECT o.id, m.priority, m.rural_district_id AS rd, ROW_NUMBER() OVER"
-                "     (PARTITION BY m.priority, m.rural_district_id ORDER BY o.id) AS turn"
-                "   FROM outbox o JOIN outbox_messages m ON m.id = o.message_id"
-                "   WHERE o.state = 'pending' AND o.next_attempt <= ? AND m.cancelled_at IS NULL)"
-                "  ORDER BY priority, turn, rd LIMIT ?)"
-                " AND state = 'pending'"
-                " RETURNING id, message_id, person_id",
-                (self.token, now_db, now_db, self.batch),
-            )
-            chats = {}
-            if rows:
-                people = sorted({r[2] for r in rows})
-                found = await tx.fetchall(
-                    f"SELECT id, telegram_id FROM people WHERE id IN ({','.join('?' * len(people))})", people
-                )
-                chats = {r[0]: r[1] for r in found}
+        rows, pause = await outbox.claim(self.ctx.db, self.token, now, self.batch)
         if pause and pause != self._pause_seen:  # another sender (or we, earlier) heard a 429
             self._pause_seen = pause
             left = (from_db(pause) - now).total_seconds()
             if left > 0:
                 self.limiter.pause(left, time.monotonic())
-        await self._load_messages({r[1] for r in rows})
+        todo = sorted({r.message_id for r in rows} - self.messages.keys())
+        self.messages.update((m.id, m) for m in await outbox.messages(self.ctx.db, todo))
         items = []
-        for row_id, message_id, person_id in rows:
-            message = self.messages[message_id]
-            items.append(
-                (
-                    message.priority,
-                    message.rural_district_id,
-                    row_id,
-                    Claimed(row_id, message_id, person_id, int(chats.get(person_id, 0))),
-                )
-            )
-        return fair_order(items)
-
-    async def _load_messages(self, ids: set[int]) -> None:
-        todo = sorted(ids - self.messages.keys())
-        if not todo:
-            return
-        rows = await self.ctx.db.fetchall(
-            "SELECT id, rural_district_id, kind, texts_json, buttons_json, media_type, media_ref, priority"
-            f" FROM outbox_messages WHERE id IN ({','.join('?' * len(todo))})",
-            todo,
-        )
         for row in rows:
-            self.messages[row[0]] = OutMessage(
-                row[0],
-                row[1],
-                row[2],
-                json.loads(row[3]),
-                json.loads(row[4]) if row[4] else None,
-                row[5],
-                row[6],
-                row[7],
-            )
+            message = self.messages[row.message_id]
+            items.append((message.priority, message.rural_district_id, row.id, row))
+        return fair_order(items)
 
     # --- sending -----------------------------------------------------------------------
 
@@ -352,38 +231,8 @@ class Sender:
 
     async def _start(self, row: Claimed) -> tuple[int, str] | None:
         """Mark the request as leaving now; the (chat, language) to send to, or None if skipped."""
-        message = self.messages[row.message_id]
-        now = to_db(self.ctx.clock.now())
-        async with self.ctx.db.transaction() as tx:
-            person = await tx.fetchone(
-                "SELECT p.telegram_id, p.language, p.unreachable_at, p.notify_announcements, m.cancelled_at"
-                " FROM people p, outbox_messages m WHERE p.id = ? AND m.id = ?",
-                (row.person_id, row.message_id),
-            )
-            skip: tuple[str, str | None] | None = None
-            if person is None:
-                skip = ("skipped", "the person is gone")
-            elif person[4] is not None:
-                skip = ("cancelled", None)
-            elif person[2] is not None:
-                skip = ("skipped", "unreachable: blocked the bot or the chat is gone")
-            elif message.kind == "announcement" and not person[3]:
-                skip = ("skipped", "announcements turned off")
-            if skip:
-                await tx.execute(
-                    "UPDATE outbox SET state = ?, error = ?, claimed_by = NULL WHERE id = ? AND claimed_by = ?",
-                    (skip[0], skip[1], row.id, self.token),
-                )
-                return None
-            started = await tx.execute(
-                "UPDATE outbox SET started_at = ?, attempts = attempts + 1"
-                " WHERE id = ? AND state = 'sending' AND claimed_by = ?",
-                (now, row.id, self.token),
-            )
-        if not started:  # cancelled meanwhile (or taken back): not ours to send
-            return None
-        assert person is not None
-        return int(person[0]), str(person[1])
+        kind = self.messages[row.message_id].kind
+        return await outbox.start(self.ctx.db, self.token, row, kind, self.ctx.clock.now())
 
     async def _deliver(self, row: Claimed, chat_id: int, lang: str) -> bool:
         """One started row: the request, then its outcome. True when Telegram accepted it."""
@@ -408,62 +257,24 @@ class Sender:
     async def _paused(self, retry_after: int) -> None:
         """Telegram asked for a pause: every request of every sender waits."""
         self.limiter.pause(retry_after, time.monotonic())
-        until = to_db(self.ctx.clock.now() + timedelta(seconds=retry_after))
-        self._pause_seen = until
-        async with self.ctx.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO delivery_pause (id, until) VALUES (1, ?)"
-                " ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)",
-                (until,),
-            )
+        until = self.ctx.clock.now() + timedelta(seconds=retry_after)
+        self._pause_seen = to_db(until)
+        await outbox.pause(self.ctx.db, until)
         log.warning("Telegram asked to wait %s s; every sender pauses", retry_after)
 
     async def _finish(
         self, row: Claimed, outcome: Outcome, *, description: str = "", telegram_message_id: int | None = None
     ) -> None:
-        now = self.ctx.clock.now()
-        now_db = to_db(now)
-        async with self.ctx.db.transaction() as tx:
-            where = " WHERE id = ? AND claimed_by = ?"
-            key = (row.id, self.token)
-            if outcome is Outcome.SENT:
-                await tx.execute(
-                    "UPDATE outbox SET state = 'sent', sent_at = ?, telegram_message_id = ?, error = NULL,"
-                    " claimed_by = NULL" + where,
-                    (now_db, telegram_message_id, *key),
-                )
-            elif outcome is Outcome.PAUSE:  # not the row's fault: the attempt does not count
-                await tx.execute(
-                    "UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), next_attempt = ?,"
-                    " started_at = NULL, claimed_by = NULL, error = ?" + where,
-                    (now_db, description, *key),
-                )
-            elif outcome is Outcome.UNREACHABLE:
-                await tx.execute(
-                    "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ?" + where,
-                    ("unreachable: " + description, *key),
-                )
-                await tx.execute(
-                    "UPDATE people SET unreachable_at = ? WHERE id = ? AND unreachable_at IS NULL",
-                    (now_db, row.person_id),
-                )
-            elif outcome is Outcome.RETRY:
-                attempts = int(await tx.fetchval("SELECT attempts FROM outbox WHERE id = ?", (row.id,)) or 0)
-                if gives_up(attempts, self.max_attempts):
-                    await tx.execute(
-                        "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where,
-                        (f"gave up after {attempts} attempts: {description}", *key),
-                    )
-                else:
-                    await tx.execute(
-                        "UPDATE outbox SET state = 'pending', next_attempt = ?, started_at = NULL, claimed_by = NULL,"
-                        " error = ?" + where,
-                        (to_db(now + backoff(attempts)), description, *key),
-                    )
-            else:
-                await tx.execute(
-                    "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where, (description, *key)
-                )
+        await outbox.finish(
+            self.ctx.db,
+            self.token,
+            row,
+            outcome,
+            self.ctx.clock.now(),
+            max_attempts=self.max_attempts,
+            description=description,
+            telegram_message_id=telegram_message_id,
+        )
 
     # --- broadcasts' progress ----------------------------------------------------------
 
@@ -473,7 +284,7 @@ class Sender:
             return
         self._progress_at = time.monotonic()
         from bot.keyboards.broadcasts import progress_view  # keyboards need i18n; loaded when used
-        from storage import broadcasts
+        from storage import broadcasts, places
 
         for item in await broadcasts.unfinished(self.ctx.db, to_db(self.ctx.clock.now())):
             counts = await broadcasts.counts(self.ctx.db, item.message_id)
@@ -481,11 +292,10 @@ class Sender:
             finished = counts.open == 0
             if shown == item.progress_shown and not finished:
                 continue
+            rd = await places.rural_district(self.ctx.db, item.rural_district_id)
             with self.ctx.i18n.context(), self.ctx.i18n.use_locale(item.progress_lang):
-                rd_tz = await self.ctx.db.fetchval(
-                    "SELECT timezone FROM rural_districts WHERE id = ?", (item.rural_district_id,)
-                )
-                text, markup = progress_view(item, counts, str(rd_tz or "Asia/Almaty"), self.ctx.clock.now())
+                tz = rd.timezone if rd else "Asia/Almaty"
+                text, markup = progress_view(item, counts, tz, self.ctx.clock.now())
             try:
                 # unfinished() selects only broadcasts with a progress message; chat and message are set together
                 assert item.progress_chat_id is not None and item.progress_message_id is not None
