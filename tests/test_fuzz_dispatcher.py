@@ -28,6 +28,7 @@ PREFIXES = [
     "cons",
     "pick",
     "ct",
+    "ct1",
     "admct",
     "admcf",
     "doc",
