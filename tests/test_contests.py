@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.keyboards.contests import Act, AdmAct, AdminContestCb, ContestCb
+from bot.keyboards.contests import Act, AdmAct, AdminContestCb, ContestCb, FormAct, FormCb
 from bot.rules import contests as rules
 from bot.rules import phones
+from bot.rules.errors import NotAllowed
 from tests.harness import NOW, Person, World, published_contest
 
 # --- helpers: the staff's data, set up the way the admin flow stores it --------------------------
@@ -233,6 +234,21 @@ async def test_one_phone_number_votes_once_per_contest_across_accounts(world: Wo
     assert [row[1] for row in await votes(world, contest_id)] == [playground]
 
 
+async def test_the_contact_step_keeps_the_phone_and_the_vote_together_or_neither(world: World) -> None:
+    """Phone saved, conversation ended, vote cast: one transaction. A refused vote keeps none of it,
+    and the conversation ends all the same (a menu button then opens its section again)."""
+    contest_id, (playground, _) = await published_contest(world, closes=NOW + timedelta(hours=1))
+    ivan = await world.resident("Ivan", lang="ru")
+    await vote(ivan, contest_id, playground)
+    world.clock.advance(hours=1)  # the deadline passes while Ivan looks for the contact button
+    await ivan.share_contact("77011234567")
+    assert "Голосование в этом конкурсе закрыто" in ivan.last.text
+    assert await ivan.stored("phone") is None and await votes(world, contest_id) == []
+    assert await world.db.fetchval("SELECT COUNT(*) FROM fsm_states WHERE user_id = ?", (ivan.user_id,)) == 0
+    await ivan.send("🗳 Конкурсы")
+    assert "Проекты парков" in ivan.last.text
+
+
 async def test_a_storm_of_concurrent_double_taps_stores_exactly_one_vote(world: World) -> None:
     contest_id, (playground, sports) = await published_contest(world)
     aigerim = await world.resident()
@@ -350,6 +366,96 @@ async def test_staff_of_another_district_cannot_act_on_this_contest(world: World
     await stranger.press_data(AdminContestCb(act=AdmAct.EXPORT, id=contest_id).pack())
     assert not [r for r in world.telegram.requests if r.method.lower() == "senddocument"]
     assert await world.db.fetchval("SELECT change_kind FROM contests WHERE id = ?", (contest_id,)) is None
+
+
+async def test_a_contest_button_from_before_its_version_is_answered_politely(world: World) -> None:
+    """An outbox message sent by an older release carries ``ct:…``; pressing it now changes nothing."""
+    contest_id, (playground, _) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(f"ct:c:{contest_id}:0")
+    assert "Эта кнопка устарела" in ivan.last.text
+    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    assert "Эта кнопка устарела" in ivan.last.text
+    assert await votes(world, contest_id) == []
+    assert ContestCb(act=Act.CONTEST, contest=contest_id).pack().startswith("ct1:")
+
+
+async def test_a_forged_village_in_the_drafting_flow_is_refused(world: World) -> None:
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+    foreign = await world.db.fetchval("SELECT id FROM villages WHERE rural_district_id = ?", (other_rd,))
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(AdminContestCb(act=AdmAct.NEW).pack())
+    await staff.send("Көгалдандыру")
+    for _ in range(3):
+        await staff.press("⏭ Пропустить")
+    await staff.press_data(FormCb(act=FormAct.VILLAGE, village=foreign).pack())
+    refused = world.i18n.gettext("This village is not in your rural district.", locale="ru")
+    assert staff.last.text == refused
+    assert await world.db.fetchval("SELECT COUNT(*) FROM contests") == 0
+
+
+async def test_every_write_refuses_an_actor_of_another_district(world: World) -> None:
+    """The handlers read a contest in the person's district first; the write checks again itself."""
+    from storage import contests
+    from storage.audit import STAFF_KIND, Actor
+
+    contest_id, (playground, _) = await published_contest(world)
+    draft_id, _ = await published_contest(world, publish=False)
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+    stranger = Actor(STAFF_KIND, person_id=None, telegram_id=1, rural_district_id=other_rd)
+    now = world.clock.now()
+    writes = [
+        contests.publish(world.db, stranger, contest_id=draft_id, now=now, texts={}, buttons=None),
+        contests.add_project(
+            world.db,
+            stranger,
+            contest_id=draft_id,
+            titles=("x", "x"),
+            descriptions=("", ""),
+            category="park",
+            village_id=None,
+            cost=1,
+            photo_file_id=None,
+        ),
+        contests.close_early(world.db, stranger, contest_id=contest_id, reason="x", now=now),
+        contests.extend(
+            world.db,
+            stranger,
+            contest_id=contest_id,
+            closes_at=now + timedelta(days=30),
+            reason="x",
+            now=now,
+            texts={},
+            buttons=None,
+        ),
+        contests.record_offline(
+            world.db, stranger, contest_id=contest_id, tally={playground: 5}, photo_file_id="P", now=now
+        ),
+        contests.create(
+            world.db,
+            stranger,
+            rural_district_id=world.rural_district_id,
+            titles=("x", ""),
+            descriptions=("", ""),
+            village_ids=[],
+            money={"budget": 1},
+            opens_at=now,
+            closes_at=now + timedelta(days=1),
+        ),
+    ]
+    before = await world.db.fetchval("SELECT COUNT(*) FROM audit_log")
+    for write in writes:
+        with pytest.raises(NotAllowed):
+            await write
+    assert await world.db.fetchval("SELECT COUNT(*) FROM audit_log") == before
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (draft_id,)) == "draft"
+    assert await world.db.fetchval("SELECT change_kind FROM contests WHERE id = ?", (contest_id,)) is None
+    assert await world.db.fetchval("SELECT SUM(offline_votes) FROM contest_projects") == 0
 
 
 # --- closing and results ------------------------------------------------------------------------
