@@ -23,6 +23,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.types import CallbackQuery, Message, Update
 
+from bot.keyboards.contests import Act, ContestCb
 from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram
 from tests.harness import NOW, RecordingSession, World, published_contest
 
@@ -119,12 +120,9 @@ async def run(quick: bool = False) -> dict[str, Any]:
                 presses.append((user, rng.choice(projects)))
             for user, project in presses:
                 final[user] = project
-            updates = [
-                _callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in enumerate(presses)
-            ]
-            bare_updates = [
-                _callback(i + 1, user, f"ct:v:{contest_id}:{project}") for i, (user, project) in enumerate(presses)
-            ]
+            data = [ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack() for _user, project in presses]
+            updates = [_callback(i + 1, user, data[i]) for i, (user, _project) in enumerate(presses)]
+            bare_updates = [_callback(i + 1, user, data[i]) for i, (user, _project) in enumerate(presses)]
 
             bare_started = time.perf_counter()
             bare = await _bare(bare_updates)

@@ -1,8 +1,10 @@
 """Project contests: contests, their villages and projects, votes, offline protocols, turnout.
 
 Every query that reads or changes a contest for a person is scoped to their rural district: an
-id from a button is never trusted on its own. The rules (who may vote, funding) live in
-``bot/contests.py``; this module only asks them and stores what they allow.
+id from a button is never trusted on its own. A staff write is ``verb(db, actor, …)``: it checks
+the ``Actor`` may act in the contest's district, and writes the change with its audit entry in one
+transaction. The rules (who may vote, funding) live in ``bot/rules/contests.py``; this module only
+asks them and stores what they allow.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +20,9 @@ from typing import Any
 from bot.rules import contests as rules
 from bot.rules.clock import from_db, local, to_db
 from bot.rules.errors import DomainError, NotFound
-from storage import audit, outbox
+from bot.rules.texts import N_
+from storage import audit, outbox, people
+from storage.audit import Actor
 from storage.db import Database, Tx
 
 
@@ -90,11 +95,6 @@ def _pick(kk: str, ru: str, lang: str) -> str:
     return first if first.strip() else other
 
 
-def N_(msgid: str) -> str:
-    """Marks a msgid for the catalogs (``bot.i18n.N_`` without importing aiogram into storage)."""
-    return msgid
-
-
 class PhoneAlreadyVoted(DomainError):
     """This phone number has voted in the contest from another Telegram account."""
 
@@ -129,10 +129,25 @@ def _project(row: sqlite3.Row | tuple[Any, ...]) -> Project:
 
 
 # --- staff: drafting and publishing ------------------------------------------------------
+#
+# Every write takes the ``Actor`` who acts, checks it may act in the contest's rural district
+# (``actor.require``), and writes the change with its audit entry in one transaction (joining the
+# caller's when there is one).
+
+
+async def _contest_of(tx: Tx, actor: Actor, contest_id: int) -> Contest:
+    """The contest a write changes: it must exist and be in a district the actor acts in."""
+    row = await tx.fetchone(f"SELECT {_CONTEST} FROM contests c WHERE c.id = ?", (contest_id,))
+    if row is None:
+        raise NotFound(N_("This contest is not available."))
+    contest = _contest(row)
+    actor.require(contest.rural_district_id)
+    return contest
 
 
 async def create(
     db: Database,
+    actor: Actor,
     *,
     rural_district_id: int,
     titles: tuple[str, str],
@@ -141,11 +156,9 @@ async def create(
     money: dict[str, int],
     opens_at: datetime,
     closes_at: datetime,
-    created_by: int | None,
-    actor_telegram_id: int | None,
-    actor_kind: str = "staff",
 ) -> int:
     """A draft contest; the villages must be the rural district's own."""
+    actor.require(rural_district_id)
     async with db.transaction() as tx:
         if village_ids:
             marks = ",".join("?" * len(village_ids))
@@ -166,21 +179,20 @@ async def create(
                 *(money.get(s, 0) for s in rules.SOURCES),
                 to_db(opens_at),
                 to_db(closes_at),
-                created_by,
+                actor.person_id,
             ),
         )
         await tx.executemany(
             "INSERT INTO contest_villages (contest_id, village_id) VALUES (?, ?)",
             [(contest_id, v) for v in dict.fromkeys(village_ids)],
         )
-        await audit.record(
+        await audit.write(
             tx,
-            actor_kind=actor_kind,
-            actor_telegram_id=actor_telegram_id,
+            actor,
+            "contest_created",
+            "contest",
+            contest_id,
             rural_district_id=rural_district_id,
-            action="contest_created",
-            object_type="contest",
-            object_id=contest_id,
             after={
                 "titles": titles,
                 "villages": village_ids,
@@ -194,31 +206,25 @@ async def create(
 
 async def add_project(
     db: Database,
+    actor: Actor,
     *,
     contest_id: int,
-    rural_district_id: int,
     titles: tuple[str, str],
     descriptions: tuple[str, str],
     category: str,
     village_id: int | None,
     cost: int,
     photo_file_id: str | None,
-    actor_telegram_id: int | None,
-    actor_kind: str = "staff",
 ) -> int:
-    """A project of a draft contest of this rural district."""
+    """A project of a draft contest; its village (if any) is one of the contest's district."""
     async with db.transaction() as tx:
-        status = await tx.fetchval(
-            "SELECT status FROM contests WHERE id = ? AND rural_district_id = ?", (contest_id, rural_district_id)
-        )
-        if status is None:
-            raise NotFound(N_("This contest is not available."))
-        if status != "draft":
+        contest = await _contest_of(tx, actor, contest_id)
+        if contest.status != "draft":
             raise DomainError(N_("Projects can only be added while the contest is a draft."))
         if (
             village_id is not None
             and await tx.fetchval(
-                "SELECT 1 FROM villages WHERE id = ? AND rural_district_id = ?", (village_id, rural_district_id)
+                "SELECT 1 FROM villages WHERE id = ? AND rural_district_id = ?", (village_id, contest.rural_district_id)
             )
             is None
         ):
@@ -228,14 +234,13 @@ async def add_project(
             " village_id, cost, photo_file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (contest_id, *titles, *descriptions, category, village_id, cost, photo_file_id),
         )
-        await audit.record(
+        await audit.write(
             tx,
-            actor_kind=actor_kind,
-            actor_telegram_id=actor_telegram_id,
-            rural_district_id=rural_district_id,
-            action="contest_project_added",
-            object_type="contest",
-            object_id=contest_id,
+            actor,
+            "contest_project_added",
+            "contest",
+            contest_id,
+            rural_district_id=contest.rural_district_id,
             after={
                 "project_id": project_id,
                 "titles": titles,
@@ -250,42 +255,33 @@ async def add_project(
 
 async def publish(
     db: Database,
+    actor: Actor,
     *,
     contest_id: int,
-    rural_district_id: int,
     now: datetime,
-    actor_telegram_id: int | None,
     texts: dict[str, str],
     buttons: dict[str, Any] | None,
-    actor_kind: str = "staff",
 ) -> int:
     """Publish a draft and announce it to the residents of the villages it covers; return how many."""
     async with db.transaction() as tx:
-        row = await tx.fetchone(
-            "SELECT status, closes_at, (SELECT COUNT(*) FROM contest_projects WHERE contest_id = c.id)"
-            " FROM contests c WHERE id = ? AND rural_district_id = ?",
-            (contest_id, rural_district_id),
-        )
-        if row is None:
-            raise NotFound(N_("This contest is not available."))
-        if row[0] != "draft":
+        contest = await _contest_of(tx, actor, contest_id)
+        if contest.status != "draft":
             raise DomainError(N_("This contest is already published."))
-        if row[2] < 2:
+        if await tx.fetchval("SELECT COUNT(*) FROM contest_projects WHERE contest_id = ?", (contest_id,)) < 2:
             raise DomainError(N_("A contest needs at least two projects to choose from."))
-        if from_db(row[1]) <= now:
+        if contest.closes_at <= now:
             raise DomainError(N_("The voting window has already ended. Please create the contest again."))
         await tx.execute(
             "UPDATE contests SET status = 'published', published_at = ? WHERE id = ?", (to_db(now), contest_id)
         )
-        recipients = await _tell_covered(tx, contest_id, rural_district_id, texts, buttons, now)
-        await audit.record(
+        recipients = await _tell_covered(tx, contest, texts, buttons, now)
+        await audit.write(
             tx,
-            actor_kind=actor_kind,
-            actor_telegram_id=actor_telegram_id,
-            rural_district_id=rural_district_id,
-            action="contest_published",
-            object_type="contest",
-            object_id=contest_id,
+            actor,
+            "contest_published",
+            "contest",
+            contest_id,
+            rural_district_id=contest.rural_district_id,
             before={"status": "draft"},
             after={"status": "published", "recipients": len(recipients)},
         )
@@ -293,91 +289,72 @@ async def publish(
 
 
 async def _move_deadline(
-    tx: Tx, contest: Contest, closes_at: datetime, reason: str, actor_telegram_id: int, *, change_kind: str, action: str
+    tx: Tx, actor: Actor, contest: Contest, closes_at: datetime, reason: str, *, change_kind: str, action: str
 ) -> None:
     """The new deadline with the reason residents see, and its audit entry."""
     await tx.execute(
         "UPDATE contests SET closes_at = ?, change_kind = ?, change_reason = ? WHERE id = ?",
         (to_db(closes_at), change_kind, reason, contest.id),
     )
-    await audit.record(
+    await audit.write(
         tx,
-        actor_kind="staff",
-        actor_telegram_id=actor_telegram_id,
+        actor,
+        action,
+        "contest",
+        contest.id,
         rural_district_id=contest.rural_district_id,
-        action=action,
-        object_type="contest",
-        object_id=contest.id,
         before={"closes_at": to_db(contest.closes_at)},
         after={"closes_at": to_db(closes_at), "reason": reason},
     )
 
 
-async def close_early(
-    db: Database, *, contest_id: int, rural_district_id: int, reason: str, now: datetime, actor_telegram_id: int
-) -> None:
+async def close_early(db: Database, actor: Actor, *, contest_id: int, reason: str, now: datetime) -> None:
     """Move the deadline to now, with the reason residents see; the scheduler's close follows."""
     async with db.transaction() as tx:
-        contest = await _get(tx, contest_id, rural_district_id)
+        contest = await _contest_of(tx, actor, contest_id)
         if contest.phase(now) is not rules.Phase.OPEN:
             raise DomainError(N_("Only a contest whose voting is open can be closed early."))
-        await _move_deadline(
-            tx, contest, now, reason, actor_telegram_id, change_kind="closed_early", action="contest_closed_early"
-        )
+        await _move_deadline(tx, actor, contest, now, reason, change_kind="closed_early", action="contest_closed_early")
 
 
 async def extend(
     db: Database,
+    actor: Actor,
     *,
     contest_id: int,
-    rural_district_id: int,
     closes_at: datetime,
     reason: str,
     now: datetime,
-    actor_telegram_id: int,
     texts: dict[str, str],
     buttons: dict[str, Any] | None,
 ) -> None:
     """A later deadline, with the reason; the residents it covers are told."""
     async with db.transaction() as tx:
-        contest = await _get(tx, contest_id, rural_district_id)
+        contest = await _contest_of(tx, actor, contest_id)
         if contest.phase(now) not in (rules.Phase.OPEN, rules.Phase.UPCOMING):
             raise DomainError(N_("Only a contest that has not closed yet can be extended."))
         if closes_at <= contest.closes_at:
             raise DomainError(N_("The new deadline must be later than the current one."))
-        await _move_deadline(
-            tx, contest, closes_at, reason, actor_telegram_id, change_kind="extended", action="contest_extended"
-        )
-        await _tell_covered(tx, contest_id, rural_district_id, texts, buttons, now)
+        await _move_deadline(tx, actor, contest, closes_at, reason, change_kind="extended", action="contest_extended")
+        await _tell_covered(tx, contest, texts, buttons, now)
 
 
 async def record_offline(
-    db: Database,
-    *,
-    contest_id: int,
-    rural_district_id: int,
-    tally: dict[int, int],
-    photo_file_id: str,
-    now: datetime,
-    person_id: int,
-    actor_telegram_id: int,
+    db: Database, actor: Actor, *, contest_id: int, tally: dict[int, int], photo_file_id: str, now: datetime
 ) -> int:
     """Add the votes of one signed protocol (paper ballots, show of hands) to the contest's projects."""
     async with db.transaction() as tx:
-        contest = await _get(tx, contest_id, rural_district_id)
+        contest = await _contest_of(tx, actor, contest_id)
         if contest.status != "published" or contest.phase(now) is rules.Phase.CLOSED:
             raise DomainError(N_("Offline votes can be entered only before the contest closes."))
-        own = {
-            row[0] for row in await tx.fetchall("SELECT id FROM contest_projects WHERE contest_id = ?", (contest_id,))
-        }
-        if not set(tally) <= own or any(v < 0 for v in tally.values()):
-            raise NotFound(N_("This project is not available."))
         before = {
             row[0]: row[1]
             for row in await tx.fetchall(
                 "SELECT id, offline_votes FROM contest_projects WHERE contest_id = ?", (contest_id,)
             )
         }
+        if not set(tally) <= set(before) or any(v < 0 for v in tally.values()):
+            raise NotFound(N_("This project is not available."))
         await tx.executemany(
             "UPDATE contest_projects SET offline_votes = offline_votes + ? WHERE id = ? AND contest_id = ?",
             [(votes, project_id, contest_id) for project_id, votes in tally.items()],
@@ -385,16 +362,15 @@ async def record_offline(
         protocol_id = await tx.execute(
             "INSERT INTO contest_protocols (contest_id, photo_file_id, tally_json, entered_by, entered_at)"
             " VALUES (?, ?, ?, ?, ?)",
-            (contest_id, photo_file_id, json.dumps({str(k): v for k, v in tally.items()}), person_id, to_db(now)),
+            (contest_id, photo_file_id, json.dumps({str(k): v for k, v in tally.items()}), actor.person_id, to_db(now)),
         )
-        await audit.record(
+        await audit.write(
             tx,
-            actor_kind="staff",
-            actor_telegram_id=actor_telegram_id,
-            rural_district_id=rural_district_id,
-            action="contest_offline_tally",
-            object_type="contest",
-            object_id=contest_id,
+            actor,
+            "contest_offline_tally",
+            "contest",
+            contest_id,
+            rural_district_id=contest.rural_district_id,
             before={"offline_votes": before},
             after={"protocol_id": protocol_id, "added": tally, "photo": photo_file_id},
         )
@@ -435,26 +411,21 @@ async def _covered(tx: Tx | Database, contest_id: int) -> list[int]:
 
 
 async def _tell_covered(
-    tx: Tx,
-    contest_id: int,
-    rural_district_id: int,
-    texts: dict[str, str],
-    buttons: dict[str, Any] | None,
-    now: datetime,
+    tx: Tx, contest: Contest, texts: dict[str, str], buttons: dict[str, Any] | None, now: datetime
 ) -> list[int]:
     """Queue a notice about the contest for the residents of the villages it covers; they are returned."""
     recipients = await outbox.residents(
-        tx, rural_district_id, village_ids=await _covered(tx, contest_id), announcements_only=True
+        tx, contest.rural_district_id, village_ids=await _covered(tx, contest.id), announcements_only=True
     )
     await outbox.enqueue(
         tx,
-        rural_district_id=rural_district_id,
+        rural_district_id=contest.rural_district_id,
         kind="notice",
         texts=texts,
         buttons=buttons,
         recipients=recipients,
         source_type="contest",
-        source_id=contest_id,
+        source_id=contest.id,
         not_before=to_db(now),
     )
     return recipients
@@ -488,6 +459,15 @@ async def of_district(db: Database, rural_district_id: int) -> list[Contest]:
         (rural_district_id,),
     )
     return [_contest(row) for row in rows]
+
+
+async def open_counts(db: Database, rural_district_id: int) -> dict[str, int]:
+    """How many contests of the district are drafts and how many are published (not closed), by status."""
+    rows = await db.fetchall(
+        "SELECT status, COUNT(*) FROM contests WHERE rural_district_id = ? AND status != 'closed' GROUP BY status",
+        (rural_district_id,),
+    )
+    return {status: count for status, count in rows}
 
 
 async def projects(db: Database | Tx, contest_id: int) -> list[Project]:
@@ -541,12 +521,18 @@ async def cast_vote(
     village_id: int | None,
     phone: str,
     now: datetime,
+    new_phone: bool = False,
+    then: Callable[[], Awaitable[object]] | None = None,
 ) -> tuple[str, Project]:
     """Store or change the person's vote; return ('new' | 'changed' | 'same', the project).
 
     The rules are checked inside the write transaction, so a vote that arrives after the deadline
     is refused even before the scheduler has closed the contest; the unique indexes keep one vote
     per person and per phone number whatever the handler does.
+
+    ``new_phone``: the number was just shared, and is kept as the person's in the same
+    transaction. ``then`` runs inside it too, after the vote (the conversation's state, cleared):
+    all of it is kept, or none when the vote is refused.
     """
 
     def work(conn: sqlite3.Connection) -> tuple[str, Project]:
@@ -584,7 +570,15 @@ async def cast_vote(
             raise
         return ("new" if previous is None else "changed"), chosen
 
-    return await db.run(work)
+    if not new_phone and then is None:
+        return await db.run(work)  # the hot path: one transaction, no thread hop
+    async with db.transaction():
+        if new_phone:
+            await people.set_phone(db, person_id, phone)
+        outcome = await db.run(work)  # joins the transaction
+        if then is not None:
+            await then()
+    return outcome
 
 
 REFUSALS = {
@@ -598,7 +592,7 @@ REFUSALS = {
 # --- closing ----------------------------------------------------------------------------
 
 
-async def claim_due(tx: Tx, now: datetime) -> list[Contest]:
+async def _claim_due(tx: Tx, now: datetime) -> list[Contest]:
     """Close every published contest whose deadline has passed (however long ago); return them."""
     rows = await tx.fetchall(
         "UPDATE contests SET status = 'closed', closed_at = ? WHERE status = 'published' AND closes_at <= ?"
@@ -610,6 +604,50 @@ async def claim_due(tx: Tx, now: datetime) -> list[Contest]:
         row = await tx.fetchone(f"SELECT {_CONTEST} FROM contests c WHERE c.id = ?", (contest_id,))
         assert row is not None
         closed.append(_contest(row))
+    return closed
+
+
+# what a closed contest tells its voters: (texts per language, buttons per language)
+ResultsNotice = Callable[[Contest, list[Project], rules.Results], tuple[dict[str, str], dict[str, Any] | None]]
+
+
+async def close_due(db: Database, now: datetime, notice: ResultsNotice) -> list[Contest]:
+    """Close every contest past its deadline, in one transaction with the results to its voters
+    (``notice`` renders them) and an audit entry per contest; return the closed contests."""
+    async with db.transaction() as tx:
+        closed = await _claim_due(tx, now)
+        for contest in closed:
+            projects_ = await projects(tx, contest.id)
+            results_ = await results(tx, contest)
+            voters_ = await voters(tx, contest.id)
+            texts, buttons = notice(contest, projects_, results_)
+            await outbox.enqueue(
+                tx,
+                rural_district_id=contest.rural_district_id,
+                kind="vote_result",
+                texts=texts,
+                buttons=buttons,
+                recipients=voters_,
+                source_type="contest",
+                source_id=contest.id,
+                not_before=to_db(now),
+            )
+            await audit.write(
+                tx,
+                audit.SYSTEM,
+                "contest_closed",
+                "contest",
+                contest.id,
+                rural_district_id=contest.rural_district_id,
+                after={
+                    "votes": results_.total,
+                    "online": results_.online,
+                    "offline": results_.offline,
+                    "funded": [r.project_id for r in results_.ranked if r.funded],
+                    "left": results_.left,
+                    "voters_told": len(voters_),
+                },
+            )
     return closed
 
 

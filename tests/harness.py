@@ -405,6 +405,7 @@ async def published_contest(
     """A contest with projects (title, cost), open now for a week unless told otherwise, stored the way
     the staff's admin flow stores it. A project's Russian title is its Kazakh one with « (ru)»."""
     from storage import contests
+    from storage.audit import CLI
 
     rd = rural_district_id or world.rural_district_id
     if village_ids is None:
@@ -412,6 +413,7 @@ async def published_contest(
         village_ids = [r[0] for r in rows]
     contest_id = await contests.create(
         world.db,
+        CLI,
         rural_district_id=rd,
         titles=titles,
         descriptions=descriptions,
@@ -419,36 +421,29 @@ async def published_contest(
         money={"budget": budget, "fees": 0, "sponsors": 0, "investors": 0},
         opens_at=opens or NOW - timedelta(hours=1),
         closes_at=closes or NOW + timedelta(days=7),
-        created_by=None,
-        actor_telegram_id=None,
-        actor_kind="cli",
     )
     ids = []
     for title, cost in projects or [("Балалар ойын алаңы", 2_000_000), ("Спорт алаңы", 3_000_000)]:
         ids.append(
             await contests.add_project(
                 world.db,
+                CLI,
                 contest_id=contest_id,
-                rural_district_id=rd,
                 titles=(title, title + " (ru)"),
                 descriptions=project_descriptions,
                 category="playground",
                 village_id=village_ids[0],
                 cost=cost,
                 photo_file_id=None,
-                actor_telegram_id=None,
-                actor_kind="cli",
             )
         )
     if publish:
         await contests.publish(
             world.db,
+            CLI,
             contest_id=contest_id,
-            rural_district_id=rd,
             now=world.clock.now(),
-            actor_telegram_id=None,
             texts={"kk": "Конкурс", "ru": "Конкурс"},
             buttons=None,
-            actor_kind="cli",
         )
     return contest_id, ids

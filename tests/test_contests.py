@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.keyboards.contests import Act, AdmAct, AdminContestCb, ContestCb, FormAct, FormCb
 from bot.rules import contests as rules
 from bot.rules import phones
+from bot.rules.errors import NotAllowed
 from tests.harness import NOW, Person, World, published_contest
 
 # --- helpers: the staff's data, set up the way the admin flow stores it --------------------------
@@ -24,8 +26,8 @@ async def with_phone(person: Person, phone: str) -> None:
 
 async def vote(person: Person, contest_id: int, project_id: int) -> None:
     """The two taps of a vote: «Vote» on the project, then «Yes» on the confirmation."""
-    await person.press_data(f"ct:a:{contest_id}:{project_id}")
-    await person.press_data(f"ct:v:{contest_id}:{project_id}")
+    await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
+    await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
 
 
 def plain(text: str) -> str:
@@ -168,9 +170,9 @@ async def test_vote_is_changed_not_duplicated_and_the_resident_sees_her_vote(wor
     assert "Ваш голос изменён: теперь «Спорт алаңы (ru)»" in ivan.last.text
     rows = await world.db.fetchall("SELECT project_id, changes FROM contest_votes WHERE contest_id = ?", (contest_id,))
     assert [tuple(r) for r in rows] == [(sports, 1)]
-    await ivan.press_data(f"ct:c:{contest_id}:0")
+    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
     assert "Ваш голос: «Спорт алаңы (ru)»" in ivan.last.text
-    await ivan.press_data(f"ct:p:{contest_id}:{sports}")
+    await ivan.press_data(ContestCb(act=Act.PROJECT, contest=contest_id, project=sports).pack())
     assert "Ваш голос — за этот проект" in ivan.last.text
     assert "🗳 Голосовать" not in ivan.last.buttons
 
@@ -208,7 +210,7 @@ async def test_typing_a_number_instead_of_the_button_is_not_accepted(world: Worl
 async def test_voting_asks_for_consent_first_and_then_continues(world: World) -> None:
     contest_id, (playground, _) = await published_contest(world)
     ivan = await world.resident("Ivan", lang="ru", consent=False)
-    await ivan.press_data(f"ct:a:{contest_id}:{playground}")
+    await ivan.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=playground).pack())
     assert any("Согласие на обработку персональных данных" in t for t in ivan.texts(-3))
     await ivan.press("✅ Даю согласие")
     await ivan.press("▶️ Продолжить")
@@ -216,7 +218,7 @@ async def test_voting_asks_for_consent_first_and_then_continues(world: World) ->
     # a forged «yes» without consent is asked for consent again, not counted
     mira = await world.resident("Mira", lang="ru", consent=False)
     await with_phone(mira, "+77011230000")
-    await mira.press_data(f"ct:v:{contest_id}:{playground}")
+    await mira.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=playground).pack())
     assert await votes(world, contest_id) == []
 
 
@@ -232,12 +234,32 @@ async def test_one_phone_number_votes_once_per_contest_across_accounts(world: Wo
     assert [row[1] for row in await votes(world, contest_id)] == [playground]
 
 
+async def test_the_contact_step_keeps_the_phone_and_the_vote_together_or_neither(world: World) -> None:
+    """Phone saved, conversation ended, vote cast: one transaction. A refused vote keeps none of it,
+    and the conversation ends all the same (a menu button then opens its section again)."""
+    contest_id, (playground, _) = await published_contest(world, closes=NOW + timedelta(hours=1))
+    ivan = await world.resident("Ivan", lang="ru")
+    await vote(ivan, contest_id, playground)
+    world.clock.advance(hours=1)  # the deadline passes while Ivan looks for the contact button
+    await ivan.share_contact("77011234567")
+    assert "Голосование в этом конкурсе закрыто" in ivan.last.text
+    assert await ivan.stored("phone") is None and await votes(world, contest_id) == []
+    assert await world.db.fetchval("SELECT COUNT(*) FROM fsm_states WHERE user_id = ?", (ivan.user_id,)) == 0
+    await ivan.send("🗳 Конкурсы")
+    assert "Проекты парков" in ivan.last.text
+
+
 async def test_a_storm_of_concurrent_double_taps_stores_exactly_one_vote(world: World) -> None:
     contest_id, (playground, sports) = await published_contest(world)
     aigerim = await world.resident()
     await with_phone(aigerim, "+77011234567")
     await asyncio.gather(
-        *(aigerim.press_data(f"ct:v:{contest_id}:{playground if i % 3 else sports}") for i in range(60))
+        *(
+            aigerim.press_data(
+                ContestCb(act=Act.VOTE, contest=contest_id, project=playground if i % 3 else sports).pack()
+            )
+            for i in range(60)
+        )
     )
     stored = await votes(world, contest_id)
     assert len(stored) == 1
@@ -257,7 +279,7 @@ async def test_a_stale_vote_button_after_the_deadline_is_refused_and_not_counted
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
     await vote(ivan, contest_id, playground)
-    await ivan.press_data(f"ct:a:{contest_id}:{sports}")
+    await ivan.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=sports).pack())
     world.clock.advance(hours=1)  # the deadline passes; the scheduler has not run yet
     await ivan.press("✅ Да, голосовать")
     assert "Голосование в этом конкурсе закрыто. Этот голос не учтён." in ivan.last.text
@@ -270,7 +292,7 @@ async def test_residents_of_villages_the_contest_does_not_cover_cannot_vote(worl
     await with_phone(ivan, "+77011234567")
     await ivan.press("🗳 Конкурсы")
     assert "Проекты парков" not in ivan.last.text
-    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=playground).pack())
     assert "для других сёл" in ivan.last.text
     assert await votes(world, contest_id) == []
 
@@ -283,7 +305,7 @@ async def test_forged_vote_for_a_project_of_another_contest_is_refused(world: Wo
     _other, (other_project, _x) = await published_contest(world)
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
-    await ivan.press_data(f"ct:v:{contest_id}:{other_project}")
+    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=other_project).pack())
     assert "Этот проект недоступен." in ivan.last.text
     assert await votes(world, contest_id) == [] and await votes(world, _other) == []
 
@@ -294,7 +316,7 @@ async def test_forged_vote_in_a_closed_contest_is_refused(world: World) -> None:
     await world.tick()
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
-    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=playground).pack())
     assert "Голосование в этом конкурсе закрыто" in ivan.last.text
     assert await votes(world, contest_id) == []
 
@@ -306,9 +328,9 @@ async def test_forged_vote_in_another_districts_contest_is_refused(world: World)
     contest_id, (project, _) = await published_contest(world, rural_district_id=other_rd)
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
-    await ivan.press_data(f"ct:c:{contest_id}:0")
+    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
     assert "Этот конкурс недоступен." in ivan.last.text
-    await ivan.press_data(f"ct:v:{contest_id}:{project}")
+    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack())
     assert await votes(world, contest_id) == []
 
 
@@ -316,16 +338,16 @@ async def test_a_draft_is_not_shown_or_votable_for_residents(world: World) -> No
     contest_id, (project, _) = await published_contest(world, publish=False)
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
-    await ivan.press_data(f"ct:c:{contest_id}:0")
+    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
     assert "Этот конкурс недоступен." in ivan.last.text
-    await ivan.press_data(f"ct:v:{contest_id}:{project}")
+    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack())
     assert await votes(world, contest_id) == []
 
 
 async def test_an_admin_action_from_a_resident_is_refused_and_changes_nothing(world: World) -> None:
     contest_id, _ = await published_contest(world, publish=False)
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.press_data(f"admct:pubok:{contest_id}")
+    await ivan.press_data(AdminContestCb(act=AdmAct.PUBLISH_OK, id=contest_id).pack())
     assert "только сотрудникам аппарата акима" in ivan.last.text
     assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "draft"
     assert await world.db.fetchval("SELECT COUNT(*) FROM outbox_messages WHERE source_id = ?", (contest_id,)) == 0
@@ -339,11 +361,101 @@ async def test_staff_of_another_district_cannot_act_on_this_contest(world: World
         "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
     )
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
-    await stranger.press_data(f"admct:x:{contest_id}")
+    await stranger.press_data(AdminContestCb(act=AdmAct.CLOSE, id=contest_id).pack())
     assert "Этот конкурс недоступен." in stranger.last.text
-    await stranger.press_data(f"admct:csv:{contest_id}")
+    await stranger.press_data(AdminContestCb(act=AdmAct.EXPORT, id=contest_id).pack())
     assert not [r for r in world.telegram.requests if r.method.lower() == "senddocument"]
     assert await world.db.fetchval("SELECT change_kind FROM contests WHERE id = ?", (contest_id,)) is None
+
+
+async def test_a_contest_button_from_before_its_version_is_answered_politely(world: World) -> None:
+    """An outbox message sent by an older release carries ``ct:…``; pressing it now changes nothing."""
+    contest_id, (playground, _) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(f"ct:c:{contest_id}:0")
+    assert "Эта кнопка устарела" in ivan.last.text
+    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    assert "Эта кнопка устарела" in ivan.last.text
+    assert await votes(world, contest_id) == []
+    assert ContestCb(act=Act.CONTEST, contest=contest_id).pack().startswith("ct1:")
+
+
+async def test_a_forged_village_in_the_drafting_flow_is_refused(world: World) -> None:
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+    foreign = await world.db.fetchval("SELECT id FROM villages WHERE rural_district_id = ?", (other_rd,))
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(AdminContestCb(act=AdmAct.NEW).pack())
+    await staff.send("Көгалдандыру")
+    for _ in range(3):
+        await staff.press("⏭ Пропустить")
+    await staff.press_data(FormCb(act=FormAct.VILLAGE, village=foreign).pack())
+    refused = world.i18n.gettext("This village is not in your rural district.", locale="ru")
+    assert staff.last.text == refused
+    assert await world.db.fetchval("SELECT COUNT(*) FROM contests") == 0
+
+
+async def test_every_write_refuses_an_actor_of_another_district(world: World) -> None:
+    """The handlers read a contest in the person's district first; the write checks again itself."""
+    from storage import contests
+    from storage.audit import STAFF_KIND, Actor
+
+    contest_id, (playground, _) = await published_contest(world)
+    draft_id, _ = await published_contest(world, publish=False)
+    other_rd = await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+    stranger = Actor(STAFF_KIND, person_id=None, telegram_id=1, rural_district_id=other_rd)
+    now = world.clock.now()
+    writes = [
+        contests.publish(world.db, stranger, contest_id=draft_id, now=now, texts={}, buttons=None),
+        contests.add_project(
+            world.db,
+            stranger,
+            contest_id=draft_id,
+            titles=("x", "x"),
+            descriptions=("", ""),
+            category="park",
+            village_id=None,
+            cost=1,
+            photo_file_id=None,
+        ),
+        contests.close_early(world.db, stranger, contest_id=contest_id, reason="x", now=now),
+        contests.extend(
+            world.db,
+            stranger,
+            contest_id=contest_id,
+            closes_at=now + timedelta(days=30),
+            reason="x",
+            now=now,
+            texts={},
+            buttons=None,
+        ),
+        contests.record_offline(
+            world.db, stranger, contest_id=contest_id, tally={playground: 5}, photo_file_id="P", now=now
+        ),
+        contests.create(
+            world.db,
+            stranger,
+            rural_district_id=world.rural_district_id,
+            titles=("x", ""),
+            descriptions=("", ""),
+            village_ids=[],
+            money={"budget": 1},
+            opens_at=now,
+            closes_at=now + timedelta(days=1),
+        ),
+    ]
+    before = await world.db.fetchval("SELECT COUNT(*) FROM audit_log")
+    for write in writes:
+        with pytest.raises(NotAllowed):
+            await write
+    assert await world.db.fetchval("SELECT COUNT(*) FROM audit_log") == before
+    assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (draft_id,)) == "draft"
+    assert await world.db.fetchval("SELECT change_kind FROM contests WHERE id = ?", (contest_id,)) is None
+    assert await world.db.fetchval("SELECT SUM(offline_votes) FROM contest_projects") == 0
 
 
 # --- closing and results ------------------------------------------------------------------------
@@ -383,7 +495,7 @@ async def test_the_scheduler_closes_at_the_deadline_and_sends_ranked_results_to_
     await world.tick()
     assert await world.db.fetchval("SELECT COUNT(*) FROM outbox_messages WHERE kind = 'vote_result'") == 1
     # and the contest shows them too
-    await bystander.press_data(f"ct:r:{contest_id}:0")
+    await bystander.press_data(ContestCb(act=Act.RESULTS, contest=contest_id).pack())
     assert "Итоги: Проекты парков" in bystander.last.text
 
 
@@ -409,7 +521,7 @@ async def test_nothing_public_or_exported_shows_who_voted_for_what(world: World)
     world.clock.advance(hours=1)
     await world.tick()
     await world.deliver()
-    await staff.press_data(f"admct:csv:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.EXPORT, id=contest_id).pack())
     document = next(r for r in world.telegram.requests if r.method.lower() == "senddocument")
     content = document.params["document"]
     assert content.startswith("\ufeff".encode())
@@ -509,10 +621,10 @@ async def test_staff_create_a_contest_step_by_step_and_publishing_tells_the_cove
 async def test_a_contest_needs_two_projects_and_a_title_before_it_is_published(world: World) -> None:
     contest_id, _ = await published_contest(world, [("Жалғыз", 100)], publish=False)
     staff = await world.staff("Staff", lang="ru")
-    await staff.press_data(f"admct:pubok:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.PUBLISH_OK, id=contest_id).pack())
     assert "не меньше двух проектов" in staff.last.text
     assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "draft"
-    await staff.press_data("admct:n:0")
+    await staff.press_data(AdminContestCb(act=AdmAct.NEW).pack())
     await staff.press("⏭ Пропустить")
     await staff.press("⏭ Пропустить")
     assert "название хотя бы на одном языке" in staff.last.text
@@ -529,7 +641,7 @@ async def test_turnout_per_village_and_day_as_a_share_of_registered_residents(wo
     await vote(b1, contest_id, sports)
     world.clock.advance(days=1)
     await vote(a2, contest_id, sports)
-    await staff.press_data(f"admct:t:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.TURNOUT, id=contest_id).pack())
     text = plain(staff.last.text)
     assert "Проголосовали 3 из 4 жителей, зарегистрированных в боте (75,0 %)" in text
     assert "· Аксай: 2 / 3 (66,7 %)" in text
@@ -543,7 +655,7 @@ async def test_close_early_with_a_reason_residents_see_and_results_at_once(world
     await with_phone(ivan, "+77011234567")
     await vote(ivan, contest_id, playground)
     staff = await world.staff("Staff", lang="ru")
-    await staff.press_data(f"admct:v:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
     await staff.press("⏹ Закрыть досрочно")
     await staff.send("Спонсор отозвал средства")
     await staff.press("⏹ Закрыть сейчас")
@@ -551,7 +663,7 @@ async def test_close_early_with_a_reason_residents_see_and_results_at_once(world
     assert await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (contest_id,)) == "closed"
     await world.deliver()
     assert "Голосование закрыто досрочно: Спонсор отозвал средства" in ivan.last.text
-    await ivan.press_data(f"ct:c:{contest_id}:0")
+    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
     assert "Закрыто досрочно. Причина: Спонсор отозвал средства" in ivan.last.text
     entry = await world.db.fetchone(
         "SELECT actor_kind, after_json FROM audit_log WHERE action = 'contest_closed_early'"
@@ -563,7 +675,7 @@ async def test_extend_with_a_reason_keeps_voting_open_past_the_old_deadline(worl
     contest_id, (_playground, sports) = await published_contest(world, closes=NOW + timedelta(days=1))
     aigerim = await world.resident()
     staff = await world.staff("Staff", lang="ru")
-    await staff.press_data(f"admct:e:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.EXTEND, id=contest_id).pack())
     await staff.send("24.11.2026 20:00")
     assert "дату и время в будущем" in staff.last.text
     await staff.send("30.11.2026 20:00")
@@ -592,7 +704,7 @@ async def test_offline_tally_needs_the_protocol_photo_is_audited_and_counts_with
         await with_phone(person, f"+7707000000{i}")
         await vote(person, contest_id, sports)
     staff = await world.staff("Staff", lang="ru")
-    await staff.press_data(f"admct:o:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.OFFLINE, id=contest_id).pack())
     assert "проект 1 из 2" in staff.last.text
     await staff.send("много")
     assert "целое число голосов" in staff.last.text
@@ -607,14 +719,14 @@ async def test_offline_tally_needs_the_protocol_photo_is_audited_and_counts_with
     assert json.loads(entry["after_json"])["photo"] == "PROTOCOL1"
     world.clock.advance(hours=2)
     await world.tick()
-    await staff.press_data(f"admct:r:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.RESULTS, id=contest_id).pack())
     result = plain(staff.last.text)
     assert "Всего 10 голосов (онлайн 2, офлайн 8)" in result
     # 7 offline beat 2 online: the playground (2 000 000) wins; sports (3 000 000) no longer fits
     assert "✅ 1. <b>Балалар ойын алаңы (ru)</b>" in result and "онлайн 0, офлайн 7" in result
     assert "▫️ 2. <b>Спорт алаңы (ru)</b>" in result
     # after closing, no more offline votes
-    await staff.press_data(f"admct:o:{contest_id}")
+    await staff.press_data(AdminContestCb(act=AdmAct.OFFLINE, id=contest_id).pack())
     assert "только до закрытия конкурса" in staff.last.text
 
 
@@ -632,8 +744,8 @@ async def test_upcoming_contest_cannot_be_voted_yet(world: World) -> None:
     )
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
-    await ivan.press_data(f"ct:c:{contest_id}:0")
+    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
     assert "Голосование начнётся 26 ноября 2026 г., 15:00" in plain(ivan.last.text)
-    await ivan.press_data(f"ct:v:{contest_id}:{playground}")
+    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=playground).pack())
     assert "ещё не началось" in ivan.last.text
     assert await votes(world, contest_id) == []

@@ -29,6 +29,7 @@ PREFIXES = [
     "cons",
     "pick",
     "ct",
+    "ct1",
     "admct",
     "admcf",
     "doc",

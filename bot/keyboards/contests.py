@@ -1,4 +1,10 @@
-"""Buttons of project contests: the resident's (prefix ``ct``) and the staff's (``admct``, ``admcf``)."""
+"""Buttons of project contests: the resident's (prefix ``ct1``) and the staff's (``admct``, ``admcf``).
+
+The resident's buttons also travel in outbox rows (the notice of a new or extended contest, the
+results), sent later by the sender and pressed long after: their prefix carries a version. When
+the fields of ``ContestCb`` change, the version goes up, and an older button still pressed is
+answered by the fallback («This button is out of date») instead of being misread.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +17,17 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button, yes_no
-from bot.rules.contests import Phase
+from bot.rules.contests import Category, Phase
 from storage.contests import Contest
 from storage.places import Place
 
-CATEGORY_LABELS = {
-    "greening": N_("🌳 Greening"),
-    "park": N_("🏞 Park"),
-    "square": N_("⛲ Square"),
-    "sports": N_("⚽ Sports ground"),
-    "playground": N_("🛝 Playground"),
-    "other": N_("🧩 Other"),
+CATEGORY_LABELS: dict[str, str] = {
+    Category.GREENING: N_("🌳 Greening"),
+    Category.PARK: N_("🏞 Park"),
+    Category.SQUARE: N_("⛲ Square"),
+    Category.SPORTS: N_("⚽ Sports ground"),
+    Category.PLAYGROUND: N_("🛝 Playground"),
+    Category.OTHER: N_("🧩 Other"),
 }
 SOURCE_LABELS = {
     "budget": N_("Rural district budget"),
@@ -40,7 +46,7 @@ class Act(StrEnum):
     RESULTS = "r"
 
 
-class ContestCb(CallbackData, prefix="ct"):
+class ContestCb(CallbackData, prefix="ct1"):
     act: Act
     contest: int = 0
     project: int = 0
@@ -81,11 +87,12 @@ class FormAct(StrEnum):
 
 class FormCb(CallbackData, prefix="admcf"):
     act: FormAct
-    value: str = ""
+    village: int = 0  # VILLAGE: the village toggled; PLACE: the project's village, 0 for the whole district
+    category: Category | None = None  # CATEGORY
 
 
 def category_label(category: str) -> str:
-    return _(CATEGORY_LABELS.get(category, CATEGORY_LABELS["other"]))
+    return _(CATEGORY_LABELS.get(category, CATEGORY_LABELS[Category.OTHER]))
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -210,7 +217,7 @@ def cancel_keyboard() -> InlineKeyboardMarkup:
 
 def villages_keyboard(villages: list[Place], selected: set[int], lang: str) -> InlineKeyboardMarkup:
     rows = [
-        [_button(("✅ " if v.id in selected else "▫️ ") + v.name(lang), FormCb(act=FormAct.VILLAGE, value=str(v.id)))]
+        [_button(("✅ " if v.id in selected else "▫️ ") + v.name(lang), FormCb(act=FormAct.VILLAGE, village=v.id))]
         for v in villages
     ]
     rows.append([_button(_("All villages"), FormCb(act=FormAct.ALL)), _button(_("✔️ Done"), FormCb(act=FormAct.DONE))])
@@ -223,9 +230,9 @@ def opens_keyboard() -> InlineKeyboardMarkup:
 
 
 def categories_keyboard() -> InlineKeyboardMarkup:
-    keys = list(CATEGORY_LABELS)
+    keys = list(Category)
     rows = [
-        [_button(_(CATEGORY_LABELS[k]), FormCb(act=FormAct.CATEGORY, value=k)) for k in keys[i : i + 2]]
+        [_button(_(CATEGORY_LABELS[k]), FormCb(act=FormAct.CATEGORY, category=k)) for k in keys[i : i + 2]]
         for i in range(0, len(keys), 2)
     ]
     rows.append([cancel_button()])
@@ -233,8 +240,8 @@ def categories_keyboard() -> InlineKeyboardMarkup:
 
 
 def project_village_keyboard(villages: list[Place], lang: str) -> InlineKeyboardMarkup:
-    rows = [[_button(v.name(lang), FormCb(act=FormAct.PLACE, value=str(v.id)))] for v in villages]
-    rows.append([_button(_("The whole rural district"), FormCb(act=FormAct.PLACE, value="0"))])
+    rows = [[_button(v.name(lang), FormCb(act=FormAct.PLACE, village=v.id))] for v in villages]
+    rows.append([_button(_("The whole rural district"), FormCb(act=FormAct.PLACE, village=0))])
     rows.append([cancel_button()])
     return inline(rows)
 
@@ -261,10 +268,6 @@ def confirm_publish_keyboard(contest_id: int) -> InlineKeyboardMarkup:
 
 def confirm_form_keyboard(label: str) -> InlineKeyboardMarkup:
     return inline([[_button(label, FormCb(act=FormAct.CONFIRM))], [cancel_button()]])
-
-
-def offline_keyboard() -> InlineKeyboardMarkup:
-    return inline([[cancel_button()]])
 
 
 def admin_back_keyboard(contest_id: int) -> InlineKeyboardMarkup:

@@ -21,7 +21,19 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-CATEGORIES = ("greening", "park", "square", "sports", "playground", "other")
+
+class Category(StrEnum):
+    """What a project is: the staff choose one, residents see its label."""
+
+    GREENING = "greening"
+    PARK = "park"
+    SQUARE = "square"
+    SPORTS = "sports"
+    PLAYGROUND = "playground"
+    OTHER = "other"
+
+
+CATEGORIES = tuple(c.value for c in Category)
 SOURCES = ("budget", "fees", "sponsors", "investors")  # rural district budget, voluntary fees, sponsorship, investors
 MAX_MONEY = 10**13  # whole tenge; far above any rural district's budget, catches a typo with extra digits
 

@@ -1,0 +1,51 @@
+"""What several flows of contests show: the voting window, the money, the staff's marks of a phase."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.formatting import escape, format_datetime, format_money
+from bot.keyboards.contests import SOURCE_LABELS
+from bot.rules.contests import Phase
+from storage import places
+from storage.contests import Contest
+from storage.db import Database
+
+MARKS = {Phase.DRAFT: "📝", Phase.UPCOMING: "⏳", Phase.OPEN: "🟢", Phase.CLOSED: "🏁"}
+
+
+async def timezone(db: Database, rural_district_id: int | None) -> str:
+    """The rural district's time zone, in which its people read every date."""
+    rd = await places.rural_district(db, rural_district_id)
+    return rd.timezone if rd else "Asia/Almaty"
+
+
+def when(contest: Contest, current: Phase, tz: str, lang: str) -> str:
+    """The voting window as it stands now, with the reason when it was closed early or extended."""
+    closes = format_datetime(contest.closes_at, tz, lang)
+    if current is Phase.OPEN:
+        line = _("Voting is open until {closes}.").format(closes=closes)
+    elif current is Phase.UPCOMING:
+        line = _("Voting opens {opens} and closes {closes}.").format(
+            opens=format_datetime(contest.opens_at, tz, lang), closes=closes
+        )
+    elif current is Phase.CLOSED:
+        line = _("Voting closed {closes}.").format(closes=closes)
+    else:
+        line = _("Draft. Voting window: {opens} – {closes}.").format(
+            opens=format_datetime(contest.opens_at, tz, lang), closes=closes
+        )
+    if contest.change_kind == "closed_early" and contest.change_reason:
+        line += "\n" + _("Closed early. Reason: {reason}").format(reason=escape(contest.change_reason))
+    elif contest.change_kind == "extended" and contest.change_reason:
+        line += "\n" + _("Voting was extended. Reason: {reason}").format(reason=escape(contest.change_reason))
+    return line
+
+
+def money_lines(contest: Contest, lang: str) -> list[str]:
+    """The money in all, then per source that gives any."""
+    lines = [_("Money: {total}").format(total=format_money(contest.budget, lang))]
+    for source, amount in contest.money.items():
+        if amount:
+            lines.append(f"  · {_(SOURCE_LABELS[source])}: {format_money(amount, lang)}")
+    return lines
