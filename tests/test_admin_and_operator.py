@@ -110,7 +110,7 @@ async def test_cancel_leaves_an_operator_flow(tmp_path: object) -> None:
         world.restart_dispatcher()
         await op.send("/set_consent")
         await op.send("/cancel")
-        assert op.last.text == "Тоқтатылды. Басты мәзір: бөлімді таңдаңыз."
+        assert op.last.text == "Бұл қадамнан шықтыңыз. Басты мәзір: бөлімді таңдаңыз."
         await op.send("Not a consent text")
         assert (await consent.current(world.db)).version == 0
     finally:

@@ -48,9 +48,9 @@ async def test_staff_send_one_text_to_the_whole_district_and_see_the_progress(wo
     await staff.press("🏘 Бүкіл округ")
     shown = staff.texts(since)
     # a preview per language the recipients read, exactly as they will get it
-    assert shown[0] == "👁 Алдын ала көру: бот тілі «Қазақша» болып тұрған тұрғындар (2) мынаны алады:"
+    assert shown[0] == "👁 Алдын ала көру: «Қазақша» тілін таңдаған тұрғындар (2) мынаны алады:"
     preview_kk = shown[1]
-    assert shown[2] == "👁 Алдын ала көру: бот тілі «Русский» болып тұрған тұрғындар (1) мынаны алады:"
+    assert shown[2] == "👁 Алдын ала көру: «Русский» тілін таңдаған тұрғындар (1) мынаны алады:"
     preview_ru = shown[3]
     assert "Кімге: бүкіл ауылдық округ" in shown[4] and "Алушылар: 3" in shown[4]
     await staff.press("📤 Қазір жіберу")
@@ -273,7 +273,7 @@ async def test_confirming_twice_sends_once(world: World) -> None:
     confirm = staff.find_button("✅ Растау")
     await staff.press_data(confirm[1]["callback_data"], message=confirm[0])  # type: ignore[index]
     await staff.press_data(confirm[1]["callback_data"], message=confirm[0])  # type: ignore[index]
-    assert staff.last.text == "Бұл хабарландыруды дайындау аяқталған. Жаңа хабарландыру бастаңыз."
+    assert staff.last.text == "Бұл хабарландыруды енді өңдеуге болмайды. Жаңа хабарландыру бастаңыз."
     assert len(await broadcasts_rows(world)) == 1
 
 

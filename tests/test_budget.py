@@ -145,7 +145,9 @@ async def test_a_later_year_uses_the_staff_target_or_none(world: World) -> None:
     assert "✅ Мақсатқа қол жеткізілді." in staff.last.text
     # the decree's years take no staff target, even from a forged button
     await staff.press_data(AdmBud(act=BAct.TARGET, year=2025).pack())
-    assert staff.last.text == "Бұл жылдың мақсатты деңгейін жарлық белгілеген."
+    assert (
+        staff.last.text == "Бұл жылдың мақсатты деңгейін Жергілікті өзін-өзі басқаруды дамыту тұжырымдамасы белгілеген."
+    )
 
 
 async def test_the_chart_comes_with_labels_in_the_persons_language(world: World, monkeypatch: Any) -> None:

@@ -141,7 +141,7 @@ async def test_resident_browses_projects_and_votes_with_her_own_phone(world: Wor
     await aigerim.press("Саябақ жобалары")
     assert "Ауылға не керек?" in aigerim.last.text
     assert "5 000 000 ₸" in plain(aigerim.last.text)
-    await aigerim.press("🗳 Жобалар және дауыс")
+    await aigerim.press("🗳 Жобалар, дауыс беру")
     assert "1/2. Балалар ойын алаңы" in aigerim.last.text
     assert "2 000 000 ₸" in plain(aigerim.last.text) and "Ақсай" in aigerim.last.text
     await aigerim.press("▶️")
@@ -612,7 +612,7 @@ async def test_staff_create_a_contest_step_by_step_and_publishing_tells_the_cove
     assert aigerim.last.buttons == ["🗳 Конкурсты ашу"]
     assert not any("Озеленение 2027" in t for t in far.texts())
     await aigerim.press("🗳 Конкурсты ашу")
-    await aigerim.press("🗳 Жобалар және дауыс")
+    await aigerim.press("🗳 Жобалар, дауыс беру")
     assert aigerim.last.method == "sendPhoto" and "Саябақ" in aigerim.last.text
     await aigerim.press("▶️")
     assert "Сквер у школы" in aigerim.last.text and "Бүкіл ауылдық округ" not in aigerim.last.text
@@ -643,7 +643,7 @@ async def test_turnout_per_village_and_day_as_a_share_of_registered_residents(wo
     await vote(a2, contest_id, sports)
     await staff.press_data(AdminContestCb(act=AdmAct.TURNOUT, id=contest_id).pack())
     text = plain(staff.last.text)
-    assert "Проголосовали 3 из 4 жителей, зарегистрированных в боте (75,0 %)" in text
+    assert "Проголосовали: 3. Жителей, зарегистрированных в боте: 4 (75,0 %)." in text
     assert "· Аксай: 2 / 3 (66,7 %)" in text
     assert "· Бесагаш: 1 / 1 (100,0 %)" in text
     assert "25 ноября 2026 г.: 2 (50,0 %)" in text and "26 ноября 2026 г.: 1 (25,0 %)" in text
@@ -721,9 +721,9 @@ async def test_offline_tally_needs_the_protocol_photo_is_audited_and_counts_with
     await world.tick()
     await staff.press_data(AdminContestCb(act=AdmAct.RESULTS, id=contest_id).pack())
     result = plain(staff.last.text)
-    assert "Всего 10 голосов (онлайн 2, офлайн 8)" in result
+    assert "Всего 10 голосов (в боте 2, на бумаге 8)" in result
     # 7 offline beat 2 online: the playground (2 000 000) wins; sports (3 000 000) no longer fits
-    assert "✅ 1. <b>Балалар ойын алаңы (ru)</b>" in result and "онлайн 0, офлайн 7" in result
+    assert "✅ 1. <b>Балалар ойын алаңы (ru)</b>" in result and "в боте 0, на бумаге 7" in result
     assert "▫️ 2. <b>Спорт алаңы (ru)</b>" in result
     # after closing, no more offline votes
     await staff.press_data(AdminContestCb(act=AdmAct.OFFLINE, id=contest_id).pack())

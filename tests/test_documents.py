@@ -137,7 +137,7 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
     await staff.press("➡️ Әрі қарай")
     await staff.press("⏭ Өткізіп жіберу")  # no Russian text: the Kazakh one serves everyone
     await staff.send("https://www.gov.kz/memleket/entities/aksai/documents/details/1")
-    assert "Жоба сақталды" in staff.inbox[-2].text
+    assert "Қаралама сақталды" in staff.inbox[-2].text
     await staff.press("✅ Жариялау")
     assert "Жарияланды" in staff.inbox[-2].text
     first = await world.db.fetchval("SELECT id FROM documents WHERE kind = 'paid_services'")
@@ -162,7 +162,7 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
     ]
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("📄 Документы")
-    await ivan.press("Платные услуги (1)")
+    await ivan.press("Перечень платных услуг (1)")
     await ivan.press("Перечень платных услуг")
     assert "300 теңге" in ivan.last.text and "Версия 2" in ivan.last.text
     assert "единая платформа" not in ivan.last.text  # the new version has no link of its own
@@ -240,7 +240,7 @@ async def test_a_file_over_20_mb_is_refused(world: World) -> None:
 async def test_a_picture_or_archive_is_not_taken_as_a_document(world: World) -> None:
     staff = await world.staff()
     await staff_uploads_a_file(world, staff, mime="application/zip", name="photos.zip")
-    assert "PDF немесе кеңсе файлын" in staff.last.text
+    assert "PDF, Word немесе Excel файлын" in staff.last.text
     assert await world.db.fetchval("SELECT COUNT(*) FROM document_files") == 0
 
 

@@ -182,8 +182,7 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
     await staff.press("✅ Бесагаш")
     sent = await staff.press("➡️ Далее")
     assert any(
-        r.method == "answerCallbackQuery" and r.params.get("text") == "Выберите хотя бы один населённый пункт."
-        for r in sent
+        r.method == "answerCallbackQuery" and r.params.get("text") == "Выберите хотя бы одно село." for r in sent
     )
     await staff.press("▫️ Аксай")
     await staff.press("➡️ Далее")
@@ -418,7 +417,7 @@ async def test_a_person_can_turn_reminders_off(world: World) -> None:
     staff = await world.staff(lang="ru")
     aigerim = await world.resident("Aigerim")
     await aigerim.press("⚙️ Баптаулар")
-    await aigerim.press("🔔 Іс-шара еске салғыштары")
+    await aigerim.press("🔔 Іс-шаралар туралы еске салу")
     await plan(staff)
     world.clock.set(START_UTC - timedelta(hours=2))
     await world.tick()
@@ -564,7 +563,7 @@ async def test_staff_mark_representatives_and_one_chair_and_see_gaps(world: Worl
     rep = await world.resident("Rep", village=1)
     other = await world.resident("Other", village=1)
     await staff.press("🛠 Управление")
-    assert "⚠️ Населённые пункты без представителя: Аксай, Бесагаш" in staff.last.text
+    assert "⚠️ Сёла без представителя: Аксай, Бесагаш" in staff.last.text
     await staff.press("👥 Представители")
     assert "• Бесагаш: ⚠️ нет представителя" in staff.last.text
     await staff.press("➕ Добавить")
@@ -579,10 +578,10 @@ async def test_staff_mark_representatives_and_one_chair_and_see_gaps(world: Worl
             )
         }
     )
-    assert staff.inbox[-2].text == "Готово: теперь житель — представитель своего населённого пункта."
+    assert staff.inbox[-2].text == "Готово: теперь житель — представитель своего села."
     assert f"• Бесагаш: Telegram id {rep.user_id}" in staff.last.text
     await staff.press("🛠 Управление")
-    assert "⚠️ Населённые пункты без представителя: Аксай" in staff.last.text
+    assert "⚠️ Сёла без представителя: Аксай" in staff.last.text
     await staff.press("👥 Представители")
     await staff.press("➕ Добавить")
     await staff.feed(

@@ -153,14 +153,18 @@ async def test_resident_submits_an_initiative_in_kazakh(world: World) -> None:
     await aigerim.send("Мектеп жанына ойын алаңы керек.")
     await aigerim.send_photo("PH1")
     await aigerim.press("➡️ Әрі қарай")
-    assert aigerim.last.markup["keyboard"][0][0] == {"text": "📍 Орынды жіберу", "request_location": True}
+    assert aigerim.last.markup["keyboard"][0][0] == {"text": "📍 Тұрған жерімді жіберу", "request_location": True}
     await aigerim.send_location(43.25, 76.95)
     await aigerim.send_voice("VOICE7")
     await aigerim.press("Бесағаш")
     preview = aigerim.last.text
     assert "Әкім аппараты мынаны алады" in preview
     assert "Балалар алаңы" in preview and "Ауыл: Бесағаш" in preview
-    assert "📷 1 фото" in preview and "📍 Орны тіркелген" in preview and "🎤 Дауыстық хабар тіркелген" in preview
+    assert (
+        "📷 1 фото" in preview
+        and "📍 Орналасқан жері тіркелген" in preview
+        and "🎤 Дауыстық хабарлама тіркелген" in preview
+    )
     assert "eotinish.kz" in preview
     await aigerim.press("✅ Жіберу")
     assert "Бастамаңыз жіберілді: №1" in aigerim.last.text
@@ -372,7 +376,7 @@ async def test_staff_review_accept_and_the_author_is_told_in_their_language(worl
     await open_in_queue(staff, 1)
     methods = [r.method for r in staff.inbox[-4:]]
     assert methods == ["sendMediaGroup", "sendLocation", "sendVoice", "sendMessage"]
-    assert "Тіркелген: 2 фото, орны, дауыстық хабар" in staff.last.text
+    assert "Тіркелген: 2 фото, орналасқан жері, дауыстық хабарлама" in staff.last.text
     await staff.press("🔎 Қарауды бастау")
     await staff.press("Жауапсыз")
     assert "Сақталды: №1" in staff.inbox[-2].text

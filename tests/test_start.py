@@ -119,7 +119,7 @@ async def test_settings_show_what_is_kept_and_notifications_toggle(world: World)
     assert ivan.last.method == "editMessageText"
     assert await ivan.stored("notify_announcements") == 0
     await ivan.press("🗂 Мои данные")
-    assert f"Telegram id: {ivan.user_id}" in ivan.last.text
+    assert f"Идентификатор Telegram: {ivan.user_id}" in ivan.last.text
     assert "Номер телефона: —" in ivan.last.text
 
 
@@ -127,7 +127,7 @@ async def test_withdrawing_consent_deletes_name_and_phone(world: World) -> None:
     aigerim = await world.resident()
     await people.set_phone(world.db, await aigerim.person_id(), "+77011234567")
     await aigerim.press("⚙️ Баптаулар")
-    await aigerim.press("Келісімді қайтарып алу")
+    await aigerim.press("Келісімді кері қайтарып алу")
     assert "Келісім кері қайтарып алынды" in aigerim.last.text
     assert await aigerim.stored("phone") is None
     assert await aigerim.stored("consent_version") is None
