@@ -53,6 +53,21 @@ class Chat:
         self.last_with_buttons: Request | None = None
         self.user = {"id": USER_ID, "is_bot": False, "first_name": "You", "language_code": "kk"}
         self.chat = {"id": USER_ID, "type": "private", "first_name": "You"}
+        self.pushed = 0  # updates sent to the bot …
+        self.handled = 0  # … and those its dispatcher has finished with
+        self.progress = asyncio.Event()
+
+    def push(self, update: dict[str, Any]) -> None:
+        self.pushed += 1
+        self.server.telegram.push_update(update)
+
+    async def count_handled(self, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        """An outer middleware: the dispatcher is done with one more update (answered or not)."""
+        try:
+            return await handler(event, data)
+        finally:
+            self.handled += 1
+            self.progress.set()
 
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
@@ -69,26 +84,26 @@ class Chat:
         if line.isdigit() and self.last_with_buttons and 0 < int(line) <= len(self.last_with_buttons.buttons):
             self.press(self.last_with_buttons, int(line) - 1)
         elif line == "!contact":
-            self.server.telegram.push_update(
+            self.push(
                 self._message(contact={"phone_number": "77011234567", "first_name": "You", "user_id": USER_ID})
             )
         elif line == "!location":
-            self.server.telegram.push_update(self._message(location={"latitude": 43.35, "longitude": 77.0}))
+            self.push(self._message(location={"latitude": 43.35, "longitude": 77.0}))
         elif line == "!photo":
             file_id = self.server.telegram.new_file(b"photo")
-            self.server.telegram.push_update(
+            self.push(
                 self._message(photo=[{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 600}])
             )
         elif line == "!voice":
             file_id = self.server.telegram.new_file(b"voice")
-            self.server.telegram.push_update(
+            self.push(
                 self._message(voice={"file_id": file_id, "file_unique_id": file_id, "duration": 4})
             )
         else:
             content: dict[str, Any] = {"text": line}
             if line.startswith("/"):
                 content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(line.split()[0])}]
-            self.server.telegram.push_update(self._message(**content))
+            self.push(self._message(**content))
 
     def press(self, under: Request, index: int) -> None:
         inline = under.markup.get("inline_keyboard")
@@ -99,7 +114,7 @@ class Chat:
         if "url" in button:
             print(f"{DIM}(a link: {button['url']}){RESET}")
             return
-        self.server.telegram.push_update(
+        self.push(
             {
                 "callback_query": {
                     "id": str(next(self.ids)),
@@ -118,7 +133,11 @@ class Chat:
         )
 
     async def show_new(self, color: bool, settle: float = 0.4) -> None:
-        """Print what the bot sent since last time, once it has been quiet for a moment."""
+        """Print what the bot sent since last time: once it has handled every update sent to it
+        (however long that takes on a busy machine), and the sender has been quiet for a moment."""
+        while self.handled < self.pushed:
+            self.progress.clear()
+            await self.progress.wait()
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < settle:
             sent = self.server.telegram.sent_to(USER_ID)
@@ -144,13 +163,14 @@ async def main(database: str, *, staff: bool = False) -> None:
     )
     app = await build_app(settings, clock=SystemClock())
     await fill(app.db, app.clock, staff_telegram_id=USER_ID if staff else None)
+    chat = Chat(server)
+    app.dp.update.outer_middleware(chat.count_handled)
     polling = asyncio.create_task(app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=True))
     color = sys.stdout.isatty()
     print(
         f"{DIM}A chat with the bot, no Telegram needed (database: {database}). Type a message, or a button's "
         f"number; !contact !location !photo !voice send those; !quit leaves.{RESET}"
     )
-    chat = Chat(server)
     chat.say("/start")
     try:
         while True:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
@@ -12,9 +10,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGES
 from bot.keyboards.common import MENU_LABELS, consent_keyboard, continue_keyboard, language_keyboard, main_menu
-from storage import audit, consent, places
-from storage.db import Database, Tx
-from storage.people import STAFF, Person
+from storage import consent, places
+from storage.db import Database
+from storage.people import Person
 
 
 class NotMenu(BaseFilter):
@@ -55,36 +53,6 @@ class IsStaff(BaseFilter):
 class IsOperator(BaseFilter):
     async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
         return person is not None and person.is_operator
-
-
-def staff_or_operator(person: Person) -> str:
-    """The actor kind of someone past ``IsStaff``: staff of the district, or else the operator."""
-    return "staff" if person.has_role(STAFF) else "operator"
-
-
-async def record_admin_action(
-    tx: Tx,
-    person: Person,
-    action: str,
-    object_type: str,
-    object_id: int | None,
-    *,
-    rural_district_id: int | None,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    """The audit entry of an admin action by this person (staff, or an operator), in the action's transaction."""
-    await audit.record(
-        tx,
-        actor_kind=staff_or_operator(person),
-        actor_telegram_id=person.telegram_id,
-        rural_district_id=rural_district_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=before,
-        after=after,
-    )
 
 
 def target(event: Message | CallbackQuery) -> Message:

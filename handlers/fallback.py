@@ -21,19 +21,16 @@ log = logging.getLogger(__name__)
 
 @router.callback_query(F.data.startswith(ADMIN_PREFIX))
 async def refuse_admin(query: CallbackQuery, person: Person | None, db: Database) -> None:
-    """An admin button from someone who is not staff here: refused politely, logged."""
+    """An admin button no admin screen took: from someone who is not staff here (refused politely,
+    logged), or a staff member's button from before a release (out of date)."""
     log.warning("refused admin callback %r from user %s", query.data, query.from_user.id)
-    async with db.transaction() as tx:
-        await audit.record(
-            tx,
-            actor_kind="refused",
-            actor_telegram_id=query.from_user.id,
-            rural_district_id=person.rural_district_id if person else None,
-            action="admin_callback_refused",
-            after={"data": query.data},
-        )
+    rural_district_id = person.rural_district_id if person else None
+    await audit.refused(db, telegram_id=query.from_user.id, rural_district_id=rural_district_id, data=query.data)
     await query.answer()
-    message = _("This action is only for the staff of the akim's office.")
+    if person is not None and person.onboarded and person.is_staff:
+        message = _("This button is out of date. Here is the main menu.")
+    else:
+        message = _("This action is only for the staff of the akim's office.")
     if person is not None and person.onboarded:
         await show_menu(target(query), person, message)
     else:

@@ -113,6 +113,19 @@ async def record(
     )
 
 
+async def refused(db: Database, *, telegram_id: int, rural_district_id: int | None, data: str | None) -> None:
+    """An admin button pressed by someone it is not for (forged, or from before a role was removed)."""
+    async with db.transaction() as tx:
+        await record(
+            tx,
+            actor_kind="refused",
+            actor_telegram_id=telegram_id,
+            rural_district_id=rural_district_id,
+            action="admin_callback_refused",
+            after={"data": data},
+        )
+
+
 async def entries(db: Database, *, rural_district_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
     rows = await db.fetchall(
         "SELECT * FROM audit_log WHERE (? IS NULL OR rural_district_id = ?) ORDER BY id DESC LIMIT ?",

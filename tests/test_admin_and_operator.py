@@ -36,6 +36,13 @@ async def test_forged_admin_callback_from_a_resident_is_refused_and_logged(world
     assert entries[0]["actor_telegram_id"] == resident.user_id
 
 
+async def test_a_staff_members_admin_button_from_an_older_release_is_out_of_date(world: World) -> None:
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data("admi:q:all")  # the initiatives queue's button before typed callback data
+    assert staff.last.text == "Эта кнопка устарела. Вот главное меню."
+    assert "🛠 Управление" in staff.last.buttons
+
+
 async def test_staff_of_one_district_are_residents_in_another(world: World) -> None:
     other = await world.add_rural_district(
         "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)

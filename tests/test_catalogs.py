@@ -8,9 +8,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, LOCALES_DIR, extract_messages, unused_and_missing
+from bot.i18n import (
+    KEYWORDS,
+    LANGUAGES,
+    LOCALES_DIR,
+    ROOT,
+    SOURCE_DIRS,
+    extract_messages,
+    feature_of,
+    unused_and_missing,
+)
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}")
 LATIN_LOOKALIKES = re.compile(r"[a-zA-Z]*[а-яәғқңөұүһіА-ЯӘҒҚҢӨҰҮҺІ]+[aceiopxyABCEHKMOPTX]+[а-яәғқңөұүһі]*")
@@ -47,6 +57,42 @@ def test_catalog_entries_are_translated_with_the_same_placeholders_and_plural_fo
                 if lang == "kk" and any(LATIN_LOOKALIKES.fullmatch(w) for s in strings for w in s.split()):
                     problems.append(f"{lang} {where}: a Latin letter inside a Cyrillic word")
     assert problems == []
+
+
+def _features_using_each_msgid() -> dict[str, set[str]]:
+    uses: dict[str, set[str]] = {}
+    for folder in SOURCE_DIRS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            source = str(path.relative_to(ROOT))
+            for _line, message, _comments, _context in extract_from_file("python", str(path), keywords=KEYWORDS):
+                msgid = message if isinstance(message, str) else message[0]
+                uses.setdefault(msgid, set()).add(feature_of(source))
+    return uses
+
+
+def test_each_text_lives_in_the_catalog_of_the_feature_that_uses_it() -> None:
+    """``handlers/contests/vote.py``, ``storage/contests.py`` → ``contests.po``; a text several
+    features share may live in ``core.po``."""
+    catalog_of = {}
+    for po in sorted((LOCALES_DIR / "kk" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f, locale="kk"):
+                if message.id:
+                    catalog_of[message.id if isinstance(message.id, str) else message.id[0]] = po.stem
+    misplaced = [
+        f"{catalog_of.get(msgid)}.po holds {msgid[:50]!r}, used by {sorted(features)}"
+        for msgid, features in _features_using_each_msgid().items()
+        if catalog_of.get(msgid) not in features and not (len(features) > 1 and catalog_of.get(msgid) == "core")
+    ]
+    assert misplaced == []
+
+
+def test_a_flow_module_of_a_feature_package_maps_to_the_features_catalog() -> None:
+    assert feature_of("handlers/contests/vote.py") == "contests"
+    assert feature_of("handlers/contests/__init__.py") == "contests"
+    assert feature_of("storage/contests.py") == "contests"
+    assert feature_of("bot/keyboards/contests.py") == "contests"
+    assert feature_of("handlers/common.py") == "core"
 
 
 def test_kazakh_is_plural_with_two_forms_and_russian_with_three() -> None:
