@@ -84,9 +84,7 @@ class Chat:
         if line.isdigit() and self.last_with_buttons and 0 < int(line) <= len(self.last_with_buttons.buttons):
             self.press(self.last_with_buttons, int(line) - 1)
         elif line == "!contact":
-            self.push(
-                self._message(contact={"phone_number": "77011234567", "first_name": "You", "user_id": USER_ID})
-            )
+            self.push(self._message(contact={"phone_number": "77011234567", "first_name": "You", "user_id": USER_ID}))
         elif line == "!location":
             self.push(self._message(location={"latitude": 43.35, "longitude": 77.0}))
         elif line == "!photo":
@@ -96,9 +94,7 @@ class Chat:
             )
         elif line == "!voice":
             file_id = self.server.telegram.new_file(b"voice")
-            self.push(
-                self._message(voice={"file_id": file_id, "file_unique_id": file_id, "duration": 4})
-            )
+            self.push(self._message(voice={"file_id": file_id, "file_unique_id": file_id, "duration": 4}))
         else:
             content: dict[str, Any] = {"text": line}
             if line.startswith("/"):

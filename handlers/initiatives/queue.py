@@ -10,7 +10,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Mes
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.exports.initiatives import initiatives_csv
 from bot.formatting import escape
 from bot.keyboards.admin import AdminMenu
 from bot.keyboards.initiatives import (
@@ -25,6 +24,7 @@ from bot.keyboards.initiatives import (
 )
 from bot.rules import initiatives as rules
 from bot.rules.clock import Clock
+from bot.texts.initiatives import initiatives_csv
 from handlers.common import target
 from handlers.initiatives.texts import PAGE, card_text, pages
 from storage import initiatives as store
