@@ -25,6 +25,7 @@ from bot.jobs import JobContext
 from bot.middlewares import ErrorsMiddleware, PersonMiddleware, ThrottleMiddleware
 from bot.rules.clock import Clock, SystemClock
 from bot.scheduler import build_scheduler, run_due
+from bot.web.links import PublicLinks
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I1
     dp.update.outer_middleware(ErrorsMiddleware())
     dp.update.outer_middleware(PersonMiddleware(db, settings.operator_ids))
     dp.update.outer_middleware(ThrottleMiddleware(settings.throttle_per_second))
+    dp.update.outer_middleware(PublicLinks(settings.public_url))
     PersonI18nMiddleware(i18n, i18n_key="i18n").setup(dp)
     dp.include_routers(*handlers.routers())
     return dp
@@ -117,8 +119,15 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, session: 
 
 
 async def run_polling(app: App) -> None:
+    """Long polling; the public pages on ``WEB_PORT`` beside it when that is set."""
+    from bot.web import app as public
+
     await app.bot.delete_webhook(drop_pending_updates=False)
-    await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+    pages = await public.start(app.settings, app.i18n, app.clock)
+    try:
+        await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+    finally:
+        await public.stop(pages)
 
 
 async def run_webhook(app: App) -> None:
@@ -128,9 +137,15 @@ async def run_webhook(app: App) -> None:
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
     from aiohttp import web
 
+    from bot.web.app import open_app
+
     settings = app.settings
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    web_app = web.Application()
+    # The public pages, when published (WEB_PORT), are served by the same server; the guard of
+    # the pages leaves the webhook's path alone (it has its own secret).
+    publishing = settings.web_port is not None
+    exempt = frozenset({settings.webhook_path})
+    web_app = await open_app(settings, app.i18n, app.clock, exempt=exempt) if publishing else web.Application()
     SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret, handle_in_background=True).register(
         web_app, path=settings.webhook_path
     )
@@ -139,6 +154,8 @@ async def run_webhook(app: App) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
+    if publishing and settings.web_port != settings.webhook_port:
+        await web.TCPSite(runner, settings.webhook_host, settings.web_port).start()
     assert settings.webhook_url is not None
     await app.bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False)
     log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)

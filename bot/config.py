@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     sender_lease_seconds: float = Field(30.0, description="a sender silent this long is dead; its rows are resent")
     reminder_late_minutes: int = Field(30, description="a reminder claimed later than this is skipped")
     tick_seconds: float = Field(5.0, description="how often the scheduler looks for due work")
+    web_port: int | None = Field(None, description="publish the public pages on this port (off when unset)")
+    web_host: str = Field("127.0.0.1", description="address the public pages listen on (polling mode)")
+    public_url: str | None = Field(None, description="where people open the pages, e.g. https://aksai.kz/bot")
+    web_trust_forwarded: bool = Field(False, description="behind a reverse proxy: the client is in X-Forwarded-For")
+    web_rate_per_client: float = Field(5.0, description="page requests a second one client may make (burst: 4x)")
 
     @field_validator("bot_token")
     @classmethod
@@ -64,6 +69,13 @@ class Settings(BaseSettings):
         if value is not None and not re.match(r"^https?://", value):
             raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/?#\s]+(/[^?#\s]*)?$", value.strip()):
+            raise ValueError("PUBLIC_URL must be an http:// or https:// address without ? or #")
+        return value.strip().rstrip("/") if value else value
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> Settings:

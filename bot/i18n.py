@@ -92,32 +92,46 @@ class PersonI18nMiddleware(I18nMiddleware):
 # --- the translation workflow -------------------------------------------------------------
 
 
+# The public pages' templates (Jinja2, through its own extractor): their texts go to web.po.
+TEMPLATES = "bot/web/templates"
+
+
 def extract_messages(root: Path = ROOT) -> dict[str | tuple[str, str], tuple[str, int]]:
-    """Every msgid in the code, with the first file and line it appears on."""
+    """Every msgid in the code and the web templates, with the first file and line it appears on."""
+    from jinja2.ext import babel_extract
+
     found: dict[str | tuple[str, str], tuple[str, int]] = {}
-    for folder in SOURCE_DIRS:
-        for path in sorted((root / folder).rglob("*.py")):
-            for lineno, message, _comments, _context in extract_from_file(
-                "python", str(path), keywords=KEYWORDS, comment_tags=("i18n:",)
-            ):
-                key = message if isinstance(message, str) else tuple(message[:2])
-                found.setdefault(key, (str(path.relative_to(root)), lineno))  # type: ignore[arg-type]
+    sources: list[tuple[Any, Path]] = [
+        ("python", path) for folder in SOURCE_DIRS for path in sorted((root / folder).rglob("*.py"))
+    ]
+    sources += [(babel_extract, path) for path in sorted((root / TEMPLATES).glob("*.html"))]
+    for method, path in sources:
+        options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "1"} if method is babel_extract else None
+        for lineno, message, _comments, _context in extract_from_file(
+            method, str(path), keywords=KEYWORDS, comment_tags=("i18n:",), options=options
+        ):
+            key = message if isinstance(message, str) else tuple(message[:2])
+            found.setdefault(key, (str(path.relative_to(root)), lineno))  # type: ignore[arg-type]
     return found
 
 
 def features(root: Path = ROOT) -> set[str]:
-    """The features: a module or a package in ``handlers/`` (``handlers/contests/``, ``handlers/menu.py``)."""
+    """The features: a module or a package in ``handlers/`` (``handlers/contests/``, ``handlers/menu.py``),
+    and ``web``, the public pages (``bot/web/``)."""
     handlers = root / "handlers"
     modules = {p.stem for p in handlers.glob("*.py")}
     packages = {p.parent.name for p in handlers.glob("*/__init__.py")}
-    return (modules | packages) - {"__init__", "common"}
+    return ((modules | packages) - {"__init__", "common"}) | {"web"}
 
 
 def feature_of(source: str, root: Path = ROOT) -> str:
     """The catalog of a text, by where it is written: ``handlers/contests/vote.py``,
-    ``storage/contests.py`` and ``bot/keyboards/contests.py`` → ``contests``; shared modules → ``core``."""
+    ``storage/contests.py`` and ``bot/keyboards/contests.py`` → ``contests``; ``bot/web/…`` (its
+    modules and templates) → ``web``; shared modules → ``core``."""
     path = Path(source)
     known = features(root)
+    if path.parts[:2] == ("bot", "web"):
+        return "web"
     if len(path.parts) > 2 and path.parts[0] == "handlers" and path.parts[1] in known:
         return path.parts[1]
     return path.stem if path.stem in known else "core"

@@ -22,6 +22,7 @@ from bot.app import build_app
 from bot.config import Settings
 from bot.demo import fill
 from bot.rules.clock import SystemClock
+from bot.web import app as web
 from tests.fake_telegram import TOKEN, FakeBotAPIServer, Request
 
 USER_ID = 700001
@@ -157,12 +158,17 @@ async def main(database: str, *, staff: bool = False) -> None:
         tick_seconds=2.0,
         throttle_per_second=0,
     )
+    if settings.web_port is not None and settings.public_url is None:  # the links the bot gives out
+        settings.public_url = f"http://127.0.0.1:{settings.web_port}"
     app = await build_app(settings, clock=SystemClock())
     await fill(app.db, app.clock, staff_telegram_id=USER_ID if staff else None)
     chat = Chat(server)
     app.dp.update.outer_middleware(chat.count_handled)
+    pages = await web.start(app.settings, app.i18n, app.clock)
     polling = asyncio.create_task(app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=True))
     color = sys.stdout.isatty()
+    if pages is not None:
+        print(f"{DIM}The public pages: http://127.0.0.1:{settings.web_port}/{RESET}")
     print(
         f"{DIM}A chat with the bot, no Telegram needed (database: {database}). Type a message, or a button's "
         f"number; !contact !location !photo !voice send those; !quit leaves.{RESET}"
@@ -183,4 +189,5 @@ async def main(database: str, *, staff: bool = False) -> None:
     finally:
         await app.dp.stop_polling()
         await asyncio.gather(polling, return_exceptions=True)
+        await web.stop(pages)
         await server.stop()

@@ -85,22 +85,24 @@ class Database:
         self._lock = asyncio.Lock()
         self._current: ContextVar[Tx | None] = ContextVar(f"tx:{id(self)}", default=None)
 
-    async def connect(self, *, migrate: bool = True) -> Database:
-        if str(self.path) != ":memory:":
+    async def connect(self, *, migrate: bool = True, readonly: bool = False) -> Database:
+        """Open the file (and migrate it); ``readonly``: SQLite itself refuses every write on this
+        connection (the public pages read through one: they can never change anything)."""
+        if str(self.path) != ":memory:" and not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: short reads run on the event loop's thread (below); the lock
         # keeps every use of the connection one at a time.
-        conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+        if readonly:
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            conn = await aiosqlite.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA foreign_keys=ON",
-            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-            "PRAGMA synchronous=NORMAL",
-        ):
+        pragmas = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
+        for pragma in (*(pragmas if not readonly else ()), f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"):
             await conn.execute(pragma)
         self._conn = conn
-        if migrate:
+        if migrate and not readonly:
             await self.migrate()
         return self
 

@@ -13,6 +13,7 @@ from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button
 from bot.keyboards.documents import Doc, DocAct
 from bot.rules.documents import REVENUE_SOURCES, SPENDING_PROGRAMMES
+from bot.web.links import web_row
 
 
 class Code(StrEnum):
@@ -95,6 +96,7 @@ def budget_keyboard(
     others = [InlineKeyboardButton(text=str(y), callback_data=Bud(year=y).pack()) for y in years if y != year]
     if others:
         rows.append(others[:4])
+    rows += web_row("budget", year) if year else []
     rows.append([back_button(back), menu_button()])
     return inline(rows)
 

@@ -18,6 +18,7 @@ from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button, yes_no
 from bot.rules.contests import Category, Phase
+from bot.web.links import web_row
 from storage.contests import Contest
 from storage.places import Place
 
@@ -115,6 +116,7 @@ def contest_keyboard(contest: Contest, current: Phase, first_project: int | None
         rows.append([_button(label, ContestCb(act=Act.PROJECT, contest=contest.id, project=first_project))])
     if current is Phase.CLOSED:
         rows.append([_button(_("🏆 Results"), ContestCb(act=Act.RESULTS, contest=contest.id))])
+    rows += web_row("contests", contest.id)
     rows.append([back_button(ContestCb(act=Act.LIST).pack()), menu_button()])
     return inline(rows)
 
@@ -146,7 +148,9 @@ def confirm_keyboard(contest_id: int, project_id: int) -> InlineKeyboardMarkup:
 
 
 def after_vote_keyboard(contest_id: int) -> InlineKeyboardMarkup:
-    return inline([[_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))], [menu_button()]])
+    """Under a vote's confirmation and under the results."""
+    back = [_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))]
+    return inline([*web_row("contests", contest_id), back, [menu_button()]])
 
 
 def open_contest_buttons(contest_id: int) -> list[list[dict[str, str]]]:

@@ -18,6 +18,7 @@ from bot.i18n import N_
 from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import back_button, cancel_button, inline, menu_button
 from bot.rules.documents import KINDS
+from bot.web.links import web_row
 
 
 class Kind(StrEnum):
@@ -172,6 +173,7 @@ def document_keyboard(
                 ),
             ]
         )
+    rows += web_row("documents", doc_id)
     rows.append([back_button(DocKind(kind=kind).pack()), menu_button()])
     return inline(rows)
 

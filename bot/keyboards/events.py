@@ -23,6 +23,7 @@ from bot.i18n import N_, in_all_languages
 from bot.keyboards.admin import AdminMenu, back_to_admin
 from bot.keyboards.common import cancel_button, inline, menu_button
 from bot.rules.events import DURATIONS, Kind
+from bot.web.links import web_row
 
 KIND_NAMES = {
     Kind.GATHERING: N_("Gathering"),
@@ -194,6 +195,7 @@ def events_list(items: Sequence[tuple[int, str]], *, past: bool) -> InlineKeyboa
         _button(_("📅 Upcoming"), Ev(act=EvAct.UPCOMING)) if past else _button(_("🗂 Past events"), Ev(act=EvAct.PAST))
     )
     rows.append([other])
+    rows += web_row("calendar/")
     rows.append([menu_button()])
     return inline(rows)
 
@@ -222,6 +224,7 @@ def event_card(
         rows.append([_button(_("📄 Protocol"), Ev(act=EvAct.PROTOCOL, id=event_id))])
     if report_file:
         rows.append([_button(_("📄 Akim's report"), Ev(act=EvAct.REPORT, id=event_id))])
+    rows += web_row(f"calendar/#e{event_id}")
     rows.append([_button(_("⬅️ Back"), Ev(act=EvAct.PAST if past else EvAct.UPCOMING)), menu_button()])
     return inline(rows)
 

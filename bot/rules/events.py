@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -172,4 +173,51 @@ def ics(
             "END:VALARM",
         ]
     lines += ["END:VEVENT", "END:VCALENDAR"]
+    return "".join(part + "\r\n" for line in lines for part in _fold(line))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One event of a calendar feed (the public pages' ``calendar.ics``)."""
+
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    location: str
+    description: str
+    sequence: int = 0
+    cancelled: bool = False
+    url: str | None = None
+
+
+def ics_feed(*, name: str, items: Iterable[FeedItem], stamp: datetime) -> str:
+    """A calendar to subscribe to: every event with the UID and SEQUENCE of its single ``.ics``, so
+    a calendar that has both keeps one copy, and a move or a cancellation updates it."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//rural-self-government-bot//events//KK-RU",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:" + _ics_escape(name),
+        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
+    ]
+    for item in items:
+        lines += [
+            "BEGIN:VEVENT",
+            "UID:" + item.uid,
+            "SEQUENCE:" + str(item.sequence),
+            "DTSTAMP:" + _utc(stamp),
+            "DTSTART:" + _utc(item.starts_at),
+            "DTEND:" + _utc(item.ends_at),
+            "SUMMARY:" + _ics_escape(item.summary),
+            "LOCATION:" + _ics_escape(item.location),
+            "DESCRIPTION:" + _ics_escape(item.description),
+            "STATUS:" + ("CANCELLED" if item.cancelled else "CONFIRMED"),
+        ]
+        if item.url:
+            lines.append("URL:" + item.url)
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
     return "".join(part + "\r\n" for line in lines for part in _fold(line))
