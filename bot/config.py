@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="address the public pages listen on (polling mode)")
     public_url: str | None = Field(None, description="where people open the pages, e.g. https://aksai.kz/bot")
     web_trust_forwarded: bool = Field(False, description="behind a reverse proxy: the client is in X-Forwarded-For")
-    web_rate_per_client: float = Field(5.0, description="page requests a second one client may make (burst: 4x)")
+    web_rate_per_client: float = Field(
+        5.0, description="page requests a second one client may make (burst: 4x; 0: no limit)"
+    )
 
     @field_validator("bot_token")
     @classmethod
