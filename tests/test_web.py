@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.i18n import build_i18n
 from bot.keyboards.contests import Act, ContestCb
 from bot.rules.clock import FixedClock, to_db
-from bot.web.app import SITE, open_app
+from bot.web.app import SITE, RenderBudget, open_app
 from bot.web.guard import MAX_CLIENTS, RateLimit
 from storage import documents as docs
 from storage.db import Database
@@ -63,7 +63,9 @@ class public_site:
         self.db = await Database(path).connect()
         clock = FixedClock(NOW)
         rd = await demo.fill(self.db, clock, staff_telegram_id=STAFF)
-        self.client = TestClient(TestServer(await open_app(config, build_i18n(), clock)))
+        app = await open_app(config, build_i18n(), clock)
+        app[SITE].budget = RenderBudget(1.0)  # every page drawn: a shared slow machine must not see 503s
+        self.client = TestClient(TestServer(app))
         await self.client.start_server()
         return Public(self.client, self.db, rd, clock, path)
 
@@ -225,6 +227,7 @@ async def test_the_calendar_feed_has_every_event_with_its_uid(site: Public) -> N
 
 
 async def test_a_change_in_the_bot_is_on_the_page_at_once(site: Public) -> None:
+    site.client.server.app[SITE].settle = 0  # else within SETTLE seconds
     _s, _b, headers = await site.get(f"/kk/{site.rd}/documents/")
     again = await site.client.get(f"/kk/{site.rd}/documents/", headers={"If-None-Match": headers["ETag"]})
     assert again.status == 304
@@ -234,6 +237,25 @@ async def test_a_change_in_the_bot_is_on_the_page_at_once(site: Public) -> None:
         )
     _status, body, new_headers = await site.get(f"/kk/{site.rd}/documents/")
     assert "Шешім №7" in body and new_headers["ETag"] != headers["ETag"]
+
+
+async def test_drawing_pages_never_takes_more_than_its_share_of_the_loop(site: Public) -> None:
+    app_site = site.client.server.app[SITE]
+    app_site.settle = 0
+    _s, before, _h = await site.get(f"/kk/{site.rd}/documents/")
+    async with site.db.transaction() as tx:
+        await docs.publish(
+            tx, rural_district_id=site.rd, kind="decision", title_kk="Шешім №8", title_ru="", text_kk="…"
+        )
+    app_site.budget = RenderBudget(0.02)
+    app_site.budget.tokens = -1.0  # the share is spent: as under a flood of changes and requests
+    status, after, _h = await site.get(f"/kk/{site.rd}/documents/")
+    assert status == 200 and after == before  # the page already drawn, a little longer
+    status, _body, headers = await site.get(f"/ru/{site.rd}/budget/")
+    assert status == 503 and headers["Retry-After"] == "2"  # never drawn: wait, rather than slow the bot
+    app_site.budget.tokens = 0.5
+    _s, after, _h = await site.get(f"/kk/{site.rd}/documents/")
+    assert "Шешім №8" in after
 
 
 # --- what the pages never do -----------------------------------------------------------------
@@ -525,3 +547,52 @@ async def test_the_bot_links_the_calendar_and_results_pages(tmp_path: Path) -> N
         assert not world.telegram.violations
     finally:
         await world.close()
+
+
+# --- in the real process: off unless WEB_PORT, beside polling, beside the webhook -------------
+
+
+async def _page_of(url: str, timeout: float = 30.0) -> tuple[int, str]:
+    import asyncio
+    import time
+
+    import aiohttp
+
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(url) as response:
+                    return response.status, await response.text()
+            except aiohttp.ClientConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+
+async def test_the_real_bot_serves_the_pages_beside_polling_and_beside_the_webhook(tmp_path: Path) -> None:
+    from tests.fake_telegram import FakeBotAPIServer
+    from tests.test_e2e import bot_process, free_port, walk_onboarding
+
+    server = await FakeBotAPIServer().start()
+    try:
+        port = free_port()
+        async with bot_process(tmp_path / "polling", server, WEB_PORT=str(port), WEB_HOST="127.0.0.1"):
+            status, body = await _page_of(f"http://127.0.0.1:{port}/ru/")
+            assert status == 200 and "Аксайский сельский округ" in body
+        server.telegram.requests.clear()
+        port = free_port()
+        webhook = {"MODE": "webhook", "WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook", "WEBHOOK_SECRET": "s3cret"}
+        webhook |= {"WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port)}
+        async with bot_process(tmp_path / "webhook", server, **webhook, WEB_PORT=str(port)):
+            status, body = await _page_of(f"http://127.0.0.1:{port}/kk/1/documents/")
+            assert status == 200 and "Құжаттар" in body
+            await walk_onboarding(server.telegram)  # the webhook still works beside the pages
+        port = free_port()
+        webhook |= {"WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook", "WEBHOOK_PORT": str(port)}
+        async with bot_process(tmp_path / "unpublished", server, **webhook):
+            status, _body = await _page_of(f"http://127.0.0.1:{port}/kk/")
+            assert status == 404  # publishing is a decision: no WEB_PORT, no pages
+        assert not server.telegram.violations
+    finally:
+        await server.stop()

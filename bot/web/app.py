@@ -6,7 +6,8 @@
 
 The pages read through their own SQLite connection opened read-only (``mode=ro``): SQLite
 refuses any write on it, and its reads never wait for the bot's lock. A page is rendered once
-and served from memory until the database changes (``PRAGMA data_version``) or a minute passes.
+and served from memory until the database changes (``PRAGMA data_version``, looked at once the
+page is ``SETTLE`` seconds old) or a minute passes.
 """
 
 from __future__ import annotations
@@ -37,7 +38,28 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 FRESH_FOR = 60.0  # seconds a cached page is served without looking again, if nothing changed
+SETTLE = 2.0  # seconds within which a change in the bot reaches the pages (while the budget lasts)
+RENDER_SHARE = 0.02  # of the event loop's time that drawing pages may take, on average
 CACHE_SIZE = 256  # pages kept in memory
+
+
+class RenderBudget:
+    """Seconds of drawing pages allowed: ``share`` of each second, saved up to half a second (a
+    visitor, or a crawler, opening every page at once after a restart is served at once)."""
+
+    def __init__(self, share: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.share, self.clock = share, clock
+        self.capacity = 0.5
+        self.tokens, self.at = self.capacity, clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.share)
+        self.at = now
+        return self.tokens > 0
+
+    def spend(self, seconds: float) -> None:
+        self.tokens -= seconds
 
 
 @dataclass(slots=True)
@@ -63,6 +85,8 @@ class Site:
     clock: Clock
     env: Environment
     static: dict[str, tuple[bytes, str, str]]  # name -> (bytes, content type, etag)
+    settle: float = SETTLE
+    budget: RenderBudget = field(default_factory=lambda: RenderBudget(RENDER_SHARE))
     cache: OrderedDict[str, Cached] = field(default_factory=OrderedDict)
     first_seen: dict[tuple[str, str], float] = field(default_factory=dict)
 
@@ -76,11 +100,22 @@ class Site:
     async def cached(self, request: web.Request, make: Callable[[], Awaitable[Cached]]) -> web.StreamResponse:
         """The page from memory while the data is unchanged, else ``make()`` it again."""
         key = request.path
-        version = await public.data_version(self.db)
         now = time.monotonic()
         entry = self.cache.get(key)
-        if entry is None or entry.version != version or now - entry.stored_at > FRESH_FOR:
+        age = now - entry.stored_at if entry is not None else FRESH_FOR
+        # a page younger than ``settle`` is served as it is: a contest in its last hour commits many
+        # votes a second, and the page need not be drawn again for each of them
+        version = entry.version if entry is not None and age < self.settle else await public.data_version(self.db)
+        stale = entry is None or entry.version != version or age > FRESH_FOR
+        # drawing pages may take only a small share of the event loop, whatever the load: past it,
+        # the page already drawn is served a little longer, and one never drawn waits (503)
+        drawing = stale and self.budget.allow()
+        if stale and not drawing and entry is None:
+            return web.Response(status=503, text="503: busy, try again\n", headers=BUSY)
+        if drawing or entry is None:
+            started = time.perf_counter()
             entry = await make()
+            self.budget.spend(time.perf_counter() - started)
             entry.version, entry.stored_at = version, now
             # Last-Modified: when this exact body was first served (the ETag is its hash)
             entry.last_modified = self.first_seen.setdefault((key, entry.etag), time.time())
@@ -94,6 +129,9 @@ class Site:
         else:
             self.cache.move_to_end(key)
         return respond(request, entry)
+
+
+BUSY = {"Retry-After": "2", "Cache-Control": "no-store"}
 
 
 def entry(
@@ -168,7 +206,6 @@ def create_app(
     limit = RateLimit(settings.web_rate_per_client)
     app = web.Application(
         middlewares=[guard(limit, trust_forwarded=settings.web_trust_forwarded, exempt=exempt)],
-        client_max_size=1024,
     )
     app[SITE] = Site(db, settings, i18n, clock, env, _static())
     routes.add(app)
