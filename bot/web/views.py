@@ -39,7 +39,8 @@ class Fmt:
         return formatting.format_time(at, self.tz, self.lang)
 
     def money(self, amount: int | Decimal) -> str:
-        return formatting.format_money(amount, self.lang)
+        """As the bot writes it, with the sign kept on the number's line: «1 500 000 ₸»."""
+        return formatting.format_money(amount, self.lang).replace(" ₸", "\u00a0₸")
 
     def number(self, value: int | float) -> str:
         return formatting.format_number(value, self.lang)
