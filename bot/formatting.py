@@ -56,6 +56,18 @@ def format_share(share: float, lang: str, digits: int = 1) -> str:
     return format_percent(share, format=pattern, locale=babel_locale(lang))
 
 
+def format_file_size(size: int, lang: str) -> str:
+    """A file's size in CLDR's short units, «340 кБ», «1,2 МБ», with the number in the person's locale.
+
+    The units are Russian CLDR's for both languages: Kazakh CLDR writes a Latin M in «MБ»."""
+    from babel.units import format_unit
+
+    number = format_decimal(max(1, round(size / 1024)) if size < 1024 * 1024 else round(size / 1048576, 1),
+                            locale=babel_locale(lang))  # fmt: skip
+    unit = "digital-kilobyte" if size < 1024 * 1024 else "digital-megabyte"
+    return format_unit(1, unit, "short", locale="ru_RU").replace("1", number, 1)
+
+
 def escape(text: str | None) -> str:
     """User text shown back in an HTML message."""
     return html.escape(text or "", quote=False)

@@ -25,6 +25,7 @@ from bot.keyboards.contests import Act, ContestCb
 from bot.rules.clock import FixedClock, to_db
 from bot.web.app import SITE, RenderBudget, open_app
 from bot.web.guard import MAX_CLIENTS, RateLimit
+from storage import audit
 from storage import documents as docs
 from storage.db import Database
 from tests.harness import NOW, World, published_contest
@@ -344,13 +345,13 @@ async def test_a_private_question_is_never_shown_only_published_answers(site: Pu
     rd = site.rd
     report = await site.db.fetchval("SELECT series_id FROM documents WHERE kind = 'akim_report'")
     staff = await site.db.fetchval("SELECT id FROM people WHERE telegram_id = ?", (STAFF,))
-    async with site.db.transaction() as tx:
-        shown = await docs.ask(tx, rural_district_id=rd, person_id=staff, document_id=report, text="Су қашан келеді?")
-        hidden = await docs.ask(tx, rural_district_id=rd, person_id=staff, document_id=report, text="Жасырын сұрақ")
-        for question in (shown, hidden):
-            await docs.answer(tx, question, rural_district_id=rd, text="Көктемде.", by=staff)
-            await docs.publish_answer(tx, question, rural_district_id=rd)
-        await tx.execute("UPDATE report_questions SET hidden = 1 WHERE id = ?", (hidden,))
+    shown = await docs.ask(site.db, rural_district_id=rd, person_id=staff, document_id=report, text="Су қашан келеді?")
+    hidden = await docs.ask(site.db, rural_district_id=rd, person_id=staff, document_id=report, text="Жасырын сұрақ")
+    for question in (shown, hidden):
+        notice = {"kk": "Жауап", "ru": "Ответ"}
+        await docs.answer(site.db, audit.CLI, question, text="Көктемде.", now=to_db(NOW), texts=notice)
+        await docs.publish_answer(site.db, audit.CLI, question)
+    await site.db.execute("UPDATE report_questions SET hidden = 1 WHERE id = ?", (hidden,))
     _s, page, _h = await site.get(f"/kk/{rd}/documents/{report}")
     assert "Су қашан келеді?" in page and "Көктемде." in page
     assert "Жасырын сұрақ" not in page

@@ -221,7 +221,7 @@ async def budget(site: Site, rd: RuralDistrict) -> Rows:
             continue
         sufficiency = self_sufficiency(found.own, found.total_spending, year, found.target)
         for line in found.lines:
-            label = LINE_LABELS.get(line.code or "")
+            label = next((msgid for code, msgid in LINE_LABELS.items() if code == line.code), None)
             rows.append(
                 {
                     "year": year,

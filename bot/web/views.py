@@ -80,11 +80,7 @@ def section_labels() -> dict[str, str]:
 
 
 def file_size(size: int | None, lang: str) -> str:
-    if not size:
-        return ""
-    if size < 1024 * 1024:
-        return _("{size} KB").format(size=formatting.format_number(max(1, round(size / 1024)), lang))
-    return _("{size} MB").format(size=formatting.format_number(round(size / 1024 / 1024, 1), lang))
+    return formatting.format_file_size(size, lang) if size else ""
 
 
 def bar_width(value: int | float, top: int | float, full: int = 100) -> float:
