@@ -23,13 +23,13 @@ log = logging.getLogger(__name__)
 async def refuse_admin(query: CallbackQuery, person: Person | None, db: Database) -> None:
     """An admin button no admin screen took: from someone who is not staff here (refused politely,
     logged), or a staff member's button from before a release (out of date)."""
-    log.warning("refused admin callback %r from user %s", query.data, query.from_user.id)
-    rural_district_id = person.rural_district_id if person else None
-    await audit.refused(db, telegram_id=query.from_user.id, rural_district_id=rural_district_id, data=query.data)
     await query.answer()
     if person is not None and person.onboarded and person.is_staff:
         message = _("This button is out of date. Here is the main menu.")
     else:
+        log.warning("refused admin callback %r from user %s", query.data, query.from_user.id)
+        rural_district_id = person.rural_district_id if person else None
+        await audit.refused(db, telegram_id=query.from_user.id, rural_district_id=rural_district_id, data=query.data)
         message = _("This action is only for the staff of the akim's office.")
     if person is not None and person.onboarded:
         await show_menu(target(query), person, message)
@@ -60,10 +60,13 @@ async def not_understood(message: Message, person: Person, state: FSMContext) ->
 
 @router.callback_query()
 async def stale_button(query: CallbackQuery, person: Person, state: FSMContext) -> None:
-    """A button from an old message, or data the bot does not know."""
+    """A button from an old message, or data the bot does not know. A step in progress is kept
+    (a draft is not thrown away for a stale button); otherwise the main menu."""
     await query.answer()
     if not person.onboarded:
         await greet(target(query), person)
         return
-    await state.clear()
+    if await state.get_state() is not None:
+        await target(query).answer(_("Please use the buttons of the current step, or /cancel to stop it."))
+        return
     await show_menu(target(query), person, _("This button is out of date. Here is the main menu."))

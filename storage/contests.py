@@ -592,12 +592,13 @@ REFUSALS = {
 # --- closing ----------------------------------------------------------------------------
 
 
-async def _claim_due(tx: Tx, now: datetime) -> list[Contest]:
-    """Close every published contest whose deadline has passed (however long ago); return them."""
+async def _claim_due(tx: Tx, now: datetime, only: int | None = None) -> list[Contest]:
+    """Close every published contest (or only the one given) whose deadline has passed (however
+    long ago); return them."""
     rows = await tx.fetchall(
         "UPDATE contests SET status = 'closed', closed_at = ? WHERE status = 'published' AND closes_at <= ?"
-        " RETURNING id",
-        (to_db(now), to_db(now)),
+        " AND (? IS NULL OR id = ?) RETURNING id",
+        (to_db(now), to_db(now), only, only),
     )
     closed = []
     for (contest_id,) in rows:
@@ -611,11 +612,13 @@ async def _claim_due(tx: Tx, now: datetime) -> list[Contest]:
 ResultsNotice = Callable[[Contest, list[Project], rules.Results], tuple[dict[str, str], dict[str, Any] | None]]
 
 
-async def close_due(db: Database, now: datetime, notice: ResultsNotice) -> list[Contest]:
-    """Close every contest past its deadline, in one transaction with the results to its voters
-    (``notice`` renders them) and an audit entry per contest; return the closed contests."""
+async def close_due(
+    db: Database, now: datetime, notice: ResultsNotice, *, only: int | None = None
+) -> list[Contest]:
+    """Close every contest past its deadline (or only the one given), in one transaction with the
+    results to its voters (``notice`` renders them) and an audit entry per contest; return them."""
     async with db.transaction() as tx:
-        closed = await _claim_due(tx, now)
+        closed = await _claim_due(tx, now, only)
         for contest in closed:
             projects_ = await projects(tx, contest.id)
             results_ = await results(tx, contest)

@@ -14,6 +14,7 @@ building blocks inside a transaction, for other features (an event's protocol), 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ async def add_file(
     file_id: str | None = None,
     file_unique_id: str | None = None,
 ) -> int:
-    """Record a file (and this bot's file_id for it); its bytes are saved later with ``save_bytes``."""
+    """Record a file (and this bot's file_id for it); ``store_file`` keeps its bytes."""
     ref = await tx.execute(
         "INSERT INTO document_files (file_name, mime_type, size) VALUES (?, ?, ?)", (file_name, mime_type, size)
     )
@@ -148,20 +149,25 @@ async def store_file(
     file_unique_id: str | None,
     data: bytes,
 ) -> int:
-    """A file staff uploaded for a district's document: its row, this bot's file_id and its bytes."""
+    """A file staff uploaded for a district's document: its row, this bot's file_id and its bytes.
+
+    The bytes are written first, off the event loop and outside the write lock (a file may be
+    20 MB), under a name made of their digest; the row that points at them is written after. A
+    failed transaction leaves at most an unreferenced file, never a row without its bytes."""
     actor.require(rural_district_id)
+    kept = await _keep_bytes(db, data) if data else None
     async with db.transaction() as tx:
         ref = await add_file(
             tx,
             file_name=file_name,
             mime_type=mime_type,
-            size=size,
+            size=len(data) if data else size,
             bot_id=bot_id,
             file_id=file_id,
             file_unique_id=file_unique_id,
         )
-        if data:
-            await save_bytes(db, ref, data)
+        if kept:
+            await tx.execute("UPDATE document_files SET path = ?, sha256 = ? WHERE id = ?", (*kept, ref))
         await audit.write(
             tx,
             actor,
@@ -174,20 +180,17 @@ async def store_file(
     return ref
 
 
-async def save_bytes(db: Database, file_ref: int, data: bytes) -> Path:
-    """Keep a file's bytes under the data directory, so any bot can upload it again."""
+async def _keep_bytes(db: Database, data: bytes) -> tuple[str, str]:
+    """Keep a file's bytes under the data directory, so any bot can upload it again: (path, sha256)."""
     digest = hashlib.sha256(data).hexdigest()
     folder = files_dir(db)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{file_ref}-{digest[:16]}"
-    path.write_bytes(data)
-    relative = str(path.relative_to(db.path.parent))
-    async with db.transaction() as tx:
-        await tx.execute(
-            "UPDATE document_files SET path = ?, sha256 = ?, size = ? WHERE id = ?",
-            (relative, digest, len(data), file_ref),
-        )
-    return path
+    path = folder / digest[:32]
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        await asyncio.to_thread(partial.write_bytes, data)
+        partial.replace(path)  # atomic: a reader never sees half a file
+    return str(path.relative_to(db.path.parent)), digest
 
 
 async def file_info(db: Database | Tx, file_ref: int) -> StoredFile | None:

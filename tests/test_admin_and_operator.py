@@ -122,3 +122,9 @@ async def test_cancel_leaves_an_operator_flow(tmp_path: object) -> None:
         assert (await consent.current(world.db)).version == 0
     finally:
         await world.close()
+
+
+async def test_a_staff_members_out_of_date_button_is_not_logged_as_a_refusal(world: World) -> None:
+    staff = await world.staff("Staff")
+    await staff.press_data("admi:q:all")
+    assert not [e for e in await audit.entries(world.db) if e["action"] == "admin_callback_refused"]

@@ -749,3 +749,22 @@ async def test_upcoming_contest_cannot_be_voted_yet(world: World) -> None:
     await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=playground).pack())
     assert "ещё не началось" in ivan.last.text
     assert await votes(world, contest_id) == []
+
+
+async def test_the_demo_closes_its_own_sample_contest_and_no_real_one(world: World) -> None:
+    """``bot.py demo`` may run on a database with real districts: their overdue contests stay as they are."""
+    from bot import demo
+
+    real, _projects = await published_contest(world, closes=NOW + timedelta(days=1))
+    world.clock.advance(days=2)  # the real contest is past its deadline; the scheduler has not run
+    await world.db.execute(
+        "UPDATE rural_districts SET name_kk = 'Нақты округ' WHERE id = ?", (world.rural_district_id,)
+    )
+    sample = await demo.fill(world.db, world.clock)
+    assert sample != world.rural_district_id
+    status = await world.db.fetchval("SELECT status FROM contests WHERE id = ?", (real,))
+    assert status == "published"
+    closed = await world.db.fetchval(
+        "SELECT COUNT(*) FROM contests WHERE rural_district_id = ? AND status = 'closed'", (sample,)
+    )
+    assert closed == 1

@@ -767,3 +767,16 @@ async def test_demo_district_has_sample_initiatives(tmp_path: Path) -> None:
         assert len(await store.history(world.db, items[0].id)) == 2
     finally:
         await world.close()
+
+
+async def test_a_button_from_before_an_upgrade_keeps_the_draft_of_the_form(world: World) -> None:
+    """The village step's button of the previous release no longer parses; the draft stays."""
+    aigerim = await world.resident(lang="ru")
+    await aigerim.send(LABELS["ru"]["section"])
+    await aigerim.press(LABELS["ru"]["new"])
+    await aigerim.press(LABELS["ru"]["topic"])
+    await aigerim.send("Освещение улицы")
+    await aigerim.press_data("ind:v:1")  # the old village button (``DraftCb.value``)
+    assert aigerim.last.text == "Нажмите кнопки текущего шага или отправьте /cancel, чтобы отменить его."
+    row = await world.db.fetchone("SELECT state, data_json FROM fsm_states WHERE user_id = ?", (aigerim.user_id,))
+    assert row is not None and row[0] == "Form:body" and "Освещение улицы" in row[1]

@@ -145,7 +145,7 @@ async def stop_confirmed(query: CallbackQuery, callback_data: Bc, db: Database, 
 
 
 @router.callback_query(Unversioned.filter())
-async def out_of_date(query: CallbackQuery, state: FSMContext) -> None:
-    """A button of before the version, on an old progress message: out of date, the main menu."""
-    await state.clear()
+async def out_of_date(query: CallbackQuery) -> None:
+    """A button of before the version, on an old progress message: out of date, the main menu.
+    A draft being composed is kept: its own buttons go on working."""
     raise NotAllowed(audit.REFUSED)

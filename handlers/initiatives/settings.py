@@ -21,8 +21,10 @@ router = Router(name=__name__)
 RANGES = {Setting.REVIEW_DAYS: (1, 40), Setting.PER_DAY: (1, 50), Setting.THRESHOLD: (1, 100_000)}
 
 
-class SettingForm(StatesGroup):
-    value = State()  # the new value of the setting chosen
+class StaffForm(StatesGroup):
+    # Named as before the split ("StaffForm:setting"), so a staff member typing a value while the
+    # bot is upgraded goes on where they were: states are kept in the database across restarts.
+    setting = State()  # the new value of the setting chosen
 
 
 def _settings_text(cfg: store.DistrictSettings) -> str:
@@ -41,7 +43,7 @@ async def staff_settings(
     assert person.rural_district_id is not None
     if callback_data.key is not None:
         low, high = RANGES[callback_data.key]
-        await state.set_state(SettingForm.value)
+        await state.set_state(StaffForm.setting)
         await state.set_data({"setting": callback_data.key.value})
         await target(query).answer(
             _("Send the new value: a number from {low} to {high}.").format(low=low, high=high),
@@ -52,7 +54,7 @@ async def staff_settings(
     await target(query).answer(_settings_text(cfg), reply_markup=settings_keyboard())
 
 
-@router.message(SettingForm.value)
+@router.message(StaffForm.setting)
 async def staff_setting_value(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     """A new value, within its range, audited."""
     data = await state.get_data()
