@@ -89,6 +89,15 @@ LABELS = {
 }
 
 
+async def new_initiative(person: Person, topic: str | None = None) -> None:
+    """Open the form from the section, in the person's language, and pick the ``topic`` when given."""
+    label = LABELS[person.language_code or "kk"]
+    await person.send(label["section"])
+    await person.press(label["new"])
+    if topic:
+        await person.press(topic)
+
+
 async def fill_form(
     person: Person,
     *,
@@ -101,9 +110,7 @@ async def fill_form(
 ) -> None:
     """Go through every step up to the preview, in the person's language."""
     label = LABELS[person.language_code or "kk"]
-    await person.send(label["section"])
-    await person.press(label["new"])
-    await person.press(label["topic"])
+    await new_initiative(person, label["topic"])
     await person.send(title)
     await person.send(body)
     for n in range(photos):
@@ -185,9 +192,7 @@ async def test_resident_submits_an_initiative_in_kazakh(world: World) -> None:
 
 async def test_back_keeps_what_was_entered_and_cancel_leaves(world: World) -> None:
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
-    await ivan.press("🚰 Вода")
+    await new_initiative(ivan, "🚰 Вода")
     await ivan.send("Колонка на улице")
     assert "Шаг 3 из 7" in ivan.last.text
     await ivan.press("⬅️ Назад")
@@ -204,16 +209,12 @@ async def test_back_keeps_what_was_entered_and_cancel_leaves(world: World) -> No
 
 async def test_menu_and_cancel_commands_in_the_middle_leave_the_form(world: World) -> None:
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
-    await ivan.press("🚰 Вода")
+    await new_initiative(ivan, "🚰 Вода")
     await ivan.send("/menu")
     assert ivan.last.text == "Главное меню. Выберите раздел."
     await ivan.send("Колонка")  # no longer a title
     assert "Шаг 3" not in ivan.last.text
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
-    await ivan.press("🚰 Вода")
+    await new_initiative(ivan, "🚰 Вода")
     await ivan.send("/cancel")
     assert ivan.last.text.startswith("Отменено")
     assert await count(world) == 0
@@ -221,9 +222,7 @@ async def test_menu_and_cancel_commands_in_the_middle_leave_the_form(world: Worl
 
 async def test_location_step_has_back_and_cancel_on_its_keyboard(world: World) -> None:
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
-    await ivan.press("🚰 Вода")
+    await new_initiative(ivan, "🚰 Вода")
     await ivan.send("Колонка")
     await ivan.send("Сломана колонка")
     await ivan.press("⏭ Пропустить")
@@ -237,9 +236,7 @@ async def test_location_step_has_back_and_cancel_on_its_keyboard(world: World) -
 
 async def test_draft_survives_a_restart(world: World) -> None:
     aigerim = await world.resident()
-    await aigerim.send("💡 Бастамалар")
-    await aigerim.press("➕ Жаңа бастама")
-    await aigerim.press("🗑 Қоқыс")
+    await new_initiative(aigerim, "🗑 Қоқыс")
     await aigerim.send("Қоқыс жәшіктері")
     await world.restart()
     await aigerim.send("Көшеде қоқыс жәшігі жоқ.")
@@ -256,9 +253,7 @@ async def test_draft_survives_a_restart(world: World) -> None:
 
 async def test_empty_and_too_long_title_and_text_are_refused_with_the_limit(world: World) -> None:
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
-    await ivan.press("📝 Другое")
+    await new_initiative(ivan, "📝 Другое")
     await ivan.send("   ")
     assert ivan.last.text == "Название не может быть пустым. Напишите его."
     await ivan.send("Н" * 103)
@@ -272,9 +267,7 @@ async def test_empty_and_too_long_title_and_text_are_refused_with_the_limit(worl
 
 async def test_sticker_or_file_where_text_is_expected(world: World) -> None:
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
-    await ivan.press("📝 Другое")
+    await new_initiative(ivan, "📝 Другое")
     await ivan.send_sticker()
     assert ivan.last.text.startswith("Напишите название текстом")
     await ivan.send("Название")
@@ -287,9 +280,7 @@ async def test_sticker_or_file_where_text_is_expected(world: World) -> None:
 
 async def test_an_album_larger_than_the_limit_keeps_the_first_photos(world: World) -> None:
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
-    await ivan.press("🌳 Озеленение")
+    await new_initiative(ivan, "🌳 Озеленение")
     await ivan.send("Деревья")
     await ivan.send("Посадить деревья у школы")
     before = len(ivan.inbox)
@@ -327,21 +318,18 @@ async def test_per_day_limit_tells_when_the_person_can_submit_again(world: World
         await fill_form(ivan, title=f"Инициатива {n}")
         await ivan.press("✅ Отправить")
         world.clock.advance(hours=1)
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
+    await new_initiative(ivan)
     assert ivan.last.text.startswith("За последние 24 часа Вы отправили 3 инициативы")
     assert "26 ноября 2026\u202fг., 15:00" in ivan.last.text  # 24 hours after the first one
     assert await count(world) == 3
     world.clock.advance(hours=22)
-    await ivan.send("💡 Инициативы")
-    await ivan.press("➕ Новая инициатива")
+    await new_initiative(ivan)
     assert "шаг 1 из 7" in ivan.last.text
 
 
 async def test_submitting_needs_consent_and_resumes_after_it(world: World) -> None:
     aigerim = await world.resident(consent=False)
-    await aigerim.send("💡 Бастамалар")
-    await aigerim.press("➕ Жаңа бастама")
+    await new_initiative(aigerim)
     assert aigerim.inbox[-2].text == "Бұл үшін дербес деректерді сақтауға келісіміңіз қажет. Оқып шығып, таңдаңыз."
     assert await count(world) == 0
     await aigerim.press("✅ Келісемін")
@@ -363,9 +351,14 @@ async def test_html_in_a_title_is_shown_escaped(world: World) -> None:
 # --- following it to a decision -----------------------------------------------------------------------
 
 
+async def open_queue(staff: Person) -> None:
+    """The staff's queue of initiatives, from the admin menu, in the staff member's language."""
+    await staff.send("🛠 Управление" if staff.language_code == "ru" else "🛠 Басқару")
+    await staff.press(LABELS[staff.language_code or "kk"]["section"])
+
+
 async def open_in_queue(staff: Person, number: int) -> None:
-    await staff.send("🛠 Басқару")
-    await staff.press("💡 Бастамалар")
+    await open_queue(staff)
     await staff.press(f"№{number} ")
 
 
@@ -404,7 +397,7 @@ async def test_rejection_needs_a_reason(world: World) -> None:
     staff = await world.staff(lang="ru")
     aigerim = await world.resident()
     await submitted(world, aigerim)
-    await open_in_queue_ru(staff, 1)
+    await open_in_queue(staff, 1)
     await staff.press("❌ Отклонить")
     assert "Без ответа" not in staff.last.buttons
     await staff.send_sticker()
@@ -414,17 +407,11 @@ async def test_rejection_needs_a_reason(world: World) -> None:
     assert "қабылданбады" in aigerim.last.text and "Себебі: Участок не принадлежит округу." in aigerim.last.text
 
 
-async def open_in_queue_ru(staff: Person, number: int) -> None:
-    await staff.send("🛠 Управление")
-    await staff.press("💡 Инициативы")
-    await staff.press(f"№{number} ")
-
-
 async def test_extension_with_a_reason_and_a_new_date(world: World) -> None:
     staff = await world.staff(lang="ru")
     aigerim = await world.resident()
     await submitted(world, aigerim)
-    await open_in_queue_ru(staff, 1)
+    await open_in_queue(staff, 1)
     await staff.press("⏳ Продлить срок")
     assert any(b.startswith("25 января 2027") for b in staff.last.buttons)
     await staff.send("26.01.2027")  # past two months from submission
@@ -441,7 +428,7 @@ async def test_forwarded_names_the_body(world: World) -> None:
     staff = await world.staff(lang="ru")
     aigerim = await world.resident()
     await submitted(world, aigerim)
-    await open_in_queue_ru(staff, 1)
+    await open_in_queue(staff, 1)
     await staff.press("↪️ Передать")
     await staff.send("Отдел ЖКХ района")
     await staff.send("Это вопрос района.")
@@ -503,7 +490,7 @@ async def test_a_stale_status_button_changes_nothing(world: World) -> None:
     staff = await world.staff(lang="ru")
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
-    await open_in_queue_ru(staff, 1)
+    await open_in_queue(staff, 1)
     await staff.press("❌ Отклонить")
     await staff.send("Нет")
     await staff.press_data(AdmStatus(id=initiative.id, to=Status.ACCEPTED).pack())
@@ -599,7 +586,7 @@ async def test_merge_moves_the_supporters(world: World) -> None:
     await publish_ru(staff, 2)
     asel = await world.resident("Asel")
     await asel.press_data(Ini(act=IniAct.SUPPORT, id=2, src=Src.BROWSE).pack())
-    await open_in_queue_ru(staff, 2)
+    await open_in_queue(staff, 2)
     await staff.press("🔗 Объединить")
     await staff.send("2")  # itself
     assert "нет другой открытой инициативы №2" in staff.last.text
@@ -617,7 +604,7 @@ async def test_merge_moves_the_supporters(world: World) -> None:
 
 
 async def publish_ru(staff: Person, number: int) -> None:
-    await open_in_queue_ru(staff, number)
+    await open_in_queue(staff, number)
     await staff.press("🌐 Опубликовать")
 
 
@@ -704,8 +691,7 @@ async def test_staff_are_reminded_before_the_deadline_once(world: World) -> None
 
 async def test_daily_digest_instead_of_each_notice(world: World) -> None:
     staff = await world.staff(lang="ru")
-    await staff.send("🛠 Управление")
-    await staff.press("💡 Инициативы")
+    await open_queue(staff)
     await staff.press("🔔 О каждой новой")
     assert staff.inbox[-2].text == "Вы будете получать сводку новых инициатив раз в день, утром."
     aigerim = await world.resident()
@@ -726,8 +712,7 @@ async def test_csv_export_is_utf8_with_bom(world: World) -> None:
     staff = await world.staff(lang="ru")
     aigerim = await world.resident()
     await submitted(world, aigerim, title="Көгалдандыру, саябақ")
-    await staff.send("🛠 Управление")
-    await staff.press("💡 Инициативы")
+    await open_queue(staff)
     await staff.press("⬇️ CSV")
     document = staff.last
     assert document.method == "sendDocument"
@@ -741,8 +726,7 @@ async def test_csv_export_is_utf8_with_bom(world: World) -> None:
 
 async def test_staff_change_the_districts_settings(world: World) -> None:
     staff = await world.staff(lang="ru")
-    await staff.send("🛠 Управление")
-    await staff.press("💡 Инициативы")
+    await open_queue(staff)
     await staff.press("⚙️ Настройки")
     assert "Срок рассмотрения, рабочих дней: 15" in staff.last.text
     await staff.press("Срок рассмотрения")
