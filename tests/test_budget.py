@@ -59,6 +59,13 @@ def test_the_chart_is_a_png() -> None:
     assert png.startswith(b"\x89PNG")
 
 
+async def open_year(staff: Person, year: int) -> None:
+    """A staff member opens a year of the budget from the admin menu."""
+    await staff.send("🛠 Басқару")
+    await staff.press("💰 Бюджет")
+    await staff.press(str(year))
+
+
 async def enter(staff: Person, *, side: str, label: str, amount: str) -> None:
     await staff.press("➕ Кіріс" if side == "revenue" else "➕ Шығыс")
     await staff.press(label)
@@ -120,9 +127,7 @@ async def test_a_line_entered_again_replaces_its_amount_and_zero_removes_it(worl
 
 async def test_a_wrong_amount_is_asked_again(world: World) -> None:
     staff = await world.staff()
-    await staff.send("🛠 Басқару")
-    await staff.press("💰 Бюджет")
-    await staff.press("2026")
+    await open_year(staff, 2026)
     await staff.press("➕ Кіріс")
     await staff.press("Мүлік салығы")
     await staff.send("көп")
@@ -133,9 +138,7 @@ async def test_a_wrong_amount_is_asked_again(world: World) -> None:
 
 async def test_a_later_year_uses_the_staff_target_or_none(world: World) -> None:
     staff = await world.staff()
-    await staff.send("🛠 Басқару")
-    await staff.press("💰 Бюджет")
-    await staff.press("2026")
+    await open_year(staff, 2026)
     await enter(staff, side="revenue", label="Жер салығы", amount="40 000 000")
     await enter(staff, side="spending", label="Жолдар", amount="100 000 000")
     assert "2026 жылға өзін-өзі қамтамасыз етудің мақсатты деңгейі белгіленбеген." in staff.last.text

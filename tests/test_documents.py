@@ -47,6 +47,14 @@ async def open_documents(person: Person) -> None:
     await person.send("📄 Құжаттар" if person.language_code == "kk" else "📄 Документы")
 
 
+async def new_document(staff: Person, kind: str) -> None:
+    """A staff member starts a new document of a kind (its section's label) from the admin menu."""
+    await staff.send("🛠 Басқару")
+    await staff.press("📄 Құжаттар")
+    await staff.press("➕ Жаңа құжат")
+    await staff.press(kind)
+
+
 # -- the rules ------------------------------------------------------------------------------
 
 
@@ -127,10 +135,7 @@ async def test_a_long_text_arrives_in_several_messages_split_at_paragraphs(world
 
 async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: World) -> None:
     staff = await world.staff()
-    await staff.send("🛠 Басқару")
-    await staff.press("📄 Құжаттар")
-    await staff.press("➕ Жаңа құжат")
-    await staff.press("Ақылы қызметтер")
+    await new_document(staff, "Ақылы қызметтер")
     await staff.send("Ақылы қызметтер тізбесі")
     await staff.send("Перечень платных услуг")
     await staff.send("1. Анықтама беру — 500 теңге.")
@@ -189,10 +194,7 @@ async def staff_uploads_a_file(
     mime: str = "application/pdf",
     name: str = "hattama.pdf",
 ) -> None:
-    await staff.send("🛠 Басқару")
-    await staff.press("📄 Құжаттар")
-    await staff.press("➕ Жаңа құжат")
-    await staff.press("Жиналыс хаттамалары")
+    await new_document(staff, "Жиналыс хаттамалары")
     await staff.send("Жиналыс хаттамасы №3")
     await staff.press("⏭ Өткізіп жіберу")
     await staff.send_document(file_id=file_id, file_name=name, file_size=size, mime_type=mime)
@@ -246,10 +248,7 @@ async def test_a_picture_or_archive_is_not_taken_as_a_document(world: World) -> 
 
 async def test_a_document_with_no_text_and_no_file_is_refused(world: World) -> None:
     staff = await world.staff()
-    await staff.send("🛠 Басқару")
-    await staff.press("📄 Құжаттар")
-    await staff.press("➕ Жаңа құжат")
-    await staff.press("Шешімдер")
+    await new_document(staff, "Шешімдер")
     await staff.send("Шешім №7")
     await staff.press("⏭ Өткізіп жіберу")
     await staff.press("⏭ Өткізіп жіберу")  # no Kazakh text
