@@ -639,41 +639,41 @@ async def question(db: Database | Tx, question_id: int) -> Question | None:
     return _question(row) if row else None
 
 
-async def questions_about(db: Database | Tx, series_id: int, *, limit: int = 10) -> list[Question]:
-    """The questions about a report, most supported first (then oldest first)."""
+async def _shown(db: Database | Tx, where: str, param: int, limit: int) -> list[Question]:
+    """The questions (``q``) matching ``where`` that are not hidden, most supported first (then oldest first)."""
     rows = await db.fetchall(
-        f"SELECT {_Q_COLUMNS} FROM report_questions q WHERE q.document_id = ? AND q.hidden = 0"
-        " ORDER BY 13 DESC, q.id LIMIT ?",
-        (series_id, limit),
+        f"SELECT {_Q_COLUMNS} FROM report_questions q WHERE {where} AND q.hidden = 0 ORDER BY 13 DESC, q.id LIMIT ?",
+        (param, limit),
     )
     return [_question(r) for r in rows]
 
 
+async def _count_shown(db: Database | Tx, where: str, param: int) -> int:
+    """How many questions (``q``) matching ``where`` are not hidden."""
+    sql = f"SELECT COUNT(*) FROM report_questions q WHERE {where} AND q.hidden = 0"
+    return int(await db.fetchval(sql, (param,)) or 0)
+
+
+_ABOUT = "q.document_id = ?"
+_OPEN = "q.rural_district_id = ? AND q.answer IS NULL"
+
+
+async def questions_about(db: Database | Tx, series_id: int, *, limit: int = 10) -> list[Question]:
+    """The questions about a report, most supported first (then oldest first)."""
+    return await _shown(db, _ABOUT, series_id, limit)
+
+
 async def count_questions(db: Database | Tx, series_id: int) -> int:
-    return int(
-        await db.fetchval("SELECT COUNT(*) FROM report_questions WHERE document_id = ? AND hidden = 0", (series_id,))
-        or 0
-    )
+    return await _count_shown(db, _ABOUT, series_id)
 
 
 async def open_questions(db: Database | Tx, rural_district_id: int, *, limit: int = 10) -> list[Question]:
     """Unanswered questions of the district, most supported first: what staff should answer next."""
-    rows = await db.fetchall(
-        f"SELECT {_Q_COLUMNS} FROM report_questions q WHERE q.rural_district_id = ? AND q.answer IS NULL"
-        " AND q.hidden = 0 ORDER BY 13 DESC, q.id LIMIT ?",
-        (rural_district_id, limit),
-    )
-    return [_question(r) for r in rows]
+    return await _shown(db, _OPEN, rural_district_id, limit)
 
 
 async def count_open_questions(db: Database | Tx, rural_district_id: int) -> int:
-    return int(
-        await db.fetchval(
-            "SELECT COUNT(*) FROM report_questions WHERE rural_district_id = ? AND answer IS NULL AND hidden = 0",
-            (rural_district_id,),
-        )
-        or 0
-    )
+    return await _count_shown(db, _OPEN, rural_district_id)
 
 
 async def _question_district(tx: Tx, actor: Actor, question_id: int) -> int:
