@@ -3,15 +3,13 @@ the scheduler sends the first to the voters, and the staff's screens show both."
 
 from __future__ import annotations
 
-import csv
-import io
-
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.formatting import escape, format_money, format_share
 from bot.keyboards.contests import category_label
 from bot.rules.contests import Results
+from bot.texts import spreadsheet
 from storage.contests import Contest, Project
 from storage.places import Place
 
@@ -61,9 +59,7 @@ def results_text(contest: Contest, projects: list[Project], results: Results, la
 def results_csv(projects: list[Project], results: Results, villages: dict[int, Place], lang: str) -> bytes:
     """The results as CSV for a spreadsheet: UTF-8 with a BOM (Excel reads Cyrillic then). No voter data."""
     by_id = {p.id: p for p in projects}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    rows: list[list[object]] = [
         [
             _("Rank"),
             _("Project (kk)"),
@@ -77,11 +73,11 @@ def results_csv(projects: list[Project], results: Results, villages: dict[int, P
             _("Share, %"),
             _("Funded"),
         ]
-    )
+    ]
     for ranked in results.ranked:
         project = by_id[ranked.project_id]
         village = villages.get(project.village_id) if project.village_id is not None else None
-        writer.writerow(
+        rows.append(
             [
                 ranked.rank,
                 project.title_kk,
@@ -96,8 +92,5 @@ def results_csv(projects: list[Project], results: Results, villages: dict[int, P
                 _("yes") if ranked.funded else _("no"),
             ]
         )
-    writer.writerow([])
-    writer.writerow([_("Money of the contest"), results.budget])
-    writer.writerow([_("Funded"), results.spent])
-    writer.writerow([_("Left"), results.left])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    rows += [[], [_("Money of the contest"), results.budget], [_("Funded"), results.spent], [_("Left"), results.left]]
+    return spreadsheet(rows)
