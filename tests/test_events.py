@@ -354,15 +354,15 @@ async def test_calendar_file_is_rfc5545_in_utc_with_crlf(world: World) -> None:
 
 
 def test_long_ics_lines_are_folded_without_breaking_letters() -> None:
-    text = rules.ics(
+    item = rules.FeedItem(
         uid="u",
         starts_at=START_UTC,
         ends_at=START_UTC + timedelta(hours=1),
         summary="Жиын; " * 30,
         location="Ақсай, Мәдениет үйі",
         description="1. Бюджет\n2. Жол",
-        stamp=START_UTC,
     )
+    text = rules.ics(item, stamp=START_UTC)
     lines = text.split("\r\n")
     assert all(len(line.encode()) <= 75 for line in lines)
     unfolded = text.replace("\r\n ", "")

@@ -134,51 +134,9 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def ics(
-    *,
-    uid: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    summary: str,
-    location: str,
-    description: str,
-    stamp: datetime,
-    sequence: int = 0,
-    cancelled: bool = False,
-) -> str:
-    """One event as an iCalendar file, times in UTC, CRLF line endings."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//rural-self-government-bot//events//KK-RU",
-        "CALSCALE:GREGORIAN",
-        "METHOD:" + ("CANCEL" if cancelled else "PUBLISH"),
-        "BEGIN:VEVENT",
-        "UID:" + uid,
-        "SEQUENCE:" + str(sequence),
-        "DTSTAMP:" + _utc(stamp),
-        "DTSTART:" + _utc(starts_at),
-        "DTEND:" + _utc(ends_at),
-        "SUMMARY:" + _ics_escape(summary),
-        "LOCATION:" + _ics_escape(location),
-        "DESCRIPTION:" + _ics_escape(description),
-        "STATUS:" + ("CANCELLED" if cancelled else "CONFIRMED"),
-    ]
-    if not cancelled:
-        lines += [
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            "TRIGGER:-PT2H",
-            "DESCRIPTION:" + _ics_escape(summary),
-            "END:VALARM",
-        ]
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "".join(part + "\r\n" for line in lines for part in _fold(line))
-
-
 @dataclass(frozen=True, slots=True)
 class FeedItem:
-    """One event of a calendar feed (the public pages' ``calendar.ics``)."""
+    """One event in a calendar: its single ``.ics`` and the public pages' ``calendar.ics`` alike."""
 
     uid: str
     starts_at: datetime
@@ -191,33 +149,60 @@ class FeedItem:
     url: str | None = None
 
 
+_CALENDAR = [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    "PRODID:-//rural-self-government-bot//events//KK-RU",
+    "CALSCALE:GREGORIAN",
+]
+
+
+def _vevent(item: FeedItem, stamp: datetime) -> list[str]:
+    """The lines of an event up to (without) its END:VEVENT."""
+    lines = [
+        "BEGIN:VEVENT",
+        "UID:" + item.uid,
+        "SEQUENCE:" + str(item.sequence),
+        "DTSTAMP:" + _utc(stamp),
+        "DTSTART:" + _utc(item.starts_at),
+        "DTEND:" + _utc(item.ends_at),
+        "SUMMARY:" + _ics_escape(item.summary),
+        "LOCATION:" + _ics_escape(item.location),
+        "DESCRIPTION:" + _ics_escape(item.description),
+        "STATUS:" + ("CANCELLED" if item.cancelled else "CONFIRMED"),
+    ]
+    if item.url:
+        lines.append("URL:" + item.url)
+    return lines
+
+
+def _ics_text(lines: list[str]) -> str:
+    return "".join(part + "\r\n" for line in lines for part in _fold(line))
+
+
+def ics(item: FeedItem, *, stamp: datetime) -> str:
+    """One event as an iCalendar file, times in UTC, CRLF line endings."""
+    lines = [*_CALENDAR, "METHOD:" + ("CANCEL" if item.cancelled else "PUBLISH"), *_vevent(item, stamp)]
+    if not item.cancelled:
+        lines += [
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            "TRIGGER:-PT2H",
+            "DESCRIPTION:" + _ics_escape(item.summary),
+            "END:VALARM",
+        ]
+    return _ics_text([*lines, "END:VEVENT", "END:VCALENDAR"])
+
+
 def ics_feed(*, name: str, items: Iterable[FeedItem], stamp: datetime) -> str:
     """A calendar to subscribe to: every event with the UID and SEQUENCE of its single ``.ics``, so
     a calendar that has both keeps one copy, and a move or a cancellation updates it."""
     lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//rural-self-government-bot//events//KK-RU",
-        "CALSCALE:GREGORIAN",
+        *_CALENDAR,
         "METHOD:PUBLISH",
         "X-WR-CALNAME:" + _ics_escape(name),
         "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
     ]
     for item in items:
-        lines += [
-            "BEGIN:VEVENT",
-            "UID:" + item.uid,
-            "SEQUENCE:" + str(item.sequence),
-            "DTSTAMP:" + _utc(stamp),
-            "DTSTART:" + _utc(item.starts_at),
-            "DTEND:" + _utc(item.ends_at),
-            "SUMMARY:" + _ics_escape(item.summary),
-            "LOCATION:" + _ics_escape(item.location),
-            "DESCRIPTION:" + _ics_escape(item.description),
-            "STATUS:" + ("CANCELLED" if item.cancelled else "CONFIRMED"),
-        ]
-        if item.url:
-            lines.append("URL:" + item.url)
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(part + "\r\n" for line in lines for part in _fold(line))
+        lines += [*_vevent(item, stamp), "END:VEVENT"]
+    return _ics_text([*lines, "END:VCALENDAR"])

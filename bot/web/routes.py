@@ -26,6 +26,7 @@ from bot.rules import events as event_rules
 from bot.rules.contests import Phase
 from bot.rules.documents import KINDS, self_sufficiency
 from bot.rules.errors import NotFound
+from bot.texts.events import calendar_item
 from bot.web import opendata
 from bot.web.app import SITE, Cached, Site, entry
 from bot.web.links import LANGUAGES, page_path
@@ -435,17 +436,7 @@ async def calendar_feed(request: web.Request, site: Site, lang: str) -> Cached:
     public_url = site.settings.public_url
     with site.i18n.context(), site.i18n.use_locale(lang):
         items = [
-            event_rules.FeedItem(
-                uid=f"event-{e.id}-rd{e.rural_district_id}@rural-self-government-bot",
-                starts_at=e.starts_at,
-                ends_at=e.ends_at,
-                summary=f"{kind_name(e.kind)}: {e.title(lang)}",
-                location=e.place,
-                description="\n".join(f"{n}. {item}" for n, item in enumerate(e.agenda, 1)),
-                sequence=e.sequence,
-                cancelled=e.cancelled,
-                url=f"{public_url}{page_path(lang, rd.id, 'calendar/')}#e{e.id}" if public_url else None,
-            )
+            calendar_item(e, lang, f"{public_url}{page_path(lang, rd.id, 'calendar/')}#e{e.id}" if public_url else None)
             for e in found
         ]
         name = _("{district}: gatherings and meetings").format(district=rd.name(lang))

@@ -18,6 +18,7 @@ from bot.keyboards.events import when_text
 from bot.rules import events as rules
 from bot.rules.clock import Clock
 from bot.rules.errors import NotFound
+from bot.texts.events import calendar_item
 from handlers.common import consent_given, target
 from handlers.events.texts import card_text, cut, district, event_for, short_label, village_names
 from storage import events as store
@@ -151,18 +152,7 @@ async def calendar_file(
     """The event as an .ics file for the phone's calendar."""
     event = await event_for(db, callback_data.id, person)
     await query.answer()
-    lang = person.language
-    content = rules.ics(
-        uid=f"event-{event.id}-rd{event.rural_district_id}@rural-self-government-bot",
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        summary=f"{kb.kind_name(event.kind)}: {event.title(lang)}",
-        location=event.place,
-        description="\n".join(f"{i}. {item}" for i, item in enumerate(event.agenda, 1)),
-        stamp=clock.now(),
-        sequence=event.sequence,
-        cancelled=event.cancelled,
-    )
+    content = rules.ics(calendar_item(event, person.language), stamp=clock.now())
     await bot.send_document(
         target(query).chat.id,
         BufferedInputFile(content.encode("utf-8"), filename=f"event-{event.id}.ics"),
