@@ -208,34 +208,26 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
 async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> None:
     from bot.rules.initiatives import Deadline
     from storage import initiatives
+    from storage.db import Tx
+
+    async def add(tx: Tx, number: int, topic: str, title: str, body: str) -> int:
+        return await initiatives.add_sample(
+            tx,
+            rural_district_id=world.rural_district_id,
+            number=number,
+            village_id=world.village_ids[0],
+            topic=topic,
+            title=title,
+            body=body,
+            status="review",
+            published=True,
+            submitted_at=NOW,
+            deadline=Deadline(NOW.date(), NOW, NOW),
+        )
 
     async with world.db.transaction() as tx:
-        flagged = await initiatives.add_sample(
-            tx,
-            rural_district_id=world.rural_district_id,
-            number=1,
-            village_id=world.village_ids[0],
-            topic="roads",
-            title="Освещение улицы Абая",
-            body="Фонари",
-            status="review",
-            published=True,
-            submitted_at=NOW,
-            deadline=Deadline(NOW.date(), NOW, NOW),
-        )
-        await initiatives.add_sample(
-            tx,
-            rural_district_id=world.rural_district_id,
-            number=2,
-            village_id=world.village_ids[0],
-            topic="water",
-            title="Не набрала поддержки",
-            body="…",
-            status="review",
-            published=True,
-            submitted_at=NOW,
-            deadline=Deadline(NOW.date(), NOW, NOW),
-        )
+        flagged = await add(tx, 1, "roads", "Освещение улицы Абая", "Фонари")
+        await add(tx, 2, "water", "Не набрала поддержки", "…")
         await tx.execute("UPDATE initiatives SET agenda_flagged_at = ? WHERE id = ?", (to_db(NOW), flagged))
     staff = await world.staff(lang="ru")
     await staff.press("🛠 Управление")
