@@ -28,6 +28,13 @@ async def compose_one(staff: Person, text: str = "Ертең 10:00-де су б�
     await staff.send(text)
 
 
+async def send_now(world: World, staff: Person) -> None:
+    """Send the composed announcement now, confirm it, and let the sender deliver it."""
+    await staff.press("📤 Қазір жіберу")
+    await staff.press("✅ Растау")
+    await world.deliver()
+
+
 async def broadcasts_rows(world: World) -> list[dict[str, object]]:
     return [dict(r) for r in await world.db.fetchall("SELECT * FROM broadcasts ORDER BY id")]
 
@@ -110,9 +117,7 @@ async def test_villages_audience_reaches_only_the_chosen_villages(world: World) 
     assert "✅ Бесағаш" in staff.last.buttons
     await staff.press("Дайын")
     assert "Кімге: ауылдар: Бесағаш" in staff.last.text and "Алушылар: 1" in staff.last.text
-    await staff.press("📤 Қазір жіберу")
-    await staff.press("✅ Растау")
-    await world.deliver()
+    await send_now(world, staff)
     assert "Бесағашта жарық өшеді." in besagash.last.text
     assert all("Бесағашта" not in t for t in aksai.texts())
 
@@ -132,9 +137,7 @@ async def test_representatives_audience(world: World) -> None:
         )
     await staff.press("👥 Өкілдер")
     assert "Алушылар: 1" in staff.last.text
-    await staff.press("📤 Қазір жіберу")
-    await staff.press("✅ Растау")
-    await world.deliver()
+    await send_now(world, staff)
     assert "Жиналыс жұма күні." in rep.last.text
     assert all("Жиналыс жұма" not in t for t in other.texts())
 
@@ -156,9 +159,7 @@ async def test_event_invitees_audience_uses_the_events_hook(world: World) -> Non
     await staff.press("📅 Шақырылғандар")
     await staff.press("Ақсай жиыны")
     assert "Кімге: «Ақсай жиыны» іс-шарасына шақырылғандар" in staff.last.text
-    await staff.press("📤 Қазір жіберу")
-    await staff.press("✅ Растау")
-    await world.deliver()
+    await send_now(world, staff)
     assert "Жиынға құжаттарыңызды алыңыз." in invited.last.text
     assert all("Жиынға" not in t for t in elsewhere.texts())
     assert (await broadcasts_rows(world))[0]["audience"] == "event"
@@ -174,9 +175,7 @@ async def test_a_photo_with_a_caption_goes_as_a_photo(world: World) -> None:
     await staff.press("🏘 Бүкіл округ")
     previews = [r for r in world.telegram.requests if r.method == "sendPhoto" and r.chat_id == staff.user_id]
     assert previews and previews[0].params["photo"] == "PHOTO42"
-    await staff.press("📤 Қазір жіберу")
-    await staff.press("✅ Растау")
-    await world.deliver()
+    await send_now(world, staff)
     assert aigerim.last.method == "sendPhoto" and aigerim.last.params["photo"] == "PHOTO42"
     assert "Жаңа саябақ ашылды" in aigerim.last.text
 
@@ -328,9 +327,7 @@ async def test_the_announcements_screen_lists_the_latest_with_their_counts(world
     await world.resident("Aigerim")
     await compose_one(staff, "Бірінші")
     await staff.press("🏘 Бүкіл округ")
-    await staff.press("📤 Қазір жіберу")
-    await staff.press("✅ Растау")
-    await world.deliver()
+    await send_now(world, staff)
     await staff.press("⬅️ Хабарландырулар")
     assert f"№ 1 · {almaty(25, 15)} · жіберілді: 2 / 2" in staff.last.text
     assert "📣 № 1" in staff.last.buttons
