@@ -764,3 +764,13 @@ async def test_a_button_from_before_an_upgrade_keeps_the_draft_of_the_form(world
     assert aigerim.last.text == "Нажмите кнопки текущего шага или отправьте /cancel, чтобы отменить его."
     row = await world.db.fetchone("SELECT state, data_json FROM fsm_states WHERE user_id = ?", (aigerim.user_id,))
     assert row is not None and row[0] == "Form:body" and "Освещение улицы" in row[1]
+
+
+async def test_a_title_that_looks_like_a_formula_stays_text_in_the_csv(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    aigerim = await world.resident()
+    await submitted(world, aigerim, title='=HYPERLINK("http://x.example","Көгал")')
+    await open_queue(staff)
+    await staff.press("⬇️ CSV")
+    rows = list(csv.reader(io.StringIO(staff.last.params["document"].decode("utf-8-sig"))))
+    assert rows[1][4] == '\'=HYPERLINK("http://x.example","Көгал")'

@@ -21,6 +21,7 @@ from bot.keyboards.budget import LINE_LABELS
 from bot.rules.clock import to_db
 from bot.rules.contests import Phase
 from bot.rules.documents import self_sufficiency
+from bot.texts import excel_safe
 from storage import budget as budgets
 from storage import contests as contest_store
 from storage import documents as docs
@@ -287,6 +288,4 @@ def encode(fmt: str, name: str, rd: RuralDistrict, fields: list[str], rows: list
 def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value  # a spreadsheet would run it as a formula
-    return value
+    return excel_safe(value)
