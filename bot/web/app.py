@@ -113,9 +113,11 @@ class Site:
         if stale and not drawing and entry is None:
             return web.Response(status=503, text="503: busy, try again\n", headers=BUSY)
         if drawing or entry is None:
-            started = time.perf_counter()
+            # CPU time of this thread, not the wall clock: a machine busy with other processes
+            # must not make a page look expensive (and exhaust the budget) when it is not
+            started = time.thread_time()
             entry = await make()
-            self.budget.spend(time.perf_counter() - started)
+            self.budget.spend(time.thread_time() - started)
             entry.version, entry.stored_at = version, now
             # Last-Modified: when this exact body was first served (the ETag is its hash)
             entry.last_modified = self.first_seen.setdefault((key, entry.etag), time.time())
