@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from babel.dates import format_date as _format_date
@@ -32,6 +32,14 @@ def format_day(day: date, lang: str) -> str:
 
 def format_time(at: datetime, tz: str, lang: str) -> str:
     return _format_time(local(at, tz), "HH:mm", locale=babel_locale(lang))
+
+
+def format_utc_offset(tz: str, at: datetime) -> str:
+    """«UTC+5»: the zone's offset at that moment, for a text in Kazakh or Russian (not the IANA name)."""
+    offset = local(at, tz).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes >= 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def format_weekday_datetime(at: datetime, tz: str, lang: str) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.formatting import format_datetime, format_weekday_datetime
+from bot.keyboards import events as kb
 from bot.keyboards.admin import AdminMenu
 from bot.keyboards.events import AdmAct, AdmEv, AdmEvNew, AdmRep, Ev, EvAct, NewAct, RepAct
 from bot.rules import events as rules
@@ -55,7 +56,7 @@ async def plan(
     await (staff.send(title_ru) if title_ru else staff.press("⏭ Пропустить"))
     await staff.send(place)
     await staff.send(start)
-    await staff.press("2:00 ч")
+    await staff.press("2 ч")
     await staff.send(agenda)
     await staff.press("➡️ Далее")
     if kind == "Сход":
@@ -198,11 +199,61 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
     await staff.send("20.11.2026 15:00")
     assert staff.last.text.startswith("Это время уже прошло.")
     await staff.send("10.12.2026 15:00")
-    await staff.press("1:00 ч")
+    await staff.press("1 ч")
     sent = await staff.press_data(AdmEvNew(act=NewAct.AGENDA_DONE).pack())
     assert any(r.params.get("text") == "Добавьте хотя бы один вопрос повестки." for r in sent)
     await staff.press("✖️ Отмена")
     assert await world.db.fetchval("SELECT COUNT(*) FROM events") == 0
+
+
+async def _until_the_start(staff: Person) -> None:
+    """Staff (in Russian) plan a meeting up to the step that asks when it starts."""
+    await staff.press("🛠 Управление")
+    await staff.press("📅 Мероприятия")
+    await staff.press("➕ Новое мероприятие")
+    await staff.press("Собрание")
+    await staff.press("➡️ Далее")
+    await staff.send("Жиналыс")
+    await staff.send("Собрание")
+    await staff.send("Клуб")
+
+
+async def test_staff_read_the_zone_as_an_offset_and_lengths_in_hours_and_minutes(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    await _until_the_start(staff)
+    assert "(UTC+5)" in staff.last.text and "Asia/Almaty" not in staff.last.text
+    await staff.send(START)
+    assert staff.last.buttons == ["1 ч", "1 ч 30 мин", "2 ч", "3 ч", "✖️ Отмена"]
+    with world.i18n.context(), world.i18n.use_locale("kk"):
+        labels = [b.text for row in kb.durations().inline_keyboard for b in row]
+    assert labels[:4] == ["1 сағ", "1 сағ 30 мин", "2 сағ", "3 сағ"]
+
+
+@pytest.mark.parametrize(
+    ("start", "promise"),
+    [
+        (START, "Опубликовать? Приглашённым придёт сообщение, а за день и за два часа — напоминание."),
+        ("25.11.2026 18:00", "Опубликовать? Приглашённым придёт сообщение, а за два часа — напоминание."),
+        (
+            "25.11.2026 16:30",
+            "Опубликовать? Приглашённым придёт сообщение; мероприятие начнётся слишком скоро, напоминаний не будет.",
+        ),
+    ],
+    ids=["in two weeks", "in three hours", "in ninety minutes"],
+)
+async def test_the_preview_promises_only_the_reminders_that_will_come(world: World, start: str, promise: str) -> None:
+    staff = await world.staff(lang="ru")
+    await _until_the_start(staff)
+    await staff.send(start)
+    await staff.press_data(AdmEvNew(act=NewAct.DURATION, id=60).pack())
+    await staff.send("Бюджет")
+    await staff.press("➡️ Далее")
+    assert staff.last.text.endswith("\n\n" + promise)
+    await staff.press("✅ Опубликовать")
+    event_id = await world.db.fetchval("SELECT MAX(id) FROM events")
+    promised = {24 * 60, 2 * 60} if start == START else {2 * 60} if "18:00" in start else set()
+    stored = await world.db.fetchall("SELECT minutes_before FROM event_reminders WHERE event_id = ?", (event_id,))
+    assert {r[0] for r in stored} == promised
 
 
 async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> None:
@@ -239,7 +290,7 @@ async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> N
     await staff.send("Собрание")
     await staff.send("Клуб")
     await staff.send(START)
-    await staff.press("1:00 ч")
+    await staff.press("1 ч")
     assert "➕ Освещение улицы Абая" in staff.last.buttons
     assert not [b for b in staff.last.buttons if "Не набрала" in b]
     sent = await staff.press_data(AdmEvNew(act=NewAct.INITIATIVE, id=99).pack())  # not offered: refused

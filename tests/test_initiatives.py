@@ -713,7 +713,7 @@ async def test_csv_export_is_utf8_with_bom(world: World) -> None:
     aigerim = await world.resident()
     await submitted(world, aigerim, title="Көгалдандыру, саябақ")
     await open_queue(staff)
-    await staff.press("⬇️ CSV")
+    await staff.press("📥 CSV")
     document = staff.last
     assert document.method == "sendDocument"
     data = document.params["document"]

@@ -301,7 +301,9 @@ def cancel_only() -> InlineKeyboardMarkup:
 def durations() -> InlineKeyboardMarkup:
     def label(minutes: int) -> str:
         hours, rest = divmod(minutes, 60)
-        return _("{hours}:{minutes:02d} h").format(hours=hours, minutes=rest)
+        if not rest:
+            return _("{hours} h").format(hours=hours)
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
 
     buttons = [_button(label(m), AdmEvNew(act=NewAct.DURATION, id=m)) for m in DURATIONS]
     return inline([buttons[:2], buttons[2:], [cancel_button()]])

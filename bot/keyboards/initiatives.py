@@ -353,7 +353,7 @@ def queue_keyboard(
     rows += [places[i : i + 3] for i in range(0, len(places), 3)]
     rows.append(
         [
-            InlineKeyboardButton(text=_("⬇️ CSV"), callback_data=AdmIni(act=AdmAct.EXPORT).pack()),
+            InlineKeyboardButton(text=_("📥 CSV"), callback_data=AdmIni(act=AdmAct.EXPORT).pack()),
             InlineKeyboardButton(text=_("⚙️ Settings"), callback_data=AdmSettings().pack()),
         ]
     )

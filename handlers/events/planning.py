@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import F, Router
@@ -288,23 +288,29 @@ def _draft(data: dict[str, Any], rural_district_id: int) -> Event:
     )
 
 
-async def _preview(message: Message, person: Person, db: Database, state: FSMContext) -> None:
+def _promise(starts: datetime, now: datetime) -> str:
+    """What publishing will do: only the reminders still to come before the start."""
+    due = {minutes for minutes, _at in rules.reminder_times(starts, now)}
+    if due >= {24 * 60, 2 * 60}:
+        return _("Publish it? The invited will be told and reminded a day and two hours before.")
+    if 2 * 60 in due:
+        return _("Publish it? The invited will be told and reminded two hours before.")
+    return _("Publish it? The invited will be told; it starts too soon for a reminder.")
+
+
+async def _preview(message: Message, person: Person, db: Database, clock: Clock, state: FSMContext) -> None:
     rd = await district(db, person.rural_district_id)
     draft = _draft(await state.get_data(), rd.id)
     names = await village_names(db, draft, person.language)
     await state.set_state(EventForm.confirm)
     await message.answer(
-        cut(
-            card_text(draft, rd.timezone, names)
-            + "\n\n"
-            + _("Publish it? The invited will be told and reminded a day and two hours before.")
-        ),
+        cut(card_text(draft, rd.timezone, names) + "\n\n" + _promise(draft.starts_at, clock.now())),
         reply_markup=kb.publish(),
     )
 
 
 @router.callback_query(EventForm.agenda, kb.AdmEvNew.filter(F.act == kb.NewAct.AGENDA_DONE))
-async def agenda_done(query: CallbackQuery, person: Person, db: Database, state: FSMContext) -> None:
+async def agenda_done(query: CallbackQuery, person: Person, db: Database, clock: Clock, state: FSMContext) -> None:
     data = await state.get_data()
     if not data.get("agenda"):
         await query.answer(_("Please add at least one agenda item."), show_alert=True)
@@ -314,16 +320,16 @@ async def agenda_done(query: CallbackQuery, person: Person, db: Database, state:
         await state.set_state(EventForm.report)
         await target(query).answer(_("Will the akim report to the gathering?"), reply_markup=kb.report_question())
         return
-    await _preview(target(query), person, db, state)
+    await _preview(target(query), person, db, clock, state)
 
 
 @router.callback_query(EventForm.report, kb.AdmEvNew.filter(F.act == kb.NewAct.REPORT))
 async def report_hearing(
-    query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database, state: FSMContext
+    query: CallbackQuery, callback_data: kb.AdmEvNew, person: Person, db: Database, clock: Clock, state: FSMContext
 ) -> None:
     await query.answer()
     await state.update_data(report=callback_data.yes)
-    await _preview(target(query), person, db, state)
+    await _preview(target(query), person, db, clock, state)
 
 
 def announcement_text(event: Event, tz: str) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import escape, local
+from bot.formatting import escape, format_utc_offset, local
 from bot.keyboards import events as kb
 from bot.keyboards.events import current_language as _lang
 from bot.keyboards.events import when_text
@@ -126,7 +126,7 @@ async def show_admin_card(message: Message, db: Database, event: Event, now: dat
 def ask_start_text(rd: places.RuralDistrict, now: datetime) -> str:
     example = local(now + timedelta(days=7), rd.timezone).replace(hour=15, minute=0)
     return _("When does it start? Send the date and time in the district's time ({tz}), e.g. {example}.").format(
-        tz=rd.timezone, example=f"{example:%d.%m.%Y %H:%M}"
+        tz=format_utc_offset(rd.timezone, now), example=f"{example:%d.%m.%Y %H:%M}"
     )
 
 
