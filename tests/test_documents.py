@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -180,6 +181,63 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
     await ivan.press("📄 Текущая версия")
     assert "300 теңге" in ivan.last.text
     assert first == rows[0][0]
+
+
+async def test_a_text_with_ampersands_and_brackets_reads_as_written_in_every_version_and_the_preview(
+    world: World,
+) -> None:
+    """Stored as the staff typed it and escaped once when shown: «&», «<» never reach anyone as «&amp;»."""
+    written = ("Освещение & вода (<50% жителей) — «Да» > «Нет».", "Освещение & вода: версия 2 (<50%).")
+    shown = [html.escape(text, quote=False) for text in written]
+    staff = await world.staff(lang="ru")
+    await staff.send("🛠 Управление")
+    await staff.press("📄 Документы")
+    await staff.press("➕ Новый документ")
+    await staff.press("Решения")
+    await staff.send("Шешім №7")
+    await staff.send("Решение №7")
+    await staff.press("⏭ Пропустить")
+    await staff.send(written[0])
+    await staff.press("➡️ Далее")
+    await staff.press("⏭ Пропустить")
+    assert shown[0] in staff.last.text  # the draft's preview
+    await staff.press("✅ Опубликовать")
+    await staff.press("🗂 Опубликованные")
+    await staff.press("Решение №7")
+    await staff.press("🆕 Новая версия")
+    await staff.press("⏭ Пропустить")
+    await staff.press("⏭ Пропустить")
+    await staff.press("⏭ Пропустить")
+    await staff.send(written[1])
+    await staff.press("➡️ Далее")
+    await staff.press("⏭ Пропустить")
+    assert shown[1] in staff.last.text
+    await staff.press("✅ Опубликовать")
+    assert await world.db.fetchval("SELECT text_ru FROM documents ORDER BY id DESC") == written[1]
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.send("📄 Документы")
+    await ivan.press("Решения (1)")
+    await ivan.press("Решение №7")
+    assert shown[1] in ivan.last.text
+    await ivan.press("🕘 Все версии")
+    await ivan.press("Версия 1")
+    assert shown[0] in ivan.last.text
+
+
+async def test_texts_stored_as_telegram_html_before_are_read_back_as_plain_text(world: World) -> None:
+    """Migration 011: what ``html_text`` wrote (tags, «&amp;», «&lt;») becomes the text the staff typed."""
+    stored = {
+        "<b>Освещение</b> &amp; вода (&lt;50%) — <a href=\"https://gov.kz/?a=1&amp;b=2\">ссылка</a>": (
+            "Освещение & вода (<50%) — ссылка"
+        ),
+        "Написано «&amp;lt;» буквально, и «&gt;»": "Написано «&lt;» буквально, и «>»",
+        "Без разметки": "Без разметки",
+    }
+    ids = [await publish(world, text_kk="Мәтін", text_ru=text) for text in stored]
+    await world.db.conn.execute("DELETE FROM schema_migrations WHERE name = '011_screens'")
+    assert await world.db.migrate() == ["011_screens"]
+    for doc_id, plain in zip(ids, stored.values(), strict=True):
+        assert await world.db.fetchval("SELECT text_ru FROM documents WHERE id = ?", (doc_id,)) == plain
 
 
 # -- files ------------------------------------------------------------------------------------

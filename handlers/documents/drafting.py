@@ -196,11 +196,15 @@ def _lang_of(step: str | None) -> str:
 @router.message(DocForm.content_kk, F.text, NotMenu())
 @router.message(DocForm.content_ru, F.text, NotMenu())
 async def admin_text(message: Message, state: FSMContext) -> None:
-    """Text of the document; several messages add up, for texts longer than one message."""
+    """Text of the document; several messages add up, for texts longer than one message.
+
+    Kept as plain text, as typed (not ``html_text``): every screen escapes it once when it shows it,
+    the web page shows it as text, and a long text is split at paragraphs, never inside a tag.
+    """
     assert message.text is not None
     key = "text_" + _lang_of(await state.get_state())
     data = await state.get_data()
-    text = "\n\n".join(part for part in (data.get(key), message.html_text) if part)
+    text = "\n\n".join(part for part in (data.get(key), message.text) if part)
     await state.update_data({key: text})
     await message.answer(
         _("Text received ({count} characters). Send more text to add to it, or press Next.").format(count=len(text)),
