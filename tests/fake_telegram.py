@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.telegram_spec import problems
+from tests.telegram_spec import SHOWN_ENTITY, problems, shown_entities
 
 BOT_ID = 123456
 TOKEN = f"{BOT_ID}:TEST-token-for-the-fake-bot-api-000000"
@@ -108,6 +108,7 @@ class FakeTelegram:
         self.sent_in_penalty = 0
         self.count_429 = 0
         self.random = random.Random(7)
+        self.heard: set[str] = set()  # the HTML entities people typed themselves («&amp;» in their own text)
 
     # --- test controls ------------------------------------------------------------------
 
@@ -123,7 +124,30 @@ class FakeTelegram:
         for _ in range(times):
             self.failures.append((when, status, description, retry_after))
 
+    def hear(self, update: dict[str, Any]) -> None:
+        """Note the entities people typed in an update (a text may show them back: no double escaping).
+
+        Only what the person wrote: the bot's own message under a button press is not theirs.
+        """
+
+        def walk(value: Any) -> None:
+            if isinstance(value, str):
+                self.heard.update(SHOWN_ENTITY.findall(value))
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if key not in {"reply_to_message", "pinned_message"}:
+                        walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        query = update.get("callback_query")
+        walk({k: v for k, v in update.items() if k != "callback_query"})
+        if isinstance(query, dict):
+            walk(query.get("data"))
+
     def push_update(self, update: dict[str, Any]) -> int:
+        self.hear(update)
         update = dict(update)
         update.setdefault("update_id", next(self._update_ids))
         self.updates.append(update)
@@ -150,6 +174,12 @@ class FakeTelegram:
         if found:
             self.violations += found
             return self._error(request, 400, "Bad Request: " + "; ".join(found))
+        # Telegram accepts it, but a person would read «&amp;»: the text was escaped twice
+        self.violations += [
+            f"{method}: shows {entity!r}: escaped twice"
+            for entity in shown_entities(method, params)
+            if entity not in self.heard
+        ]
         for i, (when, status, description, retry_after) in enumerate(self.failures):
             if when(request):
                 del self.failures[i]

@@ -248,6 +248,7 @@ class Person:
     async def feed(self, update: dict[str, Any]) -> list[Request]:
         """Feed one update to the real dispatcher; return what the bot sent because of it."""
         before = len(self.world.telegram.requests)
+        self.world.telegram.hear(update)
         update = {"update_id": next(self.world._ids), **update}
         await self.world.dp.feed_update(self.world.bot, Update.model_validate(update, context={"bot": self.world.bot}))
         return self.world.telegram.requests[before:]

@@ -5,6 +5,7 @@ Used by the recording session of the in-process tests and by the fake Bot API se
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from functools import cache
@@ -84,12 +85,37 @@ def html_problems(text: str) -> list[str]:
     return problems
 
 
-def _plain_length(text: str, parse_mode: str | None) -> int:
+def visible(text: str, parse_mode: str | None) -> str:
+    """What the person reads: with ``parse_mode`` HTML, the text without its tags and with its entities read."""
     if parse_mode == "HTML":
-        import html
+        return html.unescape(re.sub(r"<[^>]+>", "", text))
+    return text
 
-        return len(html.unescape(re.sub(r"<[^>]+>", "", text)))
-    return len(text)
+
+def _plain_length(text: str, parse_mode: str | None) -> int:
+    return len(visible(text, parse_mode))
+
+
+SHOWN_ENTITY = re.compile(r"&(?:amp|lt|gt|quot);")
+
+
+def shown_entities(method: str, params: dict[str, Any]) -> list[str]:
+    """HTML entities a person would read as such (``&amp;`` on the screen): the mark of text escaped twice.
+
+    The visible text of a message or caption after Telegram parses its HTML, of an alert, and of every
+    button (button labels are never parsed). Telegram accepts all of these; a person reads «&amp;».
+    """
+    parse_mode = params.get("parse_mode")
+    shown = [visible(params[key], parse_mode) for key in ("text", "caption") if isinstance(params.get(key), str)]
+    media = params.get("media")
+    if isinstance(media, list):
+        shown += [
+            visible(m["caption"], m.get("parse_mode", parse_mode))
+            for m in media
+            if isinstance(m, dict) and isinstance(m.get("caption"), str)
+        ]
+    shown += [str(button.get("text") or "") for button in _buttons(params.get("reply_markup"))]
+    return [found for text in shown for found in SHOWN_ENTITY.findall(text)]
 
 
 def _buttons(markup: Any) -> list[dict[str, Any]]:

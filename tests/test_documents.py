@@ -227,7 +227,7 @@ async def test_a_text_with_ampersands_and_brackets_reads_as_written_in_every_ver
 async def test_texts_stored_as_telegram_html_before_are_read_back_as_plain_text(world: World) -> None:
     """Migration 011: what ``html_text`` wrote (tags, «&amp;», «&lt;») becomes the text the staff typed."""
     stored = {
-        "<b>Освещение</b> &amp; вода (&lt;50%) — <a href=\"https://gov.kz/?a=1&amp;b=2\">ссылка</a>": (
+        '<b>Освещение</b> &amp; вода (&lt;50%) — <a href="https://gov.kz/?a=1&amp;b=2">ссылка</a>': (
             "Освещение & вода (<50%) — ссылка"
         ),
         "Написано «&amp;lt;» буквально, и «&gt;»": "Написано «&lt;» буквально, и «>»",

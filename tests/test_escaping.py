@@ -55,3 +55,51 @@ async def test_a_contest_and_project_title_from_staff_are_shown_escaped(world: W
     await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest).pack())
     assert "&lt;script&gt;" in ivan.last.text and "<script>" not in ivan.last.text
     assert world.telegram.violations == []
+
+
+AMPERSAND = "Свет & вода (<50%)"
+SHOWN = "Свет &amp; вода (&lt;50%)"
+
+
+async def test_an_initiative_with_ampersands_reads_as_written_on_every_screen(world: World) -> None:
+    """The fake Telegram fails the test on any «&amp;» a person would read: the text escaped twice."""
+    from tests.test_initiatives import open_in_queue, publish, submitted
+
+    staff = await world.staff()
+    aigerim = await world.resident()
+    await submitted(world, aigerim, title=AMPERSAND, body=AMPERSAND + " — body")
+    await world.deliver()  # the staff's notice of a new initiative
+    assert any(SHOWN in t for t in staff.texts())
+    await open_in_queue(staff, 1)
+    assert SHOWN in staff.last.text
+    await publish(world, staff, 1)
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.send("💡 Инициативы")
+    await ivan.press("👥 Инициативы округа")
+    assert SHOWN in ivan.last.text
+    await ivan.press("№1 Свет & вода")
+    assert SHOWN in ivan.last.text
+    await aigerim.send("💡 Бастамалар")
+    await aigerim.press("📋 Менің бастамаларым")
+    assert SHOWN in aigerim.last.text
+    assert world.telegram.violations == []
+
+
+async def test_an_event_with_ampersands_reads_as_written_in_its_card_notice_and_reminder(world: World) -> None:
+    from datetime import timedelta
+
+    from tests.test_events import START_UTC, plan
+
+    staff = await world.staff(lang="ru")
+    ivan = await world.resident("Ivan", lang="ru")
+    await plan(staff, title_ru=AMPERSAND, place="Клуб & школа <1>", agenda="1. Бюджет & дороги")
+    assert SHOWN in staff.last.text and "Клуб &amp; школа &lt;1&gt;" in staff.last.text
+    await world.deliver()
+    assert SHOWN in ivan.last.text
+    await ivan.press("📅 Открыть")
+    assert "1. Бюджет &amp; дороги" in ivan.last.text
+    world.clock.set(START_UTC - timedelta(hours=24))
+    await world.tick()
+    await world.deliver()
+    assert "⏰" in ivan.last.text and SHOWN in ivan.last.text
+    assert world.telegram.violations == []

@@ -63,3 +63,27 @@ async def test_the_recording_session_raises_what_aiogram_raises() -> None:
         await bot.send_message(3, "y")
     assert too_fast.value.retry_after == 1
     assert telegram.count_429 == 1
+
+
+def test_a_text_escaped_twice_is_flagged_unless_the_person_typed_the_entity() -> None:
+    telegram = FakeTelegram()
+    escaped_twice = {"chat_id": 1, "text": "<b>Освещение &amp;amp; вода</b> (&amp;lt;50%)", "parse_mode": "HTML"}
+    telegram.handle("sendMessage", escaped_twice)
+    button = {"inline_keyboard": [[{"text": "Tom &amp; Jerry", "callback_data": "x"}]]}
+    telegram.handle("sendMessage", {"chat_id": 1, "text": "ok", "reply_markup": button})
+    telegram.handle("answerCallbackQuery", {"callback_query_id": "1", "text": "a &lt; b"})
+    assert telegram.violations == [
+        "sendMessage: shows '&amp;': escaped twice",
+        "sendMessage: shows '&lt;': escaped twice",
+        "sendMessage: shows '&amp;': escaped twice",
+        "answerCallbackQuery: shows '&lt;': escaped twice",
+    ]
+    fine = FakeTelegram()
+    fine.handle("sendMessage", {"chat_id": 1, "text": "Освещение &amp; вода (&lt;50%)", "parse_mode": "HTML"})
+    fine.hear({"message": {"text": "I typed &amp; myself"}, "callback_query": {"message": {"text": "&lt;"}}})
+    fine.handle("sendMessage", {"chat_id": 1, "text": "You wrote: I typed &amp;amp; myself", "parse_mode": "HTML"})
+    assert fine.violations == []
+    fine.handle(
+        "sendMessage", {"chat_id": 1, "text": "&amp;lt;", "parse_mode": "HTML"}
+    )  # the bot's «&lt;» is not theirs
+    assert fine.violations == ["sendMessage: shows '&lt;': escaped twice"]
