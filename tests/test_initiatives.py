@@ -538,6 +538,31 @@ async def test_support_once_never_ones_own_and_the_author_sees_the_count(world: 
     assert "Қолдағандар: 1" in aigerim.last.text
 
 
+async def test_residents_see_the_photos_and_the_location_of_a_published_initiative(world: World) -> None:
+    """What the author sent shows what they ask support for; the voice stays between them and the office."""
+    staff = await world.staff()
+    aigerim = await world.resident()
+    await submitted(world, aigerim, title="Жарық", photos=2, location=True, voice=True)
+    await publish(world, staff, 1)
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.send("💡 Инициативы")
+    await ivan.press("👥 Инициативы округа")
+    sent = [r for r in await ivan.press("№1 Жарық") if r.method != "answerCallbackQuery"]
+    assert [r.method for r in sent] == ["sendMediaGroup", "sendLocation", "sendMessage"]
+    assert [m["media"] for m in sent[0].params["media"]] == ["PH0", "PH1"]
+    assert (sent[1].params["latitude"], sent[1].params["longitude"]) == (43.25, 76.95)
+    assert "<b>№1. Жарық</b>" in sent[2].text
+    # supporting shows the card again, not the album
+    sent = await ivan.press("👍 Поддержать")
+    assert [r.method for r in sent if r.method.startswith("send")] == ["sendMessage", "sendMessage"]
+    # one photo, no location: the photo alone
+    await submitted(world, aigerim, title="Су", photos=1)
+    await publish(world, staff, 2)
+    await ivan.press("⬅️ Назад")
+    sent = await ivan.press("№2 Су")
+    assert [r.method for r in sent if r.method.startswith("send")] == ["sendPhoto", "sendMessage"]
+
+
 async def test_supporting_needs_consent(world: World) -> None:
     staff = await world.staff()
     aigerim = await world.resident()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -24,7 +24,7 @@ from bot.rules import initiatives as rules
 from bot.rules.clock import Clock
 from bot.rules.errors import NotFound
 from handlers.common import consent_given, target
-from handlers.initiatives.texts import PAGE, card_text, pages
+from handlers.initiatives.texts import PAGE, card_text, pages, send_attachments
 from storage import initiatives as store
 from storage.db import Database
 from storage.people import Person
@@ -157,10 +157,13 @@ async def _show_card(
 
 
 @router.callback_query(Ini.filter(F.act == IniAct.OPEN))
-async def open_card(query: CallbackQuery, callback_data: Ini, person: Person, db: Database, clock: Clock) -> None:
-    """One initiative with its history and the staff's answers."""
+async def open_card(
+    query: CallbackQuery, callback_data: Ini, person: Person, db: Database, clock: Clock, bot: Bot
+) -> None:
+    """One initiative: its photos and location (what residents are asked to support), then the card."""
     await query.answer()
     initiative = await _visible(db, person, callback_data.id)
+    await send_attachments(bot, target(query).chat.id, initiative, voice=False)
     await _show_card(target(query), initiative, person, db, clock, callback_data)
 
 

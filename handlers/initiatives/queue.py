@@ -6,7 +6,7 @@ from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, InputMediaPhoto, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
@@ -26,7 +26,7 @@ from bot.rules import initiatives as rules
 from bot.rules.clock import Clock
 from bot.texts.initiatives import initiatives_csv
 from handlers.common import target
-from handlers.initiatives.texts import PAGE, card_text, pages
+from handlers.initiatives.texts import PAGE, card_text, pages, send_attachments
 from storage import initiatives as store
 from storage import places
 from storage.audit import Actor
@@ -142,15 +142,7 @@ async def staff_open(
     await query.answer()
     await state.clear()
     initiative = await store.for_staff(db, Actor.of(person), callback_data.id)
-    chat_id = target(query).chat.id
-    if len(initiative.photos) > 1:
-        await bot.send_media_group(chat_id, [InputMediaPhoto(media=p) for p in initiative.photos])
-    elif initiative.photos:
-        await bot.send_photo(chat_id, initiative.photos[0])
-    if initiative.latitude is not None and initiative.longitude is not None:
-        await bot.send_location(chat_id, initiative.latitude, initiative.longitude)
-    if initiative.voice_file_id:
-        await bot.send_voice(chat_id, initiative.voice_file_id)
+    await send_attachments(bot, target(query).chat.id, initiative, voice=True)
     await staff_card(target(query), initiative, person, db, clock)
 
 

@@ -1,9 +1,11 @@
-"""Texts of initiatives that the resident's and the staff's screens both show."""
+"""Texts of initiatives that the resident's and the staff's screens both show, and what the author attached."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from aiogram import Bot
+from aiogram.types import InputMediaPhoto
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
@@ -75,3 +77,15 @@ def card_text(
     if len(body) > room:
         body = body[: max(room - 1, 0)] + "…"
     return f"{top}\n\n{body}\n\n{bottom}"[:MESSAGE_MAX]
+
+
+async def send_attachments(bot: Bot, chat_id: int, initiative: store.Initiative, *, voice: bool) -> None:
+    """The photos (an album when several) and the location, before the card; the voice only to staff."""
+    if len(initiative.photos) > 1:
+        await bot.send_media_group(chat_id, [InputMediaPhoto(media=p) for p in initiative.photos])
+    elif initiative.photos:
+        await bot.send_photo(chat_id, initiative.photos[0])
+    if initiative.latitude is not None and initiative.longitude is not None:
+        await bot.send_location(chat_id, initiative.latitude, initiative.longitude)
+    if voice and initiative.voice_file_id:
+        await bot.send_voice(chat_id, initiative.voice_file_id)
