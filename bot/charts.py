@@ -48,12 +48,19 @@ def budget_chart(
             money,
         )
         _bars(bottom, spending_title, spending, [SPENDING] * len(spending), money)
-        if revenues:
+        kinds = [(OWN, legend_own, True), (TRANSFER, legend_transfer, False)]
+        present = [(color, label) for color, label, own in kinds if any(o == own and a > 0 for _l, a, o in revenues)]
+        if present:
             from matplotlib.patches import Patch
 
+            # above the bars, on the line of the panel's title (which is on the left): never over a bar or
+            # its amount, wherever the longest bar is
             top.legend(
-                handles=[Patch(color=OWN, label=legend_own), Patch(color=TRANSFER, label=legend_transfer)],
+                handles=[Patch(color=color, label=label) for color, label in present],
                 loc="lower right",
+                bbox_to_anchor=(1.0, 1.0),
+                ncol=len(present),
+                borderaxespad=0.2,
                 fontsize=8,
                 frameon=False,
             )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib.pyplot as plt
 import pytest
+from matplotlib.figure import Figure
 
 from bot.charts import budget_chart
 from bot.formatting import format_money
@@ -64,6 +66,57 @@ async def open_year(staff: Person, year: int) -> None:
     await staff.send("🛠 Басқару")
     await staff.press("💰 Бюджет")
     await staff.press(str(year))
+
+
+def _drawn(monkeypatch: Any, revenues: list[tuple[str, int, bool]]) -> Figure:
+    """The chart's figure as drawn (bot.charts closes it once the PNG is written: kept open here)."""
+    import bot.charts
+
+    figures: list[Figure] = []
+    monkeypatch.setattr(bot.charts.plt, "close", figures.append)
+    png = budget_chart(
+        title="Бюджет Аксайского сельского округа, 2025",
+        revenue_title="Доходы по источникам",
+        spending_title="Расходы по программам",
+        revenues=revenues,
+        spending=[("Освещение улиц", 1_200_000), ("Ремонт мечети", 800_000)],
+        legend_own="собственные доходы",
+        legend_transfer="трансферты",
+        money=lambda v: format_money(v, "ru"),
+    )
+    assert png.startswith(b"\x89PNG") and len(figures) == 1
+    return figures[0]
+
+
+@pytest.mark.parametrize(
+    "revenues",
+    [
+        [("Налог на имущество", 300_000, True), ("Земельный налог", 400_000, True), ("Аренда земли", 1_500_000, True)],
+        [("Налог на имущество", 300_000, True), ("Трансферты", 1_500_000, False)],
+    ],
+    ids=["the largest bar last", "a transfer last"],
+)
+def test_the_legend_covers_no_amount_and_lists_only_what_the_budget_has(
+    monkeypatch: Any, revenues: list[tuple[str, int, bool]]
+) -> None:
+    figure = _drawn(monkeypatch, revenues)
+    try:
+        renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        legends = [legend for ax in figure.axes if (legend := ax.get_legend()) is not None]
+        assert len(legends) == 1
+        box = legends[0].get_window_extent(renderer)
+        assert figure.bbox.contains(box.x0, box.y0) and figure.bbox.contains(box.x1, box.y1)
+        texts = [t for ax in figure.axes for t in [*ax.texts, ax.title, *ax.get_xticklabels(), *ax.get_yticklabels()]]
+        assert "1 500 000 ₸" in [t.get_text().replace("\xa0", " ") for t in texts]
+        covered = [t.get_text() for t in texts if t.get_text() and box.overlaps(t.get_window_extent(renderer))]
+        assert covered == []
+        bars = [bar for ax in figure.axes for bar in ax.patches]
+        assert not [bar for bar in bars if box.overlaps(bar.get_window_extent(renderer))]
+        shown = [t.get_text() for t in legends[0].get_texts()]
+        has_transfers = any(not own for _label, _amount, own in revenues)
+        assert shown == (["собственные доходы", "трансферты"] if has_transfers else ["собственные доходы"])
+    finally:
+        plt.close(figure)
 
 
 async def enter(staff: Person, *, side: str, label: str, amount: str) -> None:
