@@ -671,6 +671,30 @@ async def test_close_early_with_a_reason_residents_see_and_results_at_once(world
     assert entry["actor_kind"] == "staff" and "Спонсор" in entry["after_json"]
 
 
+async def test_closed_early_at_night_the_staff_learn_when_voters_get_the_results_and_see_them_now(
+    world: World,
+) -> None:
+    contest_id, (playground, _) = await published_contest(world)
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await vote(ivan, contest_id, playground)
+    world.clock.set(datetime(2026, 11, 25, 18, 30, tzinfo=UTC))  # 23:30 in Almaty: quiet hours until 08:00
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
+    await staff.press("⏹ Закрыть досрочно")
+    await staff.send("Спонсор отозвал средства")
+    before = len(staff.inbox)
+    await staff.press("⏹ Закрыть сейчас")
+    told, results = [plain(t) for t in staff.texts(before)][:2]
+    assert told == "Голосование закрыто. Сейчас ночное время: проголосовавшие получат итоги 26 ноября 2026 г. в 08:00."
+    assert results.startswith("🏆 <b>Итоги: Проекты парков</b>") and "Голосование закрыто досрочно" in results
+    await world.deliver()
+    assert not [t for t in ivan.texts() if "Итоги" in t]
+    world.clock.set(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))  # 08:00 in Almaty
+    await world.deliver()
+    assert "🏆 <b>Итоги: Проекты парков</b>" in ivan.last.text
+
+
 async def test_extend_with_a_reason_keeps_voting_open_past_the_old_deadline(world: World) -> None:
     contest_id, (_playground, sports) = await published_contest(world, closes=NOW + timedelta(days=1))
     aigerim = await world.resident()

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import escape, format_datetime, format_money
+from bot.formatting import escape, format_datetime, format_day, format_money, format_time, local
 from bot.i18n import N_, in_all_languages
 from bot.jobs.contests import close_due
 from bot.keyboards.admin import AdminMenu
@@ -32,7 +32,9 @@ from bot.keyboards.contests import (
 from bot.rules import contests as rules
 from bot.rules.clock import Clock
 from bot.rules.contests import Phase
+from bot.rules.delivery import quiet_until
 from bot.rules.errors import DomainError
+from bot.texts.contests import results_text
 from handlers.common import target
 from handlers.contests.steps import REASON_MAX, text_value
 from handlers.contests.texts import MARKS, money_lines, timezone, when
@@ -231,6 +233,18 @@ async def change_reason(message: Message, state: FSMContext) -> None:
     )
 
 
+async def _results_go_out(db: Database, person: Person, now: datetime) -> str:
+    """When the voters get the results of a contest closed now: at once, or when quiet hours end."""
+    rd = await places.rural_district(db, person.rural_district_id)
+    morning = quiet_until(now, rd.timezone, rd.quiet_start, rd.quiet_end) if rd else None
+    if rd is None or morning is None:
+        return _("Voting is closed. The results are sent to everyone who voted.")
+    return _("Voting is closed. It is quiet hours now: everyone who voted gets the results on {day} at {time}.").format(
+        day=format_day(local(morning, rd.timezone).date(), person.language),
+        time=format_time(morning, rd.timezone, person.language),
+    )
+
+
 @router.callback_query(Change.confirm, FormCb.filter(F.act == FormAct.CONFIRM))
 async def change_confirm(
     query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
@@ -244,7 +258,10 @@ async def change_confirm(
     if data["kind"] == AdmAct.CLOSE:
         await contests.close_early(db, actor, contest_id=contest_id, reason=reason, now=now)
         await close_due(db, clock, i18n)
-        await target(query).answer(_("Voting is closed. The results are sent to everyone who voted."))
+        await target(query).answer(await _results_go_out(db, person, now))
+        contest = await contests.get(db, contest_id, person.rural_district_id or 0)
+        projects, results = await contests.projects(db, contest_id), await contests.results(db, contest)
+        await target(query).answer(results_text(contest, projects, results, person.language))
     else:
         closes_at = datetime.fromisoformat(data["closes_at"])
         contest = await contests.get(db, contest_id, person.rural_district_id or 0)
