@@ -72,9 +72,12 @@ class ThrottleMiddleware(BaseMiddleware):
         allowed, warn = self.allow(user.id, time.monotonic())
         if allowed:
             return await handler(event, data)
-        if warn:
-            await _say(data, N_("You are sending messages very fast. Please wait a moment and try again."))
         log.info("throttled user %s", user.id)
+        if isinstance(event, Update) and event.callback_query is not None:
+            # a press left unanswered keeps its spinner turning on the phone: a short word instead
+            await _answer_callback(event, data, N_("One moment…"))
+        elif warn:
+            await _say(data, N_("You are sending messages very fast. Please wait a moment and try again."))
         return None
 
 
@@ -101,11 +104,18 @@ class ErrorsMiddleware(BaseMiddleware):
         return None
 
 
-async def _answer_callback(event: TelegramObject, data: dict[str, Any]) -> None:
+async def _answer_callback(event: TelegramObject, data: dict[str, Any], msgid: str | None = None) -> None:
+    """Answer a button press (stops its spinner), with a short translated text if ``msgid``."""
     if isinstance(event, Update) and event.callback_query is not None:
         bot: Bot = data["bot"]
+        text = None
+        if msgid is not None:
+            i18n: I18n = data["i18n"]
+            person = data.get("person")
+            lang = person.language if person is not None else language_of(data.get("event_from_user"))
+            text = i18n.gettext(msgid, locale=lang)
         try:
-            await bot.answer_callback_query(event.callback_query.id)
+            await bot.answer_callback_query(event.callback_query.id, text=text)
         except Exception:  # an old query can no longer be answered; nothing to do
             log.debug("callback %s not answered", event.callback_query.id)
 

@@ -375,7 +375,12 @@ class Person:
             "message": msg,
             "data": data,
         }
-        return await self.feed({"callback_query": query})
+        sent = await self.feed({"callback_query": query})
+        answered = [r for r in sent if r.method.lower() == "answercallbackquery"]
+        if not any(str(r.params.get("callback_query_id")) == query["id"] for r in answered):
+            # Telegram shows a spinner on the button until the bot answers, for up to a minute
+            self.world.telegram.violations.append(f"the press of {data!r} was never answered")
+        return sent
 
     # --- what was stored ---------------------------------------------------------------
 

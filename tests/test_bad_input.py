@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.keyboards.common import Lang
 from storage import places
 from tests.harness import World
 
@@ -123,5 +124,24 @@ async def test_a_flood_is_slowed_politely_once(tmp_path: object) -> None:
         warnings = [t for t in aigerim.texts() if "тым жиі" in t]
         assert len(warnings) == 1
         assert len(aigerim.inbox) <= 4
+    finally:
+        await world.close()
+
+
+async def test_a_throttled_button_press_is_answered_with_one_moment(tmp_path: object) -> None:
+    """Telegram keeps a button's spinner turning until the press is answered: a throttled one too."""
+    from pathlib import Path
+
+    world = await World.create(Path(str(tmp_path)), throttle_per_second=1.0)
+    try:
+        ivan = world.person("Ivan", language_code="ru")
+        answers = []
+        for _ in range(5):  # far faster than one a second: the bucket holds two
+            sent = await ivan.press_data(Lang(code="ru").pack())
+            answers += [r for r in sent if r.method == "answerCallbackQuery"]
+        assert len(answers) == 5
+        assert [a.params.get("text") for a in answers[2:]] == ["Секунду…"] * 3
+        assert not [t for t in ivan.texts() if "слишком часто" in t]  # the short answer says it; no message
+        assert world.telegram.violations == []
     finally:
         await world.close()

@@ -8,7 +8,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from tests.fake_telegram import TOKEN, FakeTelegram, Limits
-from tests.harness import RecordingSession
+from tests.harness import RecordingSession, World
 from tests.telegram_spec import html_problems, problems
 
 
@@ -87,3 +87,17 @@ def test_a_text_escaped_twice_is_flagged_unless_the_person_typed_the_entity() ->
         "sendMessage", {"chat_id": 1, "text": "&amp;lt;", "parse_mode": "HTML"}
     )  # the bot's «&lt;» is not theirs
     assert fine.violations == ["sendMessage: shows '&lt;': escaped twice"]
+
+
+async def test_a_button_press_the_bot_never_answers_is_flagged(world: World) -> None:
+    from aiogram import F
+    from aiogram.types import CallbackQuery
+
+    async def silent(query: CallbackQuery) -> None:
+        """Forgets query.answer(): the phone's spinner would keep turning."""
+
+    world.dp.callback_query.register(silent, F.data == "probe:silent")
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.press_data("probe:silent")
+    assert world.telegram.violations == ["the press of 'probe:silent' was never answered"]
+    world.telegram.violations.clear()
