@@ -29,11 +29,14 @@ Rules kept here, decided in ``bot/rules/delivery.py``; every statement is in ``s
   priority the rural districts take turns. A chat that must wait its second does not hold back
   the others.
 - **Quiet hours.** Rows of messages that respect them wait (``next_attempt`` moved) until the
-  district's quiet hours end, in its time zone.
+  district's quiet hours end, in its time zone; never past a message's ``due_by`` (a notice about
+  an event that starts before the morning goes at once).
 - **Language.** The text is picked in the recipient's language when the request leaves.
 - **Lateness.** The sender never drops a row for being late: a large broadcast may hold rows
   behind the rate limit for many minutes. Whether a reminder is too late is judged once, by the
-  job that claims it and queues it (``REMINDER_LATE_MINUTES``).
+  job that claims it and queues it (``REMINDER_LATE_MINUTES``). Only a message with
+  ``expires_at`` (about an event: from its start) is skipped once that moment has come, and the
+  rows an event's move or cancellation superseded are cancelled before they go.
 
 ``allow_paid_broadcast`` (off by default): announcements are sent with Telegram's paid broadcast
 flag, which lifts the limit to 1000 messages a second for 0.1 Telegram Star per message, paid from

@@ -269,9 +269,11 @@ async def _notify(
     now: datetime,
     kind: str = "notice",
     created_by: int | None = None,
+    was: datetime | None = None,
 ) -> bool:
     """Queue one message about the event for these people (``render`` gives its texts and button);
-    False when there was nobody to tell."""
+    False when there was nobody to tell. Before its start it is never held by quiet hours past the
+    first moment people might come (``was``: the start before a move), and it is not sent after."""
     if render is None or not recipients:
         return False
     rd = await places.rural_district(tx, event.rural_district_id)
@@ -289,8 +291,16 @@ async def _notify(
         source_type="event",
         source_id=event.id,
         not_before=to_db(now),
+        **_deadlines(event, now, was),
     )
     return True
+
+
+def _deadlines(event: Event, now: datetime, was: datetime | None) -> dict[str, str]:
+    if rules.is_past(event.starts_at, now):  # a protocol or a report, after the event: no hurry
+        return {}
+    due_by, expires_at = rules.notice_times(event.starts_at, was=was)
+    return {"due_by": to_db(due_by), "expires_at": to_db(expires_at)}
 
 
 async def _set_reminders(tx: Tx, event_id: int, starts_at: datetime, now: datetime) -> None:
@@ -412,7 +422,10 @@ async def move(
         await _set_reminders(tx, event.id, starts_at, now)
         moved = await by_id(tx, event.id)
         assert moved is not None
-        await _notify(tx, moved, await concerned(tx, event.id), render, now=now, created_by=actor.person_id)
+        await outbox.supersede(tx, "event", event.id, now)
+        await _notify(
+            tx, moved, await concerned(tx, event.id), render, now=now, created_by=actor.person_id, was=event.starts_at
+        )
         await audit.write(
             tx,
             actor,
@@ -437,6 +450,7 @@ async def cancel(db: Database, actor: Actor, event_id: int, *, now: datetime, re
         await tx.execute(
             "UPDATE event_reminders SET state = 'cancelled' WHERE event_id = ? AND state = 'pending'", (event.id,)
         )
+        await outbox.supersede(tx, "event", event.id, now)
         await _notify(tx, event, await concerned(tx, event.id), render, now=now, created_by=actor.person_id)
         await audit.write(tx, actor, "event_cancelled", "event", event.id, rural_district_id=event.rural_district_id)
         cancelled = await by_id(tx, event.id)

@@ -32,6 +32,7 @@ PRIORITY = {
 }
 # Kinds that never wait for the morning (the rest respect the district's quiet hours).
 NOT_QUIET = {"answer", "status", "reminder"}
+EXPIRED = "expired: the event it is about has begun"
 
 
 async def enqueue(
@@ -50,12 +51,17 @@ async def enqueue(
     created_by: int | None = None,
     source_type: str | None = None,
     source_id: int | None = None,
+    due_by: str | None = None,
+    expires_at: str | None = None,
 ) -> int:
-    """Queue one message for many people (person ids); return the message id. Duplicates are ignored."""
+    """Queue one message for many people (person ids); return the message id. Duplicates are ignored.
+
+    ``due_by``: quiet hours never hold it past this moment (it goes at night rather than too late);
+    ``expires_at``: from this moment on it is not sent at all (it is skipped as expired)."""
     message_id = await tx.execute(
         "INSERT INTO outbox_messages (rural_district_id, kind, priority, respect_quiet, texts_json, buttons_json,"
-        " media_type, media_ref, not_before, created_by, source_type, source_id)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ')), ?, ?, ?)",
+        " media_type, media_ref, not_before, created_by, source_type, source_id, due_by, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ')), ?, ?, ?, ?, ?)",
         (
             rural_district_id,
             kind,
@@ -69,6 +75,8 @@ async def enqueue(
             created_by,
             source_type,
             source_id,
+            due_by,
+            expires_at,
         ),
     )
     # Without not_before a row is due at once: the sender's (injected) clock decides, not SQLite's.
@@ -78,6 +86,27 @@ async def enqueue(
         ((message_id, person_id, not_before) for person_id in dict.fromkeys(recipients)),
     )
     return message_id
+
+
+async def supersede(tx: Tx, source_type: str, source_id: int, now: datetime) -> int:
+    """Cancel what is still to send about this source (an event moved or cancelled): nobody gets a stale
+    invitation or reminder, before or after the notice that replaces it. Return how many rows."""
+    ids = [
+        row[0]
+        for row in await tx.fetchall(
+            "SELECT id FROM outbox_messages WHERE source_type = ? AND source_id = ? AND cancelled_at IS NULL",
+            (source_type, source_id),
+        )
+    ]
+    if not ids:
+        return 0
+    marks = ",".join("?" * len(ids))
+    await tx.execute(f"UPDATE outbox_messages SET cancelled_at = ? WHERE id IN ({marks})", (to_db(now), *ids))
+    return await tx.execute(
+        "UPDATE outbox SET state = 'cancelled', claimed_by = NULL, error = 'superseded by a newer notice'"
+        f" WHERE message_id IN ({marks}) AND (state = 'pending' OR (state = 'sending' AND started_at IS NULL))",
+        ids,
+    )
 
 
 async def residents(
@@ -203,11 +232,17 @@ async def claim(db: Database, token: str, now: datetime, limit: int) -> tuple[li
     quiet = [(rd, until) for rd, tz, start, end in districts if (until := quiet_until(now, tz, start, end))]
     async with db.transaction() as tx:
         pause = await tx.fetchval("SELECT until FROM delivery_pause WHERE id = 1")
-        for rd, until in quiet:
+        await tx.execute(
+            "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ? WHERE state = 'pending' AND message_id IN"
+            " (SELECT id FROM outbox_messages WHERE expires_at IS NOT NULL AND expires_at <= ?)",
+            (EXPIRED, now_db),
+        )
+        for rd, until in quiet:  # never past a message's due_by: better at night than too late
             await tx.execute(
                 "UPDATE outbox SET next_attempt = ? WHERE state = 'pending' AND next_attempt <= ? AND message_id IN"
-                " (SELECT id FROM outbox_messages WHERE rural_district_id = ? AND respect_quiet = 1)",
-                (to_db(until), now_db, rd),
+                " (SELECT id FROM outbox_messages WHERE rural_district_id = ? AND respect_quiet = 1"
+                "  AND (due_by IS NULL OR due_by > ?))",
+                (to_db(until), now_db, rd, to_db(until)),
             )
         rows = await tx.fetchall(
             "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, started_at = NULL"
@@ -255,8 +290,8 @@ async def start(db: Database, token: str, row: Claimed, kind: str, now: datetime
     off, the message was cancelled (the row is marked so), or the row is no longer this sender's."""
     async with db.transaction() as tx:
         person = await tx.fetchone(
-            "SELECT p.telegram_id, p.language, p.unreachable_at, p.notify_announcements, m.cancelled_at"
-            " FROM people p, outbox_messages m WHERE p.id = ? AND m.id = ?",
+            "SELECT p.telegram_id, p.language, p.unreachable_at, p.notify_announcements, m.cancelled_at,"
+            " m.expires_at FROM people p, outbox_messages m WHERE p.id = ? AND m.id = ?",
             (row.person_id, row.message_id),
         )
         skip: tuple[str, str | None] | None = None
@@ -264,6 +299,8 @@ async def start(db: Database, token: str, row: Claimed, kind: str, now: datetime
             skip = ("skipped", "the person is gone")
         elif person[4] is not None:
             skip = ("cancelled", None)
+        elif person[5] is not None and person[5] <= to_db(now):
+            skip = ("skipped", EXPIRED)
         elif person[2] is not None:
             skip = ("skipped", "unreachable: blocked the bot or the chat is gone")
         elif kind == "announcement" and not person[3]:

@@ -521,6 +521,85 @@ async def test_a_cancelled_event_sends_no_reminder(world: World) -> None:
     assert await store.answer_of(world.db, event_id, await ivan.person_id()) is None
 
 
+# --- quiet hours and notices about events ------------------------------------------------------
+
+NIGHT = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # 23:00 in Almaty: quiet hours until 08:00
+MORNING = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 08:00 in Almaty
+
+
+def about(person: Person, title: str) -> list[str]:
+    return [plain(t) for t in person.texts() if title in t]
+
+
+async def test_quiet_hours_never_hold_a_notice_past_the_start_of_its_event(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    ivan = await world.resident("Ivan", lang="ru")
+    world.clock.set(NIGHT)
+    await plan(staff, start="26.11.2026 07:30", title_ru="Ранний сход")
+    await plan(staff, start="26.11.2026 10:00", title_ru="Дневной сход")
+    await world.deliver()
+    assert len(about(ivan, "Ранний сход")) == 1  # at once: the morning would be too late
+    assert about(ivan, "Дневной сход") == []  # it waits for the morning, well before it starts
+    world.clock.set(MORNING)
+    await world.deliver()
+    assert len(about(ivan, "Дневной сход")) == 1
+
+
+async def test_a_move_at_night_goes_out_at_once_and_the_invitation_it_replaces_never_does(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    ivan = await world.resident("Ivan", lang="ru")
+    world.clock.set(NIGHT)
+    event_id = await plan(staff, start="26.11.2026 10:00")
+    await world.deliver()
+    assert about(ivan, "Весенний сход") == []  # the invitation waits for the morning
+    await staff.press("🕒 Перенести")
+    await staff.send("26.11.2026 07:30")
+    await world.deliver()
+    (moved,) = about(ivan, "Весенний сход")
+    assert moved.startswith(
+        "🕒 <b>Время изменилось</b>\nСход: Весенний сход\nНовое время: четверг, 26 ноября 2026 г., 07:30"
+    )
+    world.clock.set(MORNING)
+    await world.deliver()
+    assert about(ivan, "Весенний сход") == [moved]  # the stale invitation never follows
+    states = await world.db.fetchall(
+        "SELECT o.state FROM outbox o JOIN outbox_messages m ON m.id = o.message_id"
+        " WHERE m.source_type = 'event' AND m.source_id = ? AND o.person_id = ? ORDER BY o.id",
+        (event_id, await ivan.person_id()),
+    )
+    assert [r[0] for r in states] == ["cancelled", "sent"]
+
+
+async def test_a_cancellation_in_the_morning_is_not_preceded_by_the_invitation_it_cancels(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    ivan = await world.resident("Ivan", lang="ru")
+    world.clock.set(NIGHT)
+    await plan(staff, start="26.11.2026 10:00")
+    await staff.press("❌ Отменить")
+    await staff.press("Да, отменить")
+    await world.deliver()
+    assert about(ivan, "Весенний сход") == []  # both wait for the morning: the event is at 10:00
+    world.clock.set(MORNING)
+    await world.deliver()
+    (cancelled,) = about(ivan, "Весенний сход")
+    assert cancelled.startswith("❌ <b>Отменено</b>\nСход: Весенний сход")
+
+
+async def test_a_notice_about_an_event_is_never_sent_after_it_began(world: World) -> None:
+    staff = await world.staff(lang="ru")
+    ivan = await world.resident("Ivan", lang="ru")
+    event_id = await plan(staff, start="25.11.2026 16:30")
+    world.clock.set(datetime(2026, 11, 25, 11, 31, tzinfo=UTC))  # 16:31: the sender was down till now
+    await world.deliver()
+    assert about(ivan, "Весенний сход") == []
+    rows = await world.db.fetchall(
+        "SELECT o.state, o.error FROM outbox o JOIN outbox_messages m ON m.id = o.message_id"
+        " WHERE m.source_type = 'event' AND m.source_id = ?",
+        (event_id,),
+    )
+    assert rows and {(r[0], r[1]) for r in rows} == {("skipped", "expired: the event it is about has begun")}
+
+
 # --- who may change what --------------------------------------------------------------------
 
 

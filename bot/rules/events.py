@@ -62,6 +62,13 @@ def reminder_times(
     return [(m, at) for m, at in due if at > now]
 
 
+def notice_times(starts_at: datetime, *, was: datetime | None = None) -> tuple[datetime, datetime]:
+    """(due by, expires at) of a message about an event: quiet hours never hold it past the first
+    moment people might come (the earlier of the old and the new start, for a move), and it is not
+    sent once the event has begun (its new start)."""
+    return (starts_at if was is None else min(was, starts_at)), starts_at
+
+
 def too_late(due_at: datetime, now: datetime, late_minutes: int) -> bool:
     """A reminder whose moment passed more than the margin ago (the bot was down) is not sent."""
     return now - due_at > timedelta(minutes=late_minutes)

@@ -24,3 +24,9 @@ UPDATE documents SET text_ru = (
     )
     SELECT replace(replace(replace(t, '&lt;', '<'), '&gt;', '>'), '&amp;', '&') FROM untagged ORDER BY n DESC LIMIT 1
 ) WHERE text_ru LIKE '%&%' OR text_ru LIKE '%<%';
+
+-- A message about something at a set moment (an event): quiet hours never hold it past due_by,
+-- and from expires_at on it is not sent at all (a notice after the event began helps nobody).
+-- storage/outbox.py, claim() and start(); the moments come from bot/rules/events.py, notice_times().
+ALTER TABLE outbox_messages ADD COLUMN due_by TEXT;
+ALTER TABLE outbox_messages ADD COLUMN expires_at TEXT;
