@@ -531,6 +531,13 @@ def about(person: Person, title: str) -> list[str]:
     return [plain(t) for t in person.texts() if title in t]
 
 
+def test_a_notice_is_due_by_the_first_moment_people_might_come_and_expires_at_the_start() -> None:
+    early, late = START_UTC, START_UTC + timedelta(days=1)
+    assert rules.notice_times(early) == (early, early)
+    assert rules.notice_times(late, was=early) == (early, late)  # moved later: people might come at the old time
+    assert rules.notice_times(early, was=late) == (early, early)  # moved earlier
+
+
 async def test_quiet_hours_never_hold_a_notice_past_the_start_of_its_event(world: World) -> None:
     staff = await world.staff(lang="ru")
     ivan = await world.resident("Ivan", lang="ru")
