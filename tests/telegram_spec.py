@@ -97,25 +97,33 @@ def _plain_length(text: str, parse_mode: str | None) -> int:
 
 
 SHOWN_ENTITY = re.compile(r"&(?:amp|lt|gt|quot);")
+DATE_AND_STOP = re.compile(r"\d{4}\s?[гж]\.\.")
 
 
-def shown_entities(method: str, params: dict[str, Any]) -> list[str]:
-    """HTML entities a person would read as such (``&amp;`` on the screen): the mark of text escaped twice.
-
-    The visible text of a message or caption after Telegram parses its HTML, of an alert, and of every
-    button (button labels are never parsed). Telegram accepts all of these; a person reads «&amp;».
-    """
+def shown(params: dict[str, Any]) -> list[str]:
+    """Every text of a request as the person reads it: a message or caption after Telegram parses
+    its HTML, album captions, an alert, and every button (button labels are never parsed)."""
     parse_mode = params.get("parse_mode")
-    shown = [visible(params[key], parse_mode) for key in ("text", "caption") if isinstance(params.get(key), str)]
+    texts = [visible(params[key], parse_mode) for key in ("text", "caption") if isinstance(params.get(key), str)]
     media = params.get("media")
     if isinstance(media, list):
-        shown += [
+        texts += [
             visible(m["caption"], m.get("parse_mode", parse_mode))
             for m in media
             if isinstance(m, dict) and isinstance(m.get("caption"), str)
         ]
-    shown += [str(button.get("text") or "") for button in _buttons(params.get("reply_markup"))]
-    return [found for text in shown for found in SHOWN_ENTITY.findall(text)]
+    return texts + [str(button.get("text") or "") for button in _buttons(params.get("reply_markup"))]
+
+
+def shown_entities(params: dict[str, Any]) -> list[str]:
+    """HTML entities a person would read as such («&amp;» on the screen): the mark of a text escaped
+    twice. Telegram accepts it."""
+    return [found for text in shown(params) for found in SHOWN_ENTITY.findall(text)]
+
+
+def doubled_stops(params: dict[str, Any]) -> list[str]:
+    """A full stop right after a date that ends with one («23 декабря 2026 г..»)."""
+    return [found for text in shown(params) for found in DATE_AND_STOP.findall(text)]
 
 
 def _buttons(markup: Any) -> list[dict[str, Any]]:

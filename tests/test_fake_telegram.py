@@ -101,3 +101,11 @@ async def test_a_button_press_the_bot_never_answers_is_flagged(world: World) -> 
     await ivan.press_data("probe:silent")
     assert world.telegram.violations == ["the press of 'probe:silent' was never answered"]
     world.telegram.violations.clear()
+
+
+def test_a_full_stop_after_a_date_that_ends_with_one_is_flagged() -> None:
+    telegram = FakeTelegram()
+    telegram.handle("sendMessage", {"chat_id": 1, "text": "Срок: 23 декабря 2026\u202fг..", "parse_mode": "HTML"})
+    telegram.handle("sendMessage", {"chat_id": 1, "text": "Срок: 23 декабря 2026\u202fг.", "parse_mode": "HTML"})
+    telegram.handle("sendMessage", {"chat_id": 1, "text": "Мерзімі — 2026 ж. 23 желтоқсан.", "parse_mode": "HTML"})
+    assert telegram.violations == ["sendMessage: «2026\u202fг..»: the date's full stop and the sentence's"]
