@@ -103,3 +103,16 @@ async def test_an_event_with_ampersands_reads_as_written_in_its_card_notice_and_
     await world.deliver()
     assert "⏰" in ivan.last.text and SHOWN in ivan.last.text
     assert world.telegram.violations == []
+
+
+async def test_a_long_text_of_ampersands_is_cut_as_text_never_inside_an_entity(world: World) -> None:
+    """«&» is five characters of HTML but one on the screen: a card is cut before escaping, never after."""
+    from tests.test_initiatives import submitted
+
+    aigerim = await world.resident()
+    await submitted(world, aigerim, title="Белгілер", body="& " * 1000)
+    await aigerim.send("💡 Бастамалар")
+    await aigerim.press("📋 Менің бастамаларым")
+    await aigerim.press("№1 Белгілер")
+    assert aigerim.last.text.count("&amp;") >= 900
+    assert world.telegram.violations == []

@@ -73,10 +73,10 @@ def card_text(
         lines.append(line)
     top, bottom = "\n".join(head), "\n".join(lines)
     room = MESSAGE_MAX - len(top) - len(bottom) - 8
-    body = escape(initiative.body)
-    if len(body) > room:
+    body = initiative.body
+    if len(body) > room:  # cut as text, then escape: never inside «&amp;» (Telegram counts what is shown)
         body = body[: max(room - 1, 0)] + "…"
-    return f"{top}\n\n{body}\n\n{bottom}"[:MESSAGE_MAX]
+    return f"{top}\n\n{escape(body)}\n\n{bottom}"
 
 
 async def send_attachments(bot: Bot, chat_id: int, initiative: store.Initiative, *, voice: bool) -> None:
