@@ -233,7 +233,8 @@ async def claim(db: Database, token: str, now: datetime, limit: int) -> tuple[li
     async with db.transaction() as tx:
         pause = await tx.fetchval("SELECT until FROM delivery_pause WHERE id = 1")
         await tx.execute(
-            "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ? WHERE state = 'pending' AND message_id IN"
+            "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ?"
+            " WHERE state = 'pending' AND message_id IN"
             " (SELECT id FROM outbox_messages WHERE expires_at IS NOT NULL AND expires_at <= ?)",
             (EXPIRED, now_db),
         )
