@@ -280,6 +280,7 @@ async def _notify(
     if rd is None:
         return False
     texts, buttons = render(event, rd.timezone)
+    due_by, expires_at = _deadlines(event, now, was)
     await outbox.enqueue(
         tx,
         rural_district_id=event.rural_district_id,
@@ -291,16 +292,18 @@ async def _notify(
         source_type="event",
         source_id=event.id,
         not_before=to_db(now),
-        **_deadlines(event, now, was),
+        due_by=due_by,
+        expires_at=expires_at,
     )
     return True
 
 
-def _deadlines(event: Event, now: datetime, was: datetime | None) -> dict[str, str]:
-    if rules.is_past(event.starts_at, now):  # a protocol or a report, after the event: no hurry
-        return {}
+def _deadlines(event: Event, now: datetime, was: datetime | None) -> tuple[str | None, str | None]:
+    """(due by, expires at) of a message about the event, as stored; none after it (a protocol, a report)."""
+    if rules.is_past(event.starts_at, now):
+        return None, None
     due_by, expires_at = rules.notice_times(event.starts_at, was=was)
-    return {"due_by": to_db(due_by), "expires_at": to_db(expires_at)}
+    return to_db(due_by), to_db(expires_at)
 
 
 async def _set_reminders(tx: Tx, event_id: int, starts_at: datetime, now: datetime) -> None:
