@@ -796,6 +796,6 @@ async def test_a_title_that_looks_like_a_formula_stays_text_in_the_csv(world: Wo
     aigerim = await world.resident()
     await submitted(world, aigerim, title='=HYPERLINK("http://x.example","Көгал")')
     await open_queue(staff)
-    await staff.press("⬇️ CSV")
+    await staff.press("📥 CSV")
     rows = list(csv.reader(io.StringIO(staff.last.params["document"].decode("utf-8-sig"))))
     assert rows[1][4] == '\'=HYPERLINK("http://x.example","Көгал")'
