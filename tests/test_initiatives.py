@@ -799,3 +799,13 @@ async def test_a_title_that_looks_like_a_formula_stays_text_in_the_csv(world: Wo
     await staff.press("📥 CSV")
     rows = list(csv.reader(io.StringIO(staff.last.params["document"].decode("utf-8-sig"))))
     assert rows[1][4] == '\'=HYPERLINK("http://x.example","Көгал")'
+
+
+async def test_a_village_name_with_html_characters_is_shown_as_written_in_the_preview(world: World) -> None:
+    await world.db.execute(
+        "UPDATE villages SET name_kk = 'Бесағаш <2> & Ко' WHERE rural_district_id = ? AND name_kk = 'Бесағаш'",
+        (world.rural_district_id,),
+    )
+    aigerim = await world.resident()
+    await fill_form(aigerim, village=1)
+    assert "Бесағаш &lt;2&gt; &amp; Ко" in aigerim.last.text

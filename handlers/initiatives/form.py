@@ -163,7 +163,7 @@ async def _preview(data: dict[str, Any], db: Database, person: Person) -> str:
         _("<b>Please check your initiative</b>. This is what the akim's office will receive:"),
         "",
         _("Topic: {topic}").format(topic=topic_label(data.get("topic", "other"))),
-        _("Village: {village}").format(village=village.name(person.language) if village else "—"),
+        _("Village: {village}").format(village=escape(village.name(person.language)) if village else "—"),
         "",
         f"<b>{escape(data.get('title'))}</b>",
         escape(data.get("body")),
