@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     anomaly_night_start: int = Field(0, ge=0, le=23, description="contest anomalies: night votes from this hour…")
     anomaly_night_end: int = Field(6, ge=0, le=24, description="…until this hour, local time")
     anomaly_new_account_hours: int = Field(24, ge=0, description="contest anomalies: voter first seen this recently")
-    anomaly_minute_votes: int = Field(5, ge=2, description="contest anomalies: this many votes of a village in a minute")
+    anomaly_minute_votes: int = Field(
+        5, ge=2, description="contest anomalies: this many votes of a village in a minute"
+    )
 
     @field_validator("bot_token")
     @classmethod

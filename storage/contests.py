@@ -530,7 +530,7 @@ async def _tell_covered(
     return recipients
 
 
-async def covered(db: Database, contest_id: int) -> list[int]:
+async def covered(db: Database | Tx, contest_id: int) -> list[int]:
     return await _covered(db, contest_id)
 
 
@@ -576,7 +576,7 @@ async def projects(db: Database | Tx, contest_id: int) -> list[Project]:
     return [_project(row) for row in rows]
 
 
-async def project(db: Database, contest_id: int, project_id: int) -> Project:
+async def project(db: Database | Tx, contest_id: int, project_id: int) -> Project:
     """A project, only as part of that contest (the pair comes from a button and is not trusted)."""
     row = await db.fetchone(
         f"SELECT {_PROJECT} FROM contest_projects p WHERE p.id = ? AND p.contest_id = ?", (project_id, contest_id)

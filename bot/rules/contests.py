@@ -242,3 +242,7 @@ NOT_FUNDED = N_("Progress is reported only for funded projects of a closed conte
 FROZEN_CLOSED = N_("This contest is closed: nothing in it changes any more.")
 COST_OUT_OF_RANGE = N_("The cost must be more than zero and not more than all the money of the contest.")
 CHOICES_OUT_OF_RANGE = N_("Please send a whole number from 1 to {most}.")
+REPORT_EMPTY = N_("The report is empty. Please write what happened, or send a voice message.")
+REPORT_GONE = N_("This report is not available.")
+NOT_FINISHED = N_("This project is not finished yet: you can answer when the akim's office reports it done.")
+NOT_YOUR_VILLAGE = N_("This project is in another village: its residents answer.")

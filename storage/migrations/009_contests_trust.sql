@@ -42,7 +42,7 @@ ALTER TABLE contests ADD COLUMN max_choices INTEGER NOT NULL DEFAULT 1 CHECK (ma
 CREATE TABLE contest_decisions (
     id            INTEGER PRIMARY KEY,
     contest_id    INTEGER NOT NULL REFERENCES contests(id) ON DELETE CASCADE,
-    flag          TEXT NOT NULL,  -- kind:village:local hour, as bot/rules/anomalies.py names it
+    flag          TEXT NOT NULL,  -- kind.village.local hour, as bot/rules/anomalies.py names it
     decision      TEXT NOT NULL CHECK (decision IN ('keep', 'annul')),
     reason        TEXT NOT NULL CHECK (length(trim(reason)) > 0 AND length(reason) <= 500),
     votes         INTEGER NOT NULL CHECK (votes >= 0),  -- how many votes it covered
