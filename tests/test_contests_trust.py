@@ -266,7 +266,7 @@ async def test_the_polling_table_and_the_bot_share_one_register(world: World) ->
 
 
 async def test_the_paper_protocol_is_checked_against_the_recorded_paper_voters(world: World) -> None:
-    contest_id, (playground, sports) = await published_contest(world)
+    contest_id, _ = await published_contest(world)
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.TABLE, id=contest_id).pack())
     for phone in ("87010000001", "87010000002", "87010000003"):
@@ -511,7 +511,9 @@ async def test_the_chair_annuls_flagged_votes_with_a_reason_staff_only_see_the_f
     assert "Решено: аннулировано 3 голоса." in chair.last.text
     assert await counted(world, contest_id) == 0
     assert await world.db.fetchval("SELECT COUNT(*) FROM contest_votes WHERE status = 'annulled'") == 3
-    entry = await world.db.fetchone("SELECT actor_kind, after_json FROM audit_log WHERE action = 'contest_votes_annulled'")
+    entry = await world.db.fetchone(
+        "SELECT actor_kind, after_json FROM audit_log WHERE action = 'contest_votes_annulled'"
+    )
     assert entry["actor_kind"] == "chair" and "подкуп" in entry["after_json"]
     # a second decision on the same flag is refused
     await chair.press_data(WatchCb(act=WatchAct.KEEP, contest=contest_id, flag=key).pack())
@@ -575,3 +577,177 @@ async def test_the_contest_screen_shows_the_public_turnout_curve(world: World) -
     assert "Голоса в боте по дням" in text
     assert "25 ноября 2026 г.: ▇▇▇▇▇▇▇▇▇▇▇▇ 3" in text and "26 ноября 2026 г.: ▇▇▇▇ 1" in text
     assert "Аксай: ▇▇▇▇▇▇▇▇▇▇▇▇ 3" in text and "Бесагаш: ▇▇▇▇ 1" in text
+
+
+# --- an approval ballot ------------------------------------------------------------------------------
+
+
+async def test_an_approval_ballot_up_to_k_projects_funded_greedily_and_the_results_say_so(world: World) -> None:
+    contest_id, (small, middle, large) = await published_contest(
+        world, [("Кіші", 1_000_000), ("Орта", 2_000_000), ("Үлкен", 3_000_000)], budget=4_000_000
+    )
+    staff = await world.staff("Staff", lang="ru")
+    await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
+    await staff.press("☑️ Бюллетень")
+    await staff.send("5")
+    assert "Отправьте целое число от 1 до 3." in staff.last.text
+    await staff.press_data(AdminContestCb(act=AdmAct.CHOICES, id=contest_id).pack())
+    await staff.send("2")
+    assert "можно выбрать не больше 2" in staff.inbox[-1].text
+    ballots = [[small, middle], [middle, large], [middle]]
+    for i, chosen in enumerate(ballots):
+        person = await world.resident(f"V{i}", lang="ru")
+        await with_phone(person, f"+7701300000{i}")
+        await person.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
+        await person.press("🗳 Мой бюллетень")
+        assert "Учитывается только ваш последний голос" in person.last.text
+        for project in chosen:
+            await person.press_data(ContestCb(act=Act.TOGGLE, contest=contest_id, project=project).pack())
+        if i == 0:  # a third choice is one too many
+            await person.press_data(ContestCb(act=Act.TOGGLE, contest=contest_id, project=large).pack())
+            alert = [r for r in world.telegram.requests if r.method.lower() == "answercallbackquery"][-1]
+            assert "максимум 2" in alert.params.get("text", "")
+        await person.press(f"✅ Голосовать за выбранные ({len(chosen)})")
+        await person.press("✅ Да, голосовать")
+        assert "учтён" in person.last.text
+    first = await world.db.fetchval("SELECT person_id FROM contest_votes ORDER BY id LIMIT 1")
+    assert sorted(
+        r[0]
+        for r in await world.db.fetchall(
+            "SELECT ch.project_id FROM contest_vote_choices ch JOIN contest_votes v ON v.id = ch.vote_id"
+            " WHERE v.person_id = ?",
+            (first,),
+        )
+    ) == sorted([small, middle])
+    from bot.rules.errors import NotFound
+
+    with pytest.raises(NotFound):  # more than K, whatever a handler sends
+        await contests.cast_vote(
+            world.db,
+            contest_id=contest_id,
+            project_id=small,
+            person_id=first,
+            rural_district_id=world.rural_district_id,
+            village_id=world.village_ids[0],
+            phone="+77013000000",
+            now=world.clock.now(),
+            choices=[small, middle, large],
+        )
+    world.clock.advance(days=8)
+    await world.tick()
+    await staff.press_data(AdminContestCb(act=AdmAct.RESULTS, id=contest_id).pack())
+    result = staff.last.text
+    assert (
+        "✅ 1. <b>Орта (ru)</b>" in result and "✅ 2. <b>Кіші (ru)</b>" in result and "▫️ 3. <b>Үлкен (ru)</b>" in result
+    )
+    assert "каждый голосующий выбирал несколько проектов (не больше 2)" in result
+
+
+# --- following the money -----------------------------------------------------------------------------
+
+
+async def test_a_funded_projects_progress_reaches_its_voters_and_village_who_answer_with_one_tap(
+    world: World,
+) -> None:
+    contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(hours=1))
+    voter = await world.resident("Voter", lang="ru")
+    await with_phone(voter, "+77014000001")
+    await vote(voter, contest_id, playground)
+    neighbour = await world.resident("Neighbour", lang="ru")  # the same village, did not vote
+    far = await world.resident("Far", lang="ru", village=1)  # another village
+    staff = await world.staff("Staff", lang="ru")
+    await world.deliver()
+    world.clock.advance(hours=1)
+    await world.tick()
+    await world.deliver()
+    await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
+    await staff.press("📍 Ход проектов")
+    assert staff.last.buttons[0] == "Балалар ойын алаңы (ru)"  # the funded one only
+    await staff.press_data(ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=sports, stage="started").pack())
+    await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
+    await staff.press_data(ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=playground).pack())
+    await staff.press("🚧 Начато")
+    await staff.send_photo("WORK1")
+    await staff.send_location(43.2, 76.9)
+    await staff.send("Завезли песок и горки")
+    await staff.press("📣 Опубликовать")
+    assert "Жителей оповещено: 3." in staff.last.text  # the voter, the neighbour, the staff member (Аксай)
+    await world.deliver()
+    assert voter.last.method == "sendPhoto" and "Балалар ойын алаңы (ru)</b>: 🚧 Начато" in voter.last.text
+    assert "Завезли песок" in neighbour.last.text
+    assert not any("Завезли песок" in t for t in far.texts())
+    # forged: a stage of a project that was not funded
+    progress_before = await world.db.fetchval("SELECT COUNT(*) FROM project_progress")
+    await staff.press_data(ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=sports, stage="finished").pack())
+    await staff.press("📣 Опубликовать")
+    assert "только по финансируемым проектам" in staff.last.text
+    assert await world.db.fetchval("SELECT COUNT(*) FROM project_progress") == progress_before
+    # not finished yet: no verdict
+    await neighbour.press_data(ContestCb(act=Act.DONE, contest=contest_id, project=playground).pack())
+    assert "ещё не завершён" in neighbour.last.text
+    await staff.press_data(
+        ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=playground, stage="finished").pack()
+    )
+    await staff.press("📣 Опубликовать")
+    await world.deliver()
+    assert "Сделано, как обещали?" in voter.last.text
+    await neighbour.press("📍 Ход проекта")
+    assert (
+        "🚧 Начато" in neighbour.last.text
+        and "openstreetmap.org/?mlat=43.20000&amp;mlon=76.90000" in neighbour.last.text
+    )
+    await neighbour.press("👍 Сделано, как обещали")
+    assert "учтён" in neighbour.last.text
+    await voter.press_data(ContestCb(act=Act.PROBLEM, contest=contest_id, project=playground).pack())
+    await voter.send("Горка шатается")
+    assert "Аппарат акима видит" in voter.last.text
+    await far.press_data(ContestCb(act=Act.DONE, contest=contest_id, project=playground).pack())
+    assert "в другом селе" in far.last.text
+    await staff.press_data(ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=playground).pack())
+    text = staff.last.text
+    assert "сделано, как обещали — 1, ⚠️ есть проблема — 1" in text and "Горка шатается" in text
+    assert "Voter" not in text and "Neighbour" not in text
+
+
+# --- staff never see who voted for what ------------------------------------------------------------
+
+
+async def test_no_staff_screen_or_export_shows_who_voted_for_what(world: World) -> None:
+    contest_id, (playground, _sports) = await published_contest(world, closes=NOW + timedelta(hours=30))
+    await census_of(world, ["+77015550001", "+77015550002"])
+    staff = await world.staff("Staff", lang="ru")
+    ivan = await world.resident("Ivanov", lang="ru")
+    await with_phone(ivan, "+77015550001")
+    night = await night_votes(world, contest_id, playground, 1)  # a flagged vote, to fill the anomalies
+    await vote(ivan, contest_id, playground)
+    start = len(world.telegram.requests)
+    screens = [
+        AdminContestCb(act=AdmAct.LIST),
+        AdminContestCb(act=AdmAct.VIEW, id=contest_id),
+        AdminContestCb(act=AdmAct.TURNOUT, id=contest_id),
+        AdminContestCb(act=AdmAct.RESULTS, id=contest_id),
+        AdminContestCb(act=AdmAct.EXPORT, id=contest_id),
+        AdminContestCb(act=AdmAct.CENSUS),
+        WatchCb(act=WatchAct.LIST, contest=contest_id),
+    ]
+    for data in screens:
+        await staff.press_data(data.pack())
+    for flag in [b for b in staff.last.inline if "ctan:f" in b.get("callback_data", "")]:
+        await staff.press_data(flag["callback_data"])
+    world.clock.advance(hours=30)
+    await world.tick()
+    for data in (AdminContestCb(act=AdmAct.RESULTS, id=contest_id), AdminContestCb(act=AdmAct.PROGRESS, id=contest_id)):
+        await staff.press_data(data.pack())
+    await staff.press_data(ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=playground).pack())
+    shown = [r for r in world.telegram.requests[start:] if r.chat_id == staff.user_id]
+    assert len(shown) >= 10
+    everything = "\n".join(
+        (r.text or "")
+        + json.dumps(r.params.get("reply_markup") or "", ensure_ascii=False)
+        + (r.params["document"].decode("utf-8-sig") if isinstance(r.params.get("document"), bytes) else "")
+        for r in shown
+    )
+    for voter in (ivan, *night):
+        assert voter.first_name not in everything and str(voter.user_id) not in everything
+    for phone in ("7015550001", "7015550000"):
+        assert phone not in everything

@@ -66,7 +66,8 @@ def _stage_lines(stages: list[progress.Stage], tz: str, lang: str) -> list[str]:
         if stage.note:
             lines.append("    " + escape(stage.note))
         if stage.latitude is not None and stage.longitude is not None:
-            lines.append(f"    📍 https://www.openstreetmap.org/?mlat={stage.latitude:.5f}&mlon={stage.longitude:.5f}")
+            url = f"https://www.openstreetmap.org/?mlat={stage.latitude:.5f}&mlon={stage.longitude:.5f}"
+            lines.append(f"    📍 {escape(url)}")
     return lines
 
 
