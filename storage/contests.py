@@ -862,9 +862,7 @@ async def _claim_due(tx: Tx, now: datetime, only: int | None = None) -> list[Con
 ResultsNotice = Callable[[Contest, list[Project], rules.Results], tuple[dict[str, str], dict[str, Any] | None]]
 
 
-async def close_due(
-    db: Database, now: datetime, notice: ResultsNotice, *, only: int | None = None
-) -> list[Contest]:
+async def close_due(db: Database, now: datetime, notice: ResultsNotice, *, only: int | None = None) -> list[Contest]:
     """Close every contest past its deadline (or only the one given), in one transaction with the
     results to its voters (``notice`` renders them) and an audit entry per contest; return them."""
     async with db.transaction() as tx:

@@ -461,5 +461,6 @@ def results_keyboard(contest_id: int, funded: list[tuple[int, str]]) -> InlineKe
         [_button("📍 " + _short(title), ContestCb(act=Act.PROGRESS, contest=contest_id, project=pid))]
         for pid, title in funded
     ]
+    rows += web_row("contests", contest_id)
     rows += [[_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))], [menu_button()]]
     return inline(rows)
