@@ -7,6 +7,9 @@ Telegram through the recording session of tests/harness.py). The baseline, in th
 bare aiogram ``Dispatcher`` with one handler that answers the callback and echoes its data, fed
 the same kind of updates through the same session. Updates are fed one after another, so the
 latency of each is its own; the figure that matters is the ratio (the machines are shared).
+
+The district keeps a census of voters of ``CENSUS`` (10,000) numbers, every voter's among them,
+and the contest checks each vote against it inside the vote's transaction (issue 13).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tests.harness import NOW, RecordingSession, World, published_contest
 
 PROJECTS = 5
 CHANGE_SHARE = 0.10
+CENSUS = 10_000
 
 
 def _callback(update_id: int, user_id: int, data: str) -> Update:
@@ -91,6 +95,21 @@ async def _residents(world: World, count: int) -> list[int]:
     return [first + i for i in range(count)]
 
 
+async def _census(world: World, voters: int) -> None:
+    """A census of ``CENSUS`` numbers with every voter's, switched on for the district."""
+    from bot.rules.census import Entry, Parsed
+    from storage import census
+    from storage.audit import CLI
+
+    numbers = [f"+7701{i:07d}" for i in range(voters)] + [f"+7702{i:07d}" for i in range(max(0, CENSUS - voters))]
+    parsed = Parsed(entries=[Entry(n, line) for line, n in enumerate(numbers, start=2)], rows=len(numbers))
+    staged = await census.stage(
+        world.db, CLI, rural_district_id=world.rural_district_id, parsed=parsed, file_name="census.csv", now=NOW
+    )
+    await census.apply(world.db, CLI, census_id=staged.census.id, now=NOW)
+    await census.set_census_required(world.db, CLI, world.rural_district_id, True)
+
+
 def _ms(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
@@ -111,6 +130,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
                 project_descriptions=("", ""),
             )
             users = await _residents(world, count)
+            await _census(world, count)
 
             final: dict[int, int] = {}
             presses: list[tuple[int, int]] = []
@@ -145,6 +165,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
             await world.close()
     return {
         "residents": count,
+        "census": CENSUS,
         "updates": len(updates),
         "votes_per_second": round(len(updates) / seconds, 1),
         "bare_updates_per_second": round(len(bare_updates) / bare_seconds, 1),

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.rules.anomalies import Thresholds
+
 TOKEN_RE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
 
 
@@ -48,6 +50,14 @@ class Settings(BaseSettings):
     web_rate_per_client: float = Field(
         5.0, description="page requests a second one client may make (burst: 4x; 0: no limit)"
     )
+    anomaly_burst_min: int = Field(10, ge=1, description="contest anomalies: an hour over this many votes…")
+    anomaly_burst_factor: float = Field(3.0, gt=0, description="…and over this times the village's median hour")
+    anomaly_night_start: int = Field(0, ge=0, le=23, description="contest anomalies: night votes from this hour…")
+    anomaly_night_end: int = Field(6, ge=0, le=24, description="…until this hour, local time")
+    anomaly_new_account_hours: int = Field(24, ge=0, description="contest anomalies: voter first seen this recently")
+    anomaly_minute_votes: int = Field(
+        5, ge=2, description="contest anomalies: this many votes of a village in a minute"
+    )
 
     @field_validator("bot_token")
     @classmethod
@@ -84,6 +94,17 @@ class Settings(BaseSettings):
         if self.mode == "webhook" and not self.webhook_url:
             raise ValueError("MODE=webhook needs WEBHOOK_URL")
         return self
+
+    def anomaly_thresholds(self) -> Thresholds:
+        """The contest anomaly thresholds (``bot/rules/anomalies.py``)."""
+        return Thresholds(
+            burst_min=self.anomaly_burst_min,
+            burst_factor=self.anomaly_burst_factor,
+            night_start=self.anomaly_night_start,
+            night_end=self.anomaly_night_end,
+            new_hours=self.anomaly_new_account_hours,
+            minute_votes=self.anomaly_minute_votes,
+        )
 
     def token(self) -> str:
         """The token, or a clear error when it is missing."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.rules import anomalies
 from bot.rules import contests as rules
 from bot.rules.clock import from_db, local, to_db
 from bot.rules.errors import DomainError, NotFound
@@ -43,6 +44,8 @@ class Contest:
     status: str
     change_kind: str | None
     change_reason: str | None
+    census_id: int | None = None  # the census its votes are checked against (bound until the first vote)
+    max_choices: int = 1  # K: how many projects a voter may choose (1: the ordinary ballot)
 
     def title(self, lang: str) -> str:
         """The title in the person's language, or the other one when that is empty."""
@@ -99,6 +102,10 @@ class PhoneAlreadyVoted(DomainError):
     """This phone number has voted in the contest from another Telegram account."""
 
 
+class PhoneVotedOnPaper(DomainError):
+    """This phone number was recorded at a polling table of the contest: it voted on paper."""
+
+
 class VoteRefused(DomainError):
     """The rules refuse the vote (closed, not open yet, village not covered)."""
 
@@ -110,7 +117,7 @@ class VoteRefused(DomainError):
 _CONTEST = (
     "c.id, c.rural_district_id, c.title_kk, c.title_ru, c.description_kk, c.description_ru, c.money_budget,"
     " c.money_fees, c.money_sponsors, c.money_investors, c.opens_at, c.closes_at, c.status, c.change_kind,"
-    " c.change_reason"
+    " c.change_reason, c.census_id, c.max_choices"
 )
 _PROJECT = (
     "p.id, p.contest_id, p.title_kk, p.title_ru, p.description_kk, p.description_ru, p.category, p.village_id,"
@@ -126,6 +133,39 @@ def _contest(row: sqlite3.Row | tuple[Any, ...]) -> Contest:
 
 def _project(row: sqlite3.Row | tuple[Any, ...]) -> Project:
     return Project(*row)
+
+
+# The first vote of a contest, in the bot, at a polling table or in a protocol: from then on it is frozen.
+_FIRST_VOTE = (
+    "SELECT min(at) FROM (SELECT min(cast_at) AS at FROM contest_votes WHERE contest_id = :c"
+    " UNION ALL SELECT min(recorded_at) FROM contest_paper_voters WHERE contest_id = :c"
+    " UNION ALL SELECT min(entered_at) FROM contest_protocols WHERE contest_id = :c)"
+)
+# A contest of the district whose rules may still change: not closed, and no vote yet.
+UNFROZEN = (
+    "c.status != 'closed' AND NOT EXISTS (SELECT 1 FROM contest_votes v WHERE v.contest_id = c.id)"
+    " AND NOT EXISTS (SELECT 1 FROM contest_paper_voters pv WHERE pv.contest_id = c.id)"
+    " AND NOT EXISTS (SELECT 1 FROM contest_protocols pr WHERE pr.contest_id = c.id)"
+)
+
+
+async def frozen_at(db: Database | Tx, contest_id: int) -> datetime | None:
+    """When the contest's first vote was cast (it is frozen since), or None."""
+    value = await db.fetchval(_FIRST_VOTE, {"c": contest_id})
+    return None if value is None else from_db(value)
+
+
+async def local_stamp(db: Database | Tx, rural_district_id: int, at: datetime) -> str:
+    """An instant as the district reads it, «25.11.2026 15:03», for a message storage raises."""
+    tz = await db.fetchval("SELECT timezone FROM rural_districts WHERE id = ?", (rural_district_id,))
+    return local(at, tz or "Asia/Almaty").strftime("%d.%m.%Y %H:%M")
+
+
+async def _require_unfrozen(tx: Tx, contest: Contest) -> None:
+    """Refuse a change of projects, costs, rules or census once the first vote is cast."""
+    first = await frozen_at(tx, contest.id)
+    if first is not None:
+        raise DomainError(rules.FROZEN, at=await local_stamp(tx, contest.rural_district_id, first))
 
 
 # --- staff: drafting and publishing ------------------------------------------------------
@@ -216,11 +256,12 @@ async def add_project(
     cost: int,
     photo_file_id: str | None,
 ) -> int:
-    """A project of a draft contest; its village (if any) is one of the contest's district."""
+    """A project of a contest not voted in yet; its village (if any) is one of the contest's district."""
     async with db.transaction() as tx:
         contest = await _contest_of(tx, actor, contest_id)
-        if contest.status != "draft":
+        if contest.status == "closed":
             raise DomainError(N_("Projects can only be added while the contest is a draft."))
+        await _require_unfrozen(tx, contest)
         if (
             village_id is not None
             and await tx.fetchval(
@@ -253,6 +294,56 @@ async def add_project(
     return project_id
 
 
+async def set_cost(db: Database, actor: Actor, *, contest_id: int, project_id: int, cost: int) -> None:
+    """A project's new estimated cost, until the contest's first vote."""
+    async with db.transaction() as tx:
+        contest = await _contest_of(tx, actor, contest_id)
+        if contest.status == "closed":
+            raise DomainError(rules.FROZEN_CLOSED)
+        await _require_unfrozen(tx, contest)
+        before = await tx.fetchval(
+            "SELECT cost FROM contest_projects WHERE id = ? AND contest_id = ?", (project_id, contest_id)
+        )
+        if before is None:
+            raise NotFound(N_("This project is not available."))
+        if not 0 < cost <= contest.budget:
+            raise DomainError(rules.COST_OUT_OF_RANGE)
+        await tx.execute("UPDATE contest_projects SET cost = ? WHERE id = ?", (cost, project_id))
+        await audit.write(
+            tx,
+            actor,
+            "contest_project_cost",
+            "contest",
+            contest_id,
+            rural_district_id=contest.rural_district_id,
+            before={"project_id": project_id, "cost": before},
+            after={"project_id": project_id, "cost": cost},
+        )
+
+
+async def set_max_choices(db: Database, actor: Actor, *, contest_id: int, max_choices: int) -> None:
+    """K, the projects a voter may choose (1: one project; more: an approval ballot), until the first vote."""
+    async with db.transaction() as tx:
+        contest = await _contest_of(tx, actor, contest_id)
+        if contest.status == "closed":
+            raise DomainError(rules.FROZEN_CLOSED)
+        await _require_unfrozen(tx, contest)
+        count = await tx.fetchval("SELECT COUNT(*) FROM contest_projects WHERE contest_id = ?", (contest_id,))
+        if not 1 <= max_choices <= max(1, min(rules.MAX_CHOICES, count)):
+            raise DomainError(rules.CHOICES_OUT_OF_RANGE, most=max(1, min(rules.MAX_CHOICES, count)))
+        await tx.execute("UPDATE contests SET max_choices = ? WHERE id = ?", (max_choices, contest_id))
+        await audit.write(
+            tx,
+            actor,
+            "contest_max_choices",
+            "contest",
+            contest_id,
+            rural_district_id=contest.rural_district_id,
+            before={"max_choices": contest.max_choices},
+            after={"max_choices": max_choices},
+        )
+
+
 async def publish(
     db: Database,
     actor: Actor,
@@ -272,7 +363,10 @@ async def publish(
         if contest.closes_at <= now:
             raise DomainError(N_("The voting window has already ended. Please create the contest again."))
         await tx.execute(
-            "UPDATE contests SET status = 'published', published_at = ? WHERE id = ?", (to_db(now), contest_id)
+            "UPDATE contests SET status = 'published', published_at = ?, census_id = (SELECT s.id FROM censuses s"
+            " JOIN rural_districts rd ON rd.id = s.rural_district_id"
+            " WHERE s.rural_district_id = ? AND s.status = 'current' AND rd.census_required = 1) WHERE id = ?",
+            (to_db(now), contest.rural_district_id, contest_id),
         )
         recipients = await _tell_covered(tx, contest, texts, buttons, now)
         await audit.write(
@@ -355,6 +449,11 @@ async def record_offline(
         }
         if not set(tally) <= set(before) or any(v < 0 for v in tally.values()):
             raise NotFound(N_("This project is not available."))
+        # the protocol's ballots against the paper voters recorded at the polling table
+        recorded = await tx.fetchval("SELECT COUNT(*) FROM contest_paper_voters WHERE contest_id = ?", (contest_id,))
+        ballots = sum(before.values()) + sum(tally.values())
+        if (recorded or contest.census_id is not None) and ballots > recorded:
+            raise DomainError(rules.PROTOCOL_OVER_REGISTER, ballots=ballots, voters=recorded)
         await tx.executemany(
             "UPDATE contest_projects SET offline_votes = offline_votes + ? WHERE id = ? AND contest_id = ?",
             [(votes, project_id, contest_id) for project_id, votes in tally.items()],
@@ -431,7 +530,7 @@ async def _tell_covered(
     return recipients
 
 
-async def covered(db: Database, contest_id: int) -> list[int]:
+async def covered(db: Database | Tx, contest_id: int) -> list[int]:
     return await _covered(db, contest_id)
 
 
@@ -477,7 +576,7 @@ async def projects(db: Database | Tx, contest_id: int) -> list[Project]:
     return [_project(row) for row in rows]
 
 
-async def project(db: Database, contest_id: int, project_id: int) -> Project:
+async def project(db: Database | Tx, contest_id: int, project_id: int) -> Project:
     """A project, only as part of that contest (the pair comes from a button and is not trusted)."""
     row = await db.fetchone(
         f"SELECT {_PROJECT} FROM contest_projects p WHERE p.id = ? AND p.contest_id = ?", (project_id, contest_id)
@@ -496,12 +595,113 @@ async def my_vote(db: Database, contest_id: int, person_id: int) -> int | None:
 
 
 async def tallies(db: Database | Tx, contest_id: int) -> list[rules.Tally]:
+    """Each project's counted votes: an ordinary ballot by its project, an approval ballot by its choices;
+    annulled votes are left out (they stay recorded)."""
     rows = await db.fetchall(
-        "SELECT p.id, p.cost, (SELECT COUNT(*) FROM contest_votes v WHERE v.project_id = p.id), p.offline_votes"
+        "SELECT p.id, p.cost,"
+        " (SELECT COUNT(*) FROM contest_votes v WHERE v.contest_id = p.contest_id AND v.project_id = p.id"
+        "   AND v.status = 'counted' AND NOT EXISTS (SELECT 1 FROM contest_vote_choices ch WHERE ch.vote_id = v.id))"
+        " + (SELECT COUNT(*) FROM contest_vote_choices ch JOIN contest_votes v ON v.id = ch.vote_id"
+        "   WHERE ch.project_id = p.id AND v.status = 'counted'),"
+        " p.offline_votes"
         " FROM contest_projects p WHERE p.contest_id = ? ORDER BY p.id",
         (contest_id,),
     )
     return [rules.Tally(*row) for row in rows]
+
+
+async def my_choices(db: Database, contest_id: int, person_id: int) -> tuple[list[int], bool]:
+    """The projects the person's ballot chose (only they see it), and whether it was annulled."""
+    row = await db.fetchone(
+        "SELECT id, project_id, status FROM contest_votes WHERE contest_id = ? AND person_id = ?",
+        (contest_id, person_id),
+    )
+    if row is None:
+        return [], False
+    chosen = [
+        r[0]
+        for r in await db.fetchall(
+            "SELECT project_id FROM contest_vote_choices WHERE vote_id = ? ORDER BY project_id", (row[0],)
+        )
+    ]
+    return (chosen or [int(row[1])]), row[2] == "annulled"
+
+
+async def annulled(db: Database | Tx, contest_id: int) -> int:
+    """How many votes of the contest were annulled (they stay in the record, not in the tally)."""
+    return int(
+        await db.fetchval(
+            "SELECT COUNT(*) FROM contest_votes WHERE contest_id = ? AND status = 'annulled'", (contest_id,)
+        )
+    )
+
+
+async def stamps(db: Database | Tx, contest_id: int) -> list[anomalies.Stamp]:
+    """Every vote cast in the bot as the anomaly rules and the turnout curve read it: no voter, no choice."""
+    rows = await db.fetchall(
+        "SELECT v.id, v.village_id, v.cast_at, p.created_at FROM contest_votes v"
+        " LEFT JOIN people p ON p.id = v.person_id WHERE v.contest_id = ? ORDER BY v.cast_at",
+        (contest_id,),
+    )
+    return [anomalies.Stamp(r[0], r[1], from_db(r[2]), from_db(r[3]) if r[3] else None) for r in rows]
+
+
+# --- the polling table: paper voters in the same register ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaperVoter:
+    count: int  # paper voters recorded in the contest so far
+    village_id: int | None
+
+
+async def record_paper_voter(db: Database, actor: Actor, *, contest_id: int, phone: str, now: datetime) -> PaperVoter:
+    """A voter who takes a paper ballot at the polling table, by their number: refused when the number
+    voted in the bot (with when), was recorded already, or is not on the contest's census."""
+    async with db.transaction() as tx:
+        contest = await _contest_of(tx, actor, contest_id)
+        if contest.phase(now) is not rules.Phase.OPEN:
+            raise DomainError(N_("Offline votes can be entered only before the contest closes."))
+        village_id = None
+        if contest.census_id is not None:
+            entry = await tx.fetchone(
+                "SELECT village_id FROM census_entries WHERE census_id = ? AND phone = ?", (contest.census_id, phone)
+            )
+            if entry is None:
+                raise DomainError(rules.PAPER_NOT_ON_CENSUS)
+            village_id = entry[0]
+        online = await tx.fetchval(
+            "SELECT cast_at FROM contest_votes WHERE contest_id = ? AND phone = ?", (contest_id, phone)
+        )
+        if online is not None:
+            raise DomainError(
+                rules.PAPER_VOTED_ONLINE, at=await local_stamp(tx, contest.rural_district_id, from_db(online))
+            )
+        paper = await tx.fetchval(
+            "SELECT recorded_at FROM contest_paper_voters WHERE contest_id = ? AND phone = ?", (contest_id, phone)
+        )
+        if paper is not None:
+            raise DomainError(rules.PAPER_TWICE, at=await local_stamp(tx, contest.rural_district_id, from_db(paper)))
+        voter_id = await tx.execute(
+            "INSERT INTO contest_paper_voters (contest_id, phone, village_id, recorded_by, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (contest_id, phone, village_id, actor.person_id, to_db(now)),
+        )
+        count = await tx.fetchval("SELECT COUNT(*) FROM contest_paper_voters WHERE contest_id = ?", (contest_id,))
+        await audit.write(
+            tx,
+            actor,
+            "contest_paper_voter",
+            "contest",
+            contest_id,
+            rural_district_id=contest.rural_district_id,
+            after={"paper_voter_id": voter_id, "paper_voters": count},
+        )
+    return PaperVoter(int(count), village_id)
+
+
+async def paper_voters(db: Database | Tx, contest_id: int) -> int:
+    return int(await db.fetchval("SELECT COUNT(*) FROM contest_paper_voters WHERE contest_id = ?", (contest_id,)))
 
 
 async def results(db: Database | Tx, contest: Contest) -> rules.Results:
@@ -521,54 +721,88 @@ async def cast_vote(
     village_id: int | None,
     phone: str,
     now: datetime,
+    choices: list[int] | None = None,
     new_phone: bool = False,
     then: Callable[[], Awaitable[object]] | None = None,
 ) -> tuple[str, Project]:
-    """Store or change the person's vote; return ('new' | 'changed' | 'same', the project).
+    """Store or change the person's vote; return ('new' | 'changed' | 'same', the (first) project).
 
     The rules are checked inside the write transaction, so a vote that arrives after the deadline
     is refused even before the scheduler has closed the contest; the unique indexes keep one vote
-    per person and per phone number whatever the handler does.
+    per person and per phone number whatever the handler does, and the triggers of the register
+    keep a number that voted on paper out (and the reverse). With a census bound to the contest,
+    only its numbers vote. An annulled vote stays as it is: it cannot be changed back into the tally.
 
-    ``new_phone``: the number was just shared, and is kept as the person's in the same
-    transaction. ``then`` runs inside it too, after the vote (the conversation's state, cleared):
-    all of it is kept, or none when the vote is refused.
+    ``choices``: an approval ballot's projects (the contest's K allows more than one); without it
+    the ballot is ``project_id`` alone. ``new_phone``: the number was just shared, and is kept as
+    the person's in the same transaction. ``then`` runs inside it too, after the vote (the
+    conversation's state, cleared): all of it is kept, or none when the vote is refused.
     """
+    chosen = list(dict.fromkeys(choices or [project_id]))
 
     def work(conn: sqlite3.Connection) -> tuple[str, Project]:
         # one thread hop for the whole transaction: a district voting in its last minute is the hot path
         row = conn.execute(
             f"SELECT {_PROJECT}, c.status, c.opens_at, c.closes_at, c.rural_district_id,"
             " EXISTS (SELECT 1 FROM contest_villages cv WHERE cv.contest_id = c.id AND cv.village_id = ?),"
-            " (SELECT project_id FROM contest_votes v WHERE v.contest_id = c.id AND v.person_id = ?)"
-            " FROM contest_projects p JOIN contests c ON c.id = p.contest_id WHERE p.id = ? AND p.contest_id = ?",
-            (village_id, person_id, project_id, contest_id),
+            " v.id, v.project_id, v.status, c.max_choices,"
+            " c.census_id IS NULL OR EXISTS (SELECT 1 FROM census_entries e WHERE e.census_id = c.census_id"
+            " AND e.phone = ?)"
+            " FROM contest_projects p JOIN contests c ON c.id = p.contest_id"
+            " LEFT JOIN contest_votes v ON v.contest_id = c.id AND v.person_id = ?"
+            " WHERE p.id = ? AND p.contest_id = ?",
+            (village_id, phone, person_id, chosen[0], contest_id),
         ).fetchone()
         if row is None or row[14] != rural_district_id:
             raise NotFound(N_("This project is not available."))
-        chosen = _project(row[:11])
-        status, opens_at, closes_at, is_covered, previous = row[11], row[12], row[13], row[15], row[16]
+        first = _project(row[:11])
+        status, opens_at, closes_at, is_covered = row[11], row[12], row[13], row[15]
+        vote_id, previous, vote_status, max_choices, on_census = row[16], row[17], row[18], row[19], row[20]
         current = rules.phase(status, from_db(opens_at), from_db(closes_at), now)
         refusal = rules.may_vote(current, {village_id} if is_covered and village_id else set(), village_id)
+        if refusal is None and not on_census:
+            refusal = rules.Refusal.NOT_ON_CENSUS
         if refusal is not None:
             raise VoteRefused(REFUSALS[refusal], refusal)
-        if previous == project_id:
-            return "same", chosen
+        if vote_status == "annulled":
+            raise DomainError(rules.VOTE_ANNULLED)
+        if max_choices > 1 or len(chosen) > 1:
+            ids = {r[0] for r in conn.execute("SELECT id FROM contest_projects WHERE contest_id = ?", (contest_id,))}
+            if rules.choices_problem(chosen, ids, max_choices) is not None:
+                raise NotFound(N_("This project is not available."))
+        before = (
+            [r[0] for r in conn.execute("SELECT project_id FROM contest_vote_choices WHERE vote_id = ?", (vote_id,))]
+            if vote_id is not None and max_choices > 1
+            else ([previous] if previous is not None else [])
+        )
+        if previous is not None and set(before) == set(chosen):
+            return "same", first
         try:
             conn.execute(
                 "INSERT INTO contest_votes (contest_id, project_id, person_id, phone, village_id, cast_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (contest_id, person_id) DO UPDATE SET project_id = excluded.project_id,"
                 " changed_at = excluded.cast_at, changes = changes + 1",
-                (contest_id, project_id, person_id, phone, village_id, to_db(now)),
+                (contest_id, chosen[0], person_id, phone, village_id, to_db(now)),
             )
         except sqlite3.IntegrityError as error:
+            if "register" in str(error):
+                raise PhoneVotedOnPaper(rules.PHONE_VOTED_ON_PAPER) from error
             if "phone" in str(error):
                 raise PhoneAlreadyVoted(
                     N_("This phone number has already voted in this contest from another Telegram account.")
                 ) from error
             raise
-        return ("new" if previous is None else "changed"), chosen
+        if max_choices > 1:
+            if vote_id is None:
+                vote_id = conn.execute(
+                    "SELECT id FROM contest_votes WHERE contest_id = ? AND person_id = ?", (contest_id, person_id)
+                ).fetchone()[0]
+            conn.execute("DELETE FROM contest_vote_choices WHERE vote_id = ?", (vote_id,))
+            conn.executemany(
+                "INSERT INTO contest_vote_choices (vote_id, project_id) VALUES (?, ?)", [(vote_id, p) for p in chosen]
+            )
+        return ("new" if previous is None else "changed"), first
 
     if not new_phone and then is None:
         return await db.run(work)  # the hot path: one transaction, no thread hop
@@ -581,11 +815,27 @@ async def cast_vote(
     return outcome
 
 
+async def on_census(db: Database, contest: Contest, phone: str | None) -> bool:
+    """The number may vote in this contest as far as the census goes (no census: any number)."""
+    if contest.census_id is None:
+        return True
+    if phone is None:
+        return True  # asked again when the number is shared
+    found = await db.fetchval(
+        "SELECT 1 FROM census_entries WHERE census_id = ? AND phone = ?", (contest.census_id, phone)
+    )
+    return found is not None
+
+
 REFUSALS = {
     rules.Refusal.NOT_PUBLISHED: N_("This contest is not available."),
     rules.Refusal.NOT_OPEN_YET: N_("Voting in this contest has not started yet."),
     rules.Refusal.CLOSED: N_("Voting in this contest is closed. This vote was not counted."),
     rules.Refusal.NOT_COVERED: N_("This contest is for other villages: residents of your village do not vote in it."),
+    rules.Refusal.NOT_ON_CENSUS: N_(
+        "Your phone number is not on the census of voters of your rural district, so it cannot vote in this "
+        "contest. To be added, please contact the akim's office of your rural district with your ID card."
+    ),
 }
 
 
@@ -668,6 +918,7 @@ class Turnout:
     votes: int
     by_village: list[tuple[int, int, int]]  # village id, votes, registered residents
     by_day: list[tuple[str, int]]  # local date (ISO), votes first cast that day
+    paper: int = 0  # voters recorded at the polling table
 
 
 async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
@@ -689,13 +940,15 @@ async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
                 "SELECT village_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY village_id", (contest.id,)
             )
         }
-        stamps = [
+        cast = [
             row[0] for row in await tx.fetchall("SELECT cast_at FROM contest_votes WHERE contest_id = ?", (contest.id,))
         ]
-    days = Counter(local(from_db(stamp), tz).date().isoformat() for stamp in stamps)
+        paper = await paper_voters(tx, contest.id)
+    days = Counter(local(from_db(stamp), tz).date().isoformat() for stamp in cast)
     return Turnout(
         registered=sum(registered.values()),
-        votes=len(stamps),
+        votes=len(cast),
         by_village=[(v, votes.get(v, 0), registered.get(v, 0)) for v in village_ids],
         by_day=sorted(days.items()),
+        paper=paper,
     )

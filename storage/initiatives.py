@@ -480,6 +480,10 @@ async def for_staff(db: Database | Tx, actor: Actor, initiative_id: int) -> Init
     return initiative
 
 
+# The outcomes everyone who supported an initiative hears of (the author hears of every change).
+SUPPORTERS_TOLD = frozenset({Status.ACCEPTED, Status.REJECTED, Status.DONE})
+
+
 @dataclass(frozen=True, slots=True)
 class Changed:
     initiative: Initiative  # as it is now
@@ -498,6 +502,7 @@ async def change_status(
     forwarded_to: str | None = None,
     into_number: int | None = None,
     author_texts: Callable[[Initiative], dict[str, str]] | None = None,
+    supporter_texts: Callable[[Initiative], dict[str, str]] | None = None,
 ) -> Changed:
     """Set the status staff chose, if the rules allow it from the current one.
 
@@ -505,7 +510,8 @@ async def change_status(
     forward to the body named, hiding (``answer`` is the reason) and merging into initiative
     №``into_number`` of the district (its supporters and author follow; never its own author).
     Hidden and merged ones leave the district's list. The history, the audit entry and the
-    author's notice are written in the same transaction.
+    author's notice are written in the same transaction; so is the supporters' notice of an
+    outcome (accepted, rejected with the reason, done), rendered by ``supporter_texts``.
 
     Raises ``DomainError`` when the rules do not allow the change now (a stale or forged button,
     a missing reason, a date out of range), ``NotFound`` for an initiative the actor may not act
@@ -559,6 +565,24 @@ async def change_status(
             into=into,
             author_texts=author_texts,
         )
+        if supporter_texts is not None and new in SUPPORTERS_TOLD:
+            await outbox.enqueue(
+                tx,
+                rural_district_id=updated.rural_district_id,
+                kind="status",
+                texts=supporter_texts(updated),
+                recipients=[
+                    r[0]
+                    for r in await tx.fetchall(
+                        "SELECT person_id FROM initiative_supports WHERE initiative_id = ? ORDER BY person_id",
+                        (updated.id,),
+                    )
+                    if r[0] != updated.author_id
+                ],
+                source_type="initiative",
+                source_id=updated.id,
+                not_before=to_db(now),
+            )
         if into is not None:
             into = await get(tx, into.id)
     return Changed(updated, into)

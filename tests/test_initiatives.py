@@ -809,3 +809,24 @@ async def test_a_village_name_with_html_characters_is_shown_as_written_in_the_pr
     aigerim = await world.resident()
     await fill_form(aigerim, village=1)
     assert "Бесағаш &lt;2&gt; &amp; Ко" in aigerim.last.text
+
+
+async def test_supporters_hear_the_outcome_but_not_every_step(world: World) -> None:
+    staff = await world.staff()
+    aigerim = await world.resident()
+    await submitted(world, aigerim, title="Саябақ")
+    await publish(world, staff, 1)
+    ivan = await world.resident("Ivan", lang="ru")
+    await ivan.press_data(SUPPORT_1)
+    await open_in_queue(staff, 1)
+    await staff.press("🔎 Қарауды бастау")
+    await staff.press("Жауапсыз")
+    await world.deliver()
+    assert not any("которую вы поддержали" in t for t in ivan.texts())  # «under review» is the author's only
+    await staff.press("✅ Қабылдау")
+    await staff.send("Көктемде орнатамыз.")
+    await world.deliver()
+    assert ivan.last.text == (
+        "🔔 Инициатива №1 «Саябақ», которую вы поддержали: принята.\nОтвет аппарата акима: Көктемде орнатамыз."
+    )
+    assert not any("сіз қолдаған" in t for t in aigerim.texts())  # the author hears it as the author

@@ -45,6 +45,12 @@ class Act(StrEnum):
     ASK = "a"  # the confirmation before a vote
     VOTE = "v"
     RESULTS = "r"
+    BALLOT = "b"  # an approval ballot: the projects to choose from, up to K
+    TOGGLE = "t"  # choose or unchoose a project on that ballot
+    REPORT = "rp"  # report pressure or vote buying
+    PROGRESS = "pg"  # a funded project's progress
+    DONE = "ok"  # «done as promised»
+    PROBLEM = "pr"  # «there is a problem»
 
 
 class ContestCb(CallbackData, prefix="ct1"):
@@ -66,6 +72,13 @@ class AdmAct(StrEnum):
     OFFLINE = "o"
     RESULTS = "r"
     EXPORT = "csv"
+    CENSUS = "cs"  # the district's census of voters
+    CENSUS_OK = "csok"  # id: the pending census to apply
+    CENSUS_NO = "csno"  # id: the pending census to forget
+    TABLE = "pt"  # the polling table
+    COST = "cost"  # change a project's cost (before the first vote)
+    CHOICES = "k"  # how many projects a voter may choose (before the first vote)
+    PROGRESS = "pg"  # report the progress of a funded project
 
 
 class AdminContestCb(CallbackData, prefix="admct"):
@@ -92,6 +105,39 @@ class FormCb(CallbackData, prefix="admcf"):
     category: Category | None = None  # CATEGORY
 
 
+class ProjectCb(CallbackData, prefix="admcp"):
+    """A staff action on one project: its new cost, its progress (stage), the residents' verdict."""
+
+    act: AdmAct
+    contest: int
+    project: int
+    stage: str = ""
+
+
+class WatchAct(StrEnum):
+    LIST = "l"
+    FLAG = "f"
+    KEEP = "k"
+    ANNUL = "a"
+    VOICE = "v"  # the voice message of a pressure report
+
+
+class WatchCb(CallbackData, prefix="ctan"):
+    """The anomalies of a contest (staff, the chair, operators) and the chair's decisions; a report's voice."""
+
+    act: WatchAct
+    contest: int = 0
+    flag: str = ""  # bot.rules.anomalies.key
+    report: int = 0
+
+
+STAGE_LABELS = {
+    "started": N_("🚧 Started"),
+    "half": N_("🏗 Half done"),
+    "finished": N_("🏁 Finished"),
+}
+
+
 def category_label(category: str) -> str:
     return _(CATEGORY_LABELS.get(category, CATEGORY_LABELS[Category.OTHER]))
 
@@ -109,15 +155,95 @@ def list_keyboard(contests: list[Contest], lang: str) -> InlineKeyboardMarkup:
     return inline(rows)
 
 
-def contest_keyboard(contest: Contest, current: Phase, first_project: int | None) -> InlineKeyboardMarkup:
+def contest_keyboard(
+    contest: Contest, current: Phase, first_project: int | None, *, watcher: bool = False
+) -> InlineKeyboardMarkup:
     rows = []
     if first_project is not None:
-        label = _("🗳 Projects and vote") if current is Phase.OPEN else _("📋 Projects")
+        label = _("🗳 Projects and vote") if current is Phase.OPEN and contest.max_choices == 1 else _("📋 Projects")
         rows.append([_button(label, ContestCb(act=Act.PROJECT, contest=contest.id, project=first_project))])
+        if current is Phase.OPEN and contest.max_choices > 1:
+            rows.append([_button(_("🗳 My ballot"), ContestCb(act=Act.BALLOT, contest=contest.id))])
     if current is Phase.CLOSED:
         rows.append([_button(_("🏆 Results"), ContestCb(act=Act.RESULTS, contest=contest.id))])
+    if watcher:
+        rows.append([_button(_("⚠️ Anomalies"), WatchCb(act=WatchAct.LIST, contest=contest.id))])
+    rows.append([_button(_("🆘 Report pressure or vote buying"), ContestCb(act=Act.REPORT, contest=contest.id))])
     rows += web_row("contests", contest.id)
     rows.append([back_button(ContestCb(act=Act.LIST).pack()), menu_button()])
+    return inline(rows)
+
+
+def ballot_keyboard(contest_id: int, projects: list[tuple[int, str]], chosen: set[int]) -> InlineKeyboardMarkup:
+    """An approval ballot: each project a toggle, then the vote."""
+    rows = [
+        [
+            _button(
+                ("☑️ " if pid in chosen else "▫️ ") + _short(title),
+                ContestCb(act=Act.TOGGLE, contest=contest_id, project=pid),
+            )
+        ]
+        for pid, title in projects
+    ]
+    if chosen:
+        rows.append(
+            [
+                _button(
+                    _("✅ Vote for the chosen ({count})").format(count=len(chosen)),
+                    ContestCb(act=Act.ASK, contest=contest_id),
+                )
+            ]
+        )
+    rows.append([back_button(ContestCb(act=Act.CONTEST, contest=contest_id).pack()), menu_button()])
+    return inline(rows)
+
+
+def progress_keyboard(contest_id: int, project_id: int, *, may_answer: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if may_answer:
+        rows.append(
+            [
+                _button(_("👍 Done as promised"), ContestCb(act=Act.DONE, contest=contest_id, project=project_id)),
+                _button(_("⚠️ There is a problem"), ContestCb(act=Act.PROBLEM, contest=contest_id, project=project_id)),
+            ]
+        )
+    rows.append([back_button(ContestCb(act=Act.RESULTS, contest=contest_id).pack()), menu_button()])
+    return inline(rows)
+
+
+def progress_buttons(contest_id: int, project_id: int) -> list[list[dict[str, str]]]:
+    """Under an outbox message about a project's progress (stored as JSON, per language)."""
+    return [
+        [
+            {
+                "text": _("📍 The project's progress"),
+                "callback_data": ContestCb(act=Act.PROGRESS, contest=contest_id, project=project_id).pack(),
+            }
+        ]
+    ]
+
+
+def report_voice_buttons(report_id: int) -> list[list[dict[str, str]]]:
+    return [[{"text": _("🎧 Listen"), "callback_data": WatchCb(act=WatchAct.VOICE, report=report_id).pack()}]]
+
+
+def anomalies_keyboard(contest_id: int, flags: list[tuple[str, str]], back: str) -> InlineKeyboardMarkup:
+    """The flags of a contest (key, label), one per row, then back."""
+    rows = [[_button(label, WatchCb(act=WatchAct.FLAG, contest=contest_id, flag=key))] for key, label in flags]
+    rows.append([back_button(back), menu_button()])
+    return inline(rows)
+
+
+def flag_keyboard(contest_id: int, flag: str, *, may_decide: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if may_decide:
+        rows.append(
+            [
+                _button(_("✅ Keep the votes"), WatchCb(act=WatchAct.KEEP, contest=contest_id, flag=flag)),
+                _button(_("❌ Annul the votes"), WatchCb(act=WatchAct.ANNUL, contest=contest_id, flag=flag)),
+            ]
+        )
+    rows.append([back_button(WatchCb(act=WatchAct.LIST, contest=contest_id).pack()), menu_button()])
     return inline(rows)
 
 
@@ -183,11 +309,12 @@ def admin_list_keyboard(contests: list[Contest], lang: str, now_marks: dict[int,
         for c in contests
     ]
     rows.append([_button(_("➕ New contest"), AdminContestCb(act=AdmAct.NEW))])
+    rows.append([_button(_("📋 Census of voters"), AdminContestCb(act=AdmAct.CENSUS))])
     rows.append([back_to_admin()])
     return inline(rows)
 
 
-def admin_contest_keyboard(contest: Contest, current: Phase) -> InlineKeyboardMarkup:
+def admin_contest_keyboard(contest: Contest, current: Phase, *, frozen: bool = False) -> InlineKeyboardMarkup:
     def b(text: str, act: AdmAct) -> InlineKeyboardButton:
         return _button(text, AdminContestCb(act=act, id=contest.id))
 
@@ -197,18 +324,64 @@ def admin_contest_keyboard(contest: Contest, current: Phase) -> InlineKeyboardMa
     elif current is Phase.CLOSED:
         rows += [
             [b(_("🏆 Results"), AdmAct.RESULTS), b(_("📥 CSV"), AdmAct.EXPORT)],
-            [b(_("📊 Turnout"), AdmAct.TURNOUT)],
+            [b(_("📊 Turnout"), AdmAct.TURNOUT), _watch(contest.id)],
+            [b(_("📍 Progress of projects"), AdmAct.PROGRESS)],
         ]
     else:
         rows += [
             [b(_("📊 Turnout"), AdmAct.TURNOUT), b(_("📥 CSV"), AdmAct.EXPORT)],
-            [b(_("📝 Offline votes"), AdmAct.OFFLINE)],
+            [b(_("🗳 Polling table"), AdmAct.TABLE), b(_("📝 Offline votes"), AdmAct.OFFLINE)],
+            [_watch(contest.id)],
             [b(_("⏩ Extend"), AdmAct.EXTEND)],
         ]
         if current is Phase.OPEN:
             rows[-1].append(b(_("⏹ Close early"), AdmAct.CLOSE))
+        if not frozen:
+            rows.insert(0, [b(_("➕ Add a project"), AdmAct.ADD_PROJECT)])
+    if current is not Phase.CLOSED and not frozen:
+        rows.insert(
+            -1 if current is Phase.DRAFT else 1,
+            [b(_("💰 Change a cost"), AdmAct.COST), b(_("☑️ Ballot"), AdmAct.CHOICES)],
+        )
     rows.append([back_button(AdminContestCb(act=AdmAct.LIST).pack()), back_to_admin()])
     return inline(rows)
+
+
+def _watch(contest_id: int) -> InlineKeyboardButton:
+    return _button(_("⚠️ Anomalies"), WatchCb(act=WatchAct.LIST, contest=contest_id))
+
+
+def admin_projects_keyboard(contest_id: int, projects: list[tuple[int, str]], act: AdmAct) -> InlineKeyboardMarkup:
+    """Choose a project to act on (its cost, its progress)."""
+    rows = [[_button(_short(title), ProjectCb(act=act, contest=contest_id, project=pid))] for pid, title in projects]
+    rows.append([back_button(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack()), back_to_admin()])
+    return inline(rows)
+
+
+def stages_keyboard(contest_id: int, project_id: int) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(_(label), ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=project_id, stage=stage))]
+        for stage, label in STAGE_LABELS.items()
+    ]
+    rows.append([back_button(AdminContestCb(act=AdmAct.PROGRESS, id=contest_id).pack()), back_to_admin()])
+    return inline(rows)
+
+
+def census_keyboard(pending_id: int | None) -> InlineKeyboardMarkup:
+    rows = []
+    if pending_id:
+        rows.append(
+            [
+                _button(_("✅ Replace the list"), AdminContestCb(act=AdmAct.CENSUS_OK, id=pending_id)),
+                _button(_("✖️ Keep the old list"), AdminContestCb(act=AdmAct.CENSUS_NO, id=pending_id)),
+            ]
+        )
+    rows.append([back_button(AdminContestCb(act=AdmAct.LIST).pack()), back_to_admin()])
+    return inline(rows)
+
+
+def table_keyboard(contest_id: int) -> InlineKeyboardMarkup:
+    return inline([[_button(_("✔️ Finish"), AdminContestCb(act=AdmAct.VIEW, id=contest_id))]])
 
 
 def skip_keyboard() -> InlineKeyboardMarkup:
@@ -280,3 +453,14 @@ def admin_back_keyboard(contest_id: int) -> InlineKeyboardMarkup:
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def results_keyboard(contest_id: int, funded: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    """Under the results: each funded project's progress, then back to the contest."""
+    rows = [
+        [_button("📍 " + _short(title), ContestCb(act=Act.PROGRESS, contest=contest_id, project=pid))]
+        for pid, title in funded
+    ]
+    rows += web_row("contests", contest_id)
+    rows += [[_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))], [menu_button()]]
+    return inline(rows)

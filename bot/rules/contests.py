@@ -8,6 +8,10 @@ Funding: projects are ranked by votes (online and offline together). The money o
 is one pot. Going down the ranking, a project is funded when its cost fits in what is left; one
 that does not fit is skipped and the next is tried. A project with no votes is never funded.
 
+With an approval ballot (``max_choices`` K > 1, set by staff) a voter may choose up to K projects,
+and each chosen project gets one vote from them; funding stays the same greedy walk down the
+ranking. K = 1 is the ordinary ballot: one voter, one project.
+
 Ties (the same number of votes) are broken, in this order, by:
 1. the lower cost first: with the same support, the cheaper project leaves more money for others;
 2. the project entered first (the lower id): a fixed, visible order that no one can game at the end.
@@ -20,6 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from bot.rules.texts import N_
 
 
 class Category(StrEnum):
@@ -52,6 +58,7 @@ class Refusal(StrEnum):
     NOT_OPEN_YET = "not_open_yet"
     CLOSED = "closed"
     NOT_COVERED = "not_covered"
+    NOT_ON_CENSUS = "not_on_census"  # the district keeps a census and the number is not on it
 
 
 def phase(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> Phase:
@@ -192,3 +199,50 @@ def window_problem(opens_at: datetime, closes_at: datetime, now: datetime) -> st
     if closes_at <= opens_at:
         return "closes_before_opens"
     return None
+
+
+MAX_CHOICES = 10  # the largest K of an approval ballot
+
+
+def choices_problem(chosen: list[int], projects: set[int], max_choices: int) -> str | None:
+    """Why a ballot's choices cannot be cast: 'none', 'too_many' or 'unknown'; None when fine."""
+    if not chosen:
+        return "none"
+    if len(set(chosen)) > max_choices:
+        return "too_many"
+    if not set(chosen) <= projects:
+        return "unknown"
+    return None
+
+
+# What storage refuses, in the contests catalog (the messages are shown as they are raised).
+FROZEN = N_(
+    "The contest is frozen since its first vote ({at}): projects, their costs, the rules and the census "
+    "no longer change. Voting can only be closed early or extended, with a reason."
+)
+NO_CENSUS_YET = N_("Please upload the census first: with the check on and no census, nobody could vote.")
+CENSUS_GONE = N_("This list is no longer waiting for confirmation. Please send the file again.")
+PAPER_VOTED_ONLINE = N_("This number already voted in the bot: {at}. A paper ballot is not given.")
+PAPER_TWICE = N_("This number is already recorded at the polling table: {at}.")
+PAPER_NOT_ON_CENSUS = N_("This number is not on the census of voters. A paper ballot is not given.")
+PHONE_VOTED_ON_PAPER = N_("This phone number has already voted on paper at the polling table in this contest.")
+VOTE_ANNULLED = N_(
+    "Your vote in this contest was annulled by the meeting's chair after a check. "
+    "If you think this is wrong, please contact the chair."
+)
+PROTOCOL_OVER_REGISTER = N_(
+    "The protocol has more ballots ({ballots}) than paper voters recorded at the polling table ({voters}). "
+    "Please check the protocol and the register."
+)
+NOT_A_JUDGE = N_("Only the meeting's chair or an operator decides on flagged votes.")
+FLAG_NOT_READY = N_("This hour is not over yet: its votes can be judged when it ends.")
+FLAG_GONE = N_("This flag is no longer there: the votes changed. Please open the anomalies again.")
+ALREADY_DECIDED = N_("This flag is already decided.")
+NOT_FUNDED = N_("Progress is reported only for funded projects of a closed contest.")
+FROZEN_CLOSED = N_("This contest is closed: nothing in it changes any more.")
+COST_OUT_OF_RANGE = N_("The cost must be more than zero and not more than all the money of the contest.")
+CHOICES_OUT_OF_RANGE = N_("Please send a whole number from 1 to {most}.")
+REPORT_EMPTY = N_("The report is empty. Please write what happened, or send a voice message.")
+REPORT_GONE = N_("This report is not available.")
+NOT_FINISHED = N_("This project is not finished yet: you can answer when the akim's office reports it done.")
+NOT_YOUR_VILLAGE = N_("This project is in another village: its residents answer.")

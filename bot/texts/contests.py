@@ -14,8 +14,11 @@ from storage.contests import Contest, Project
 from storage.places import Place
 
 
-def results_text(contest: Contest, projects: list[Project], results: Results, lang: str) -> str:
-    """The ranked results: votes (online, offline, together), shares, what is funded, the money left."""
+def results_text(
+    contest: Contest, projects: list[Project], results: Results, lang: str, *, extra: list[str] | None = None
+) -> str:
+    """The ranked results: votes (online, offline, together), shares, what is funded, the money left,
+    the method of the ballot, and ``extra`` (the checks behind the figures) at the end."""
     by_id = {p.id: p for p in projects}
     lines = [_("🏆 <b>Results: {title}</b>").format(title=escape(contest.title(lang)))]
     if contest.change_kind == "closed_early" and contest.change_reason:
@@ -53,6 +56,19 @@ def results_text(contest: Contest, projects: list[Project], results: Results, la
             left=format_money(results.left, lang),
         )
     )
+    if contest.max_choices > 1:
+        lines.append(
+            _(
+                "Method: approval ballot, each voter chose up to {k} projects; projects are funded down the "
+                "ranking by votes while the money lasts."
+            ).format(k=contest.max_choices)
+        )
+    else:
+        lines.append(
+            _("Method: one project per voter; projects are funded down the ranking by votes while the money lasts.")
+        )
+    if extra:
+        lines += ["", *extra]
     return "\n".join(lines)
 
 

@@ -1,5 +1,7 @@
-"""Project contests, composed: the resident's screens (browse, vote) and the staff's (run the
-district's contests, draft one and its projects, its figures and export, offline votes).
+"""Project contests, composed: the resident's screens (browse, vote, report pressure, a funded
+project's progress, and the anomalies that the meeting's chair judges) and the staff's (run the
+district's contests, draft one and its projects, its figures and export, offline votes, the census
+of voters, the polling table, the progress of funded projects).
 
 ``router`` is composed under ``Onboarded()`` and ``admin_router`` under ``IsStaff()`` by
 ``handlers.routers()``; each includes one router per flow, in the order of their priority.
@@ -11,16 +13,38 @@ from aiogram import Router
 from aiogram.utils.i18n import ngettext
 
 from bot.rules.clock import Clock
-from handlers.contests import browse, drafting, offline, projects, results, running, vote
+from handlers.contests import (
+    anomalies,
+    browse,
+    census,
+    drafting,
+    offline,
+    polling_table,
+    progress,
+    projects,
+    reports,
+    results,
+    running,
+    vote,
+)
 from storage import contests
 from storage.db import Database
 
 router = Router(name=__name__)
 # the menu button opens the list even mid-vote: browse comes before the vote's contact step
-router.include_routers(browse.router, vote.router)
+router.include_routers(browse.router, vote.router, reports.router, progress.router, anomalies.router)
 
 admin_router = Router(name=__name__ + ".admin")
-admin_router.include_routers(running.router, drafting.router, projects.router, results.router, offline.router)
+admin_router.include_routers(
+    running.router,
+    drafting.router,
+    projects.router,
+    results.router,
+    offline.router,
+    census.router,
+    polling_table.router,
+    progress.staff_router,
+)
 
 
 async def admin_summary(db: Database, rural_district_id: int, clock: Clock) -> str | None:

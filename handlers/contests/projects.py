@@ -11,13 +11,15 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.formatting import format_money
+from bot.formatting import escape, format_money
 from bot.i18n import N_
 from bot.keyboards.contests import (
     AdmAct,
     AdminContestCb,
     FormAct,
     FormCb,
+    ProjectCb,
+    admin_projects_keyboard,
     cancel_keyboard,
     categories_keyboard,
     more_projects_keyboard,
@@ -25,11 +27,14 @@ from bot.keyboards.contests import (
     skip_keyboard,
 )
 from bot.rules import contests as rules
+from bot.rules.clock import Clock
 from bot.rules.errors import DomainError, NotFound
 from handlers.common import target
+from handlers.contests.running import show_card
 from handlers.contests.steps import PROJECT_DESCRIPTION_MAX, TITLE_MAX, Step, take
 from storage import contests, places
 from storage.audit import Actor
+from storage.contests import Contest
 from storage.db import Database
 from storage.people import Person
 
@@ -91,8 +96,9 @@ async def add_project(
 ) -> None:
     """Another project for a draft contest."""
     contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
-    if contest.status != "draft":
+    if contest.status == "closed":
         raise DomainError(N_("Projects can only be added while the contest is a draft."))
+    await _unfrozen(db, contest)
     await query.answer()
     await start_project(target(query), state, contest.id)
 
@@ -228,3 +234,103 @@ async def project_no_photo(query: CallbackQuery, person: Person, db: Database, s
 async def project_not_photo(message: Message) -> None:
     """Something other than a photo."""
     await message.answer(_("Please send a photo, or press «Skip»."), reply_markup=skip_keyboard())
+
+
+# --- before the first vote: a project's cost, the ballot's K ------------------------------------
+
+
+class Edit(StatesGroup):
+    cost = State()  # data: contest, project
+    choices = State()  # data: contest
+
+
+async def _unfrozen(db: Database, contest: Contest) -> None:
+    """The same refusal the write gives, before anything is asked."""
+    first = await contests.frozen_at(db, contest.id)
+    if first is not None:
+        raise DomainError(rules.FROZEN, at=await contests.local_stamp(db, contest.rural_district_id, first))
+    if contest.status == "closed":
+        raise DomainError(rules.FROZEN_CLOSED)
+
+
+@router.callback_query(AdminContestCb.filter(F.act == AdmAct.COST))
+async def cost_projects(query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database) -> None:
+    """Which project's cost changes."""
+    contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
+    await _unfrozen(db, contest)
+    await query.answer()
+    items = [
+        (p.id, f"{p.title(person.language)} · {format_money(p.cost, person.language)}")
+        for p in await contests.projects(db, contest.id)
+    ]
+    await target(query).answer(
+        _("Whose cost changes?"), reply_markup=admin_projects_keyboard(contest.id, items, AdmAct.COST)
+    )
+
+
+@router.callback_query(ProjectCb.filter(F.act == AdmAct.COST))
+async def ask_cost(
+    query: CallbackQuery, callback_data: ProjectCb, person: Person, db: Database, state: FSMContext
+) -> None:
+    """The new cost of one project."""
+    contest = await contests.get(db, callback_data.contest, person.rural_district_id or 0)
+    project = await contests.project(db, contest.id, callback_data.project)
+    await _unfrozen(db, contest)
+    await query.answer()
+    await state.set_state(Edit.cost)
+    await state.set_data({"contest": contest.id, "project": project.id})
+    await target(query).answer(
+        _("The new estimated cost of «{title}» in whole tenge (now {cost}).").format(
+            title=escape(project.title(person.language)), cost=format_money(project.cost, person.language)
+        ),
+        reply_markup=cancel_keyboard(),
+    )
+
+
+@router.message(Edit.cost)
+async def new_cost(message: Message, person: Person, db: Database, clock: Clock, state: FSMContext) -> None:
+    cost = rules.parse_money(message.text)
+    if not cost:
+        await message.answer(
+            _("Please send the cost as a whole number of tenge greater than zero."), reply_markup=cancel_keyboard()
+        )
+        return
+    data = await state.get_data()
+    await state.clear()
+    await contests.set_cost(
+        db, Actor.of(person), contest_id=int(data["contest"]), project_id=int(data["project"]), cost=cost
+    )
+    await message.answer(_("The cost is changed."))
+    await show_card(message, person, db, clock, int(data["contest"]))
+
+
+@router.callback_query(AdminContestCb.filter(F.act == AdmAct.CHOICES))
+async def ask_choices(
+    query: CallbackQuery, callback_data: AdminContestCb, person: Person, db: Database, state: FSMContext
+) -> None:
+    """How many projects a voter may choose."""
+    contest = await contests.get(db, callback_data.id, person.rural_district_id or 0)
+    await _unfrozen(db, contest)
+    await query.answer()
+    await state.set_state(Edit.choices)
+    await state.set_data({"contest": contest.id})
+    await target(query).answer(
+        _(
+            "How many projects may each voter choose? Send 1 for the usual ballot (one project), or 2 and more "
+            "for an approval ballot. Now: {k}."
+        ).format(k=contest.max_choices),
+        reply_markup=cancel_keyboard(),
+    )
+
+
+@router.message(Edit.choices)
+async def new_choices(message: Message, person: Person, db: Database, clock: Clock, state: FSMContext) -> None:
+    text = (message.text or "").strip()
+    data = await state.get_data()
+    if not text.isdigit() or len(text) > 2:
+        await message.answer(_("Please send a whole number, for example 1 or 3."), reply_markup=cancel_keyboard())
+        return
+    await contests.set_max_choices(db, Actor.of(person), contest_id=int(data["contest"]), max_choices=int(text))
+    await state.clear()
+    await message.answer(_("The ballot is changed."))
+    await show_card(message, person, db, clock, int(data["contest"]))

@@ -17,6 +17,7 @@ from bot.rules.contests import Phase
 from bot.rules.errors import DomainError
 from bot.texts.contests import results_csv, results_text
 from handlers.common import target
+from handlers.contests.browse import checks_lines
 from handlers.contests.texts import timezone
 from storage import contests, places
 from storage.db import Database
@@ -51,6 +52,8 @@ async def turnout(query: CallbackQuery, callback_data: AdminContestCb, person: P
             f"· {escape(names.get(village_id, '—'))}: {votes} / {registered} "
             f"({format_share(rules.share(votes, registered), lang)})"
         )
+    if figures.paper:
+        lines.append(_("Paper voters recorded at the polling table: {count}.").format(count=figures.paper))
     lines += ["", _("<b>By day</b>")]
     if not figures.by_day:
         lines.append(_("No votes yet."))
@@ -69,8 +72,10 @@ async def admin_results(query: CallbackQuery, callback_data: AdminContestCb, per
     await query.answer()
     projects = await contests.projects(db, contest.id)
     results = await contests.results(db, contest)
+    extra = await checks_lines(db, contest)
     await target(query).answer(
-        results_text(contest, projects, results, person.language), reply_markup=admin_back_keyboard(contest.id)
+        results_text(contest, projects, results, person.language, extra=extra),
+        reply_markup=admin_back_keyboard(contest.id),
     )
 
 

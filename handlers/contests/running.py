@@ -36,6 +36,7 @@ from bot.rules.delivery import quiet_until
 from bot.rules.errors import DomainError
 from bot.texts.contests import results_text
 from handlers.common import target
+from handlers.contests.browse import ballot_line
 from handlers.contests.steps import REASON_MAX, text_value
 from handlers.contests.texts import MARKS, money_lines, timezone, when
 from storage import contests, places
@@ -95,7 +96,22 @@ async def show_card(message: Message, person: Person, db: Database, clock: Clock
         )
     if current is Phase.DRAFT and len(projects) < 2:
         lines += ["", _("Add at least two projects, then publish.")]
-    await message.answer("\n".join(lines), reply_markup=admin_contest_keyboard(contest, current))
+    lines += ["", ballot_line(contest)]
+    if contest.census_id is not None:
+        lines.append(_("📋 Votes are checked against the census of voters."))
+    first = await contests.frozen_at(db, contest.id)
+    if first is not None and current is not Phase.CLOSED:
+        lines.append(
+            _(
+                "🔒 Frozen since the first vote ({at}): projects, costs, rules and the census no longer change; "
+                "voting can only be closed early or extended, with a reason."
+            ).format(at=format_datetime(first, tz, lang))
+        )
+    elif current is not Phase.CLOSED:
+        lines.append(_("Projects, costs and the ballot can change until the first vote; then they are frozen."))
+    await message.answer(
+        "\n".join(lines), reply_markup=admin_contest_keyboard(contest, current, frozen=first is not None)
+    )
 
 
 @router.callback_query(AdminContestCb.filter(F.act == AdmAct.VIEW))
@@ -134,7 +150,7 @@ async def ask_publish(query: CallbackQuery, callback_data: AdminContestCb, perso
     await target(query).answer(
         _(
             "Publish «{title}»? The residents of the villages it covers will be told. "
-            "After publishing, projects cannot be changed."
+            "Once the first vote is cast, projects, costs and rules cannot be changed."
         ).format(title=escape(contest.title(person.language))),
         reply_markup=confirm_publish_keyboard(contest.id),
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from aiogram import Bot
 from aiogram.utils.i18n import gettext as _
 
-from bot.formatting import escape, format_datetime, format_money
+from bot.formatting import escape, format_datetime, format_day, format_money
 from bot.keyboards.contests import SOURCE_LABELS
+from bot.rules.anomalies import Stamp, bar, curve
 from bot.rules.contests import Phase
 from storage import places
 from storage.contests import Contest
@@ -48,4 +52,32 @@ def money_lines(contest: Contest, lang: str) -> list[str]:
     for source, amount in contest.money.items():
         if amount:
             lines.append(f"  · {_(SOURCE_LABELS[source])}: {format_money(amount, lang)}")
+    return lines
+
+
+async def safety(bot: Bot) -> str:
+    """The line every contest screen ends with: the bot's own name, and what it never asks for.
+
+    ``bot.me()`` asks Telegram once per Bot and keeps the answer."""
+    me = await bot.me()
+    return _(
+        "🔐 The official bot is @{username}. It never asks for codes, passwords or card numbers: "
+        "whoever does is not us."
+    ).format(username=escape(me.username or ""))
+
+
+def curve_lines(stamps: list[Stamp], tz: str, names: dict[int, str], lang: str) -> list[str]:
+    """The public turnout curve: votes per day and per village as text bars, so a burst shows."""
+    figures = curve(stamps, tz)
+    if not figures.days:
+        return []
+    lines = [_("📈 <b>Votes in the bot by day</b>")]
+    largest = max(count for _day, count in figures.days)
+    for day, count in figures.days[-10:]:
+        lines.append(f"{format_day(date.fromisoformat(day), lang)}: {bar(count, largest)} {count}")
+    lines.append(_("<b>By village</b>"))
+    largest = max(count for _village, count in figures.villages)
+    for village_id, count in figures.villages:
+        name = escape(names.get(village_id or 0, "—"))
+        lines.append(f"{name}: {bar(count, largest)} {count}")
     return lines

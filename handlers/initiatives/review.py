@@ -208,6 +208,26 @@ async def staff_merge_into(
     await _apply(message, person, db, clock, i18n, state, into_number=int(digits))
 
 
+def supporter_notice(initiative: store.Initiative, lang: str, answer: str | None) -> str:
+    """What a supporter is told of an outcome: accepted, rejected with the reason, done."""
+    lines = [
+        _("🔔 The initiative №{number} «{title}» you supported: {status}.").format(
+            number=initiative.number, title=escape(initiative.title), status=status_label(initiative.status)
+        )
+    ]
+    if answer:
+        label = _("Reason") if initiative.status in rules.NEEDS_REASON else _("Answer of the akim's office")
+        lines.append(f"{label}: {escape(answer)}")
+    return "\n".join(lines)
+
+
+def _supporter_texts(i18n: I18n, answer: str | None) -> Callable[[store.Initiative], dict[str, str]]:
+    def render(initiative: store.Initiative) -> dict[str, str]:
+        return in_all_languages(i18n, lambda: supporter_notice(initiative, str(i18n.current_locale), answer))
+
+    return render
+
+
 def _author_texts(
     i18n: I18n, answer: str | None, into_number: int | None
 ) -> Callable[[store.Initiative], dict[str, str]]:
@@ -246,6 +266,7 @@ async def _apply(
         forwarded_to=data.get("body"),
         into_number=into_number,
         author_texts=_author_texts(i18n, answer, into_number),
+        supporter_texts=_supporter_texts(i18n, answer),
     )
     await state.clear()
     if changed.into is not None:
