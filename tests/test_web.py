@@ -597,3 +597,34 @@ async def test_the_real_bot_serves_the_pages_beside_polling_and_beside_the_webho
         assert not server.telegram.violations
     finally:
         await server.stop()
+
+
+async def test_the_progress_of_a_funded_project_is_on_its_contests_page(site: Public) -> None:
+    from storage import contests as contest_store
+    from storage import progress
+    from storage.audit import CLI
+
+    site.client.server.app[SITE].settle = 0
+    closed = int(
+        await site.db.fetchval("SELECT id FROM contests WHERE status = 'closed' AND rural_district_id = ?", (site.rd,))
+    )
+    contest = await contest_store.for_resident(site.db, closed, site.rd)
+    funded = [r.project_id for r in (await contest_store.results(site.db, contest)).ranked if r.funded]
+    _status, before, _h = await site.get(f"/ru/{site.rd}/contests/{closed}")
+    assert "Ход работ по финансируемым проектам" in before and "отчётов пока нет" in before
+    await progress.post(
+        site.db,
+        CLI,
+        contest_id=closed,
+        project_id=funded[0],
+        stage="started",
+        note="Опоры <ставят> & тянут провод",
+        photos=[],
+        location=None,
+        now=site.clock.now(),
+        texts=lambda project: {"kk": "…", "ru": "…"},
+        buttons=None,
+    )
+    _status, body, _h = await site.get(f"/ru/{site.rd}/contests/{closed}")
+    assert "Начато, " in body
+    assert "Опоры &lt;ставят&gt; &amp; тянут провод" in body

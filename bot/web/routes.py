@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.keyboards.budget import line_label
 from bot.keyboards.common import LANGUAGE_NAMES
-from bot.keyboards.contests import SOURCE_LABELS, category_label
+from bot.keyboards.contests import SOURCE_LABELS, STAGE_LABELS, category_label
 from bot.keyboards.documents import kind_label
 from bot.keyboards.events import kind_name, kind_title
 from bot.keyboards.initiatives import status_label, topic_label
@@ -37,6 +37,7 @@ from storage import documents as docs
 from storage import events as event_store
 from storage import initiatives as initiative_store
 from storage import places, public
+from storage import progress as progress_store
 from storage.places import RuralDistrict
 
 LANG = "{lang:kk|ru}"
@@ -362,9 +363,12 @@ async def contest(request: web.Request, site: Site, lang: str) -> Cached:
     turnout = await contest_store.turnout(site.db, found, rd.timezone)
     results = await contest_store.results(site.db, found) if phase is Phase.CLOSED else None
     by_id = {p.id: p for p in projects}
+    funded = [r.project_id for r in results.ranked if r.funded] if results else []
+    progress = {project_id: await progress_store.stages(site.db, project_id) for project_id in funded}
     with site.i18n.context(), site.i18n.use_locale(lang):
         money = [(_(SOURCE_LABELS[source]), amount) for source, amount in found.money.items() if amount]
         categories = {p.id: plain(category_label(p.category)) for p in projects}
+        stage_labels = {stage: plain(_(label)) for stage, label in STAGE_LABELS.items()}
     top_day = max((votes for _day, votes in turnout.by_day), default=0)
     return await render(
         request,
@@ -384,6 +388,8 @@ async def contest(request: web.Request, site: Site, lang: str) -> Cached:
         money=money,
         turnout=turnout,
         results=results,
+        progress=progress,
+        stage_labels=stage_labels,
         top_day=top_day,
         bar=bar_width,
         day_of=date.fromisoformat,
