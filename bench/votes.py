@@ -3,10 +3,14 @@
 10,000 residents (1,000 with ``--quick``) each press «Yes, vote» once, and 10 % of them change
 their vote afterwards: every press is a callback update fed to the bot's own dispatcher (all
 middlewares, the FSM storage, the consent check, the vote's write transaction, the answer to
-Telegram through the recording session of tests/harness.py). The baseline, in the same run, is a
-bare aiogram ``Dispatcher`` with one handler that answers the callback and echoes its data, fed
-the same kind of updates through the same session. Updates are fed one after another, so the
-latency of each is its own; the figure that matters is the ratio (the machines are shared).
+Telegram through the recording session of tests/harness.py). Twice, on two databases set up
+alike: through the inbox as the process does it (bot/intake.py: the update written to the inbox,
+the vote and the done mark in one transaction, the answer kept until Telegram accepts it), and
+straight into the dispatcher, without the inbox. The baseline is a bare aiogram ``Dispatcher``
+with one handler that answers the callback and echoes its data, fed the same kind of updates
+through the same session. Updates are fed one after another, so the latency of each is its own;
+the three are fed in turns of 100 updates, each going first in turn, so the machine's noise (it
+is shared) falls on all of them alike; the figures that matter are the ratios.
 
 The district keeps a census of voters of ``CENSUS`` (10,000) numbers, every voter's among them,
 and the contest checks each vote against it inside the vote's transaction (issue 13).
@@ -26,6 +30,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.types import CallbackQuery, Message, Update
 
+from bot.intake import Intake
 from bot.keyboards.contests import Act, ContestCb
 from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram
 from tests.harness import NOW, RecordingSession, World, published_contest
@@ -66,7 +71,16 @@ async def _feed(dp: Dispatcher, bot: Bot, updates: list[Update]) -> list[float]:
     return latencies
 
 
-async def _bare(updates: list[Update]) -> list[float]:
+async def _take(intake: Intake, updates: list[Update]) -> list[float]:
+    latencies = []
+    for update in updates:
+        started = time.perf_counter()
+        await intake.take(update)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def _bare() -> tuple[Dispatcher, Bot]:
     """The baseline: aiogram alone, one handler that answers and echoes."""
     dp = Dispatcher()
 
@@ -77,7 +91,7 @@ async def _bare(updates: list[Update]) -> list[float]:
         await query.message.answer(query.data or "…")
 
     bot = Bot(TOKEN, session=RecordingSession(FakeTelegram()), default=DefaultBotProperties(parse_mode="HTML"))
-    return await _feed(dp, bot, updates)
+    return dp, bot
 
 
 async def _residents(world: World, count: int) -> list[int]:
@@ -115,23 +129,38 @@ def _ms(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
 
 
+async def _world(tmp: Path, count: int) -> tuple[World, int, list[int], list[int]]:
+    world = await World.create(tmp)
+    contest_id, projects = await published_contest(
+        world,
+        [(f"Жоба {i}", 1_000_000) for i in range(PROJECTS)],
+        budget=10_000_000,
+        titles=("Бенчмарк", "Бенчмарк"),
+        descriptions=("", ""),
+        project_descriptions=("", ""),
+    )
+    users = await _residents(world, count)
+    await _census(world, count)
+    return world, contest_id, projects, users
+
+
+async def _tally(world: World, contest_id: int) -> dict[int, int]:
+    rows = await world.db.fetchall(
+        "SELECT project_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY project_id", (contest_id,)
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
 async def run(quick: bool = False) -> dict[str, Any]:
     count = 1_000 if quick else 10_000
     rng = random.Random(6)
     with tempfile.TemporaryDirectory() as tmp:
-        world = await World.create(Path(tmp))
+        (Path(tmp) / "inbox").mkdir()
+        (Path(tmp) / "direct").mkdir()
+        kept, contest_id, projects, users = await _world(Path(tmp) / "inbox", count)
+        direct, direct_contest, _projects, _users = await _world(Path(tmp) / "direct", count)
+        assert (direct_contest, _projects, _users) == (contest_id, projects, users)  # set up alike
         try:
-            contest_id, projects = await published_contest(
-                world,
-                [(f"Жоба {i}", 1_000_000) for i in range(PROJECTS)],
-                budget=10_000_000,
-                titles=("Бенчмарк", "Бенчмарк"),
-                descriptions=("", ""),
-                project_descriptions=("", ""),
-            )
-            users = await _residents(world, count)
-            await _census(world, count)
-
             final: dict[int, int] = {}
             presses: list[tuple[int, int]] = []
             for user in users:
@@ -140,41 +169,51 @@ async def run(quick: bool = False) -> dict[str, Any]:
                 presses.append((user, rng.choice(projects)))
             for user, project in presses:
                 final[user] = project
+
             data = [ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack() for _user, project in presses]
-            updates = [_callback(i + 1, user, data[i]) for i, (user, _project) in enumerate(presses)]
-            bare_updates = [_callback(i + 1, user, data[i]) for i, (user, _project) in enumerate(presses)]
 
-            bare_started = time.perf_counter()
-            bare = await _bare(bare_updates)
-            bare_seconds = time.perf_counter() - bare_started
+            def updates() -> list[Update]:
+                return [_callback(i + 1, user, data[i]) for i, (user, _project) in enumerate(presses)]
 
-            started = time.perf_counter()
-            ours = await _feed(world.dp, world.bot, updates)
-            seconds = time.perf_counter() - started
+            bare_dp, bare_bot = _bare()
+            ours_in, ours_direct, bare_in = updates(), updates(), updates()
+            inbox_times: list[float] = []
+            direct_times: list[float] = []
+            bare_times: list[float] = []
+            for turn, start in enumerate(range(0, len(presses), 100)):
+                chunk = slice(start, start + 100)
+                runs = [
+                    (bare_times, _feed(bare_dp, bare_bot, bare_in[chunk])),
+                    (direct_times, _feed(direct.dp, direct.bot, ours_direct[chunk])),
+                    (inbox_times, _take(kept.intake, ours_in[chunk])),
+                ]
+                for times, feed in runs[turn % 3 :] + runs[: turn % 3]:  # each goes first in turn
+                    times += await feed
 
-            stored = dict(
-                await world.db.fetchall(
-                    "SELECT project_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY project_id",
-                    (contest_id,),
-                )
-            )
-            expected = Counter(final.values())
-            tally_exact = stored == dict(expected) and sum(stored.values()) == count
-            errors = len(world.telegram.violations)
+            expected = dict(Counter(final.values()))
+            tally_exact = (await _tally(kept, contest_id)) == expected == (await _tally(direct, contest_id))
+            done = await kept.db.fetchval("SELECT count(*) FROM inbox WHERE state = 'done'")
+            errors = len(kept.telegram.violations) + len(direct.telegram.violations)
         finally:
-            await world.close()
+            await kept.close()
+            await direct.close()
+    seconds, direct_seconds, bare_seconds = sum(inbox_times), sum(direct_times), sum(bare_times)
     return {
         "residents": count,
-        "census": CENSUS,
-        "updates": len(updates),
-        "votes_per_second": round(len(updates) / seconds, 1),
-        "bare_updates_per_second": round(len(bare_updates) / bare_seconds, 1),
+        "updates": len(presses),
+        "votes_per_second": round(len(presses) / seconds, 1),
+        "votes_per_second_without_inbox": round(len(presses) / direct_seconds, 1),
+        "bare_updates_per_second": round(len(presses) / bare_seconds, 1),
         "ratio_to_bare": round(seconds / bare_seconds, 2),
-        "p50_ms": _ms(ours, 0.50),
-        "p99_ms": _ms(ours, 0.99),
-        "bare_p50_ms": _ms(bare, 0.50),
-        "bare_p99_ms": _ms(bare, 0.99),
-        "mean_ms": round(statistics.fmean(ours) * 1000, 3),
+        "ratio_to_bare_without_inbox": round(direct_seconds / bare_seconds, 2),
+        "inbox_cost": round(seconds / direct_seconds, 3),
+        "p50_ms": _ms(inbox_times, 0.50),
+        "p99_ms": _ms(inbox_times, 0.99),
+        "p50_ms_without_inbox": _ms(direct_times, 0.50),
+        "bare_p50_ms": _ms(bare_times, 0.50),
+        "bare_p99_ms": _ms(bare_times, 0.99),
+        "mean_ms": round(statistics.fmean(inbox_times) * 1000, 3),
         "tally_exact": tally_exact,
+        "inbox_rows_done": done,
         "refused_requests": errors,
     }

@@ -21,8 +21,10 @@ from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.fsm import SQLiteStorage
 from bot.i18n import PersonI18nMiddleware, build_i18n
+from bot.intake import Intake
 from bot.jobs import JobContext
 from bot.middlewares import ErrorsMiddleware, PersonMiddleware, ThrottleMiddleware
+from bot.retry import Requests, own_retries
 from bot.rules.clock import Clock, SystemClock
 from bot.scheduler import build_scheduler, run_due
 from bot.web.links import PublicLinks
@@ -32,13 +34,24 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 10.0  # seconds in-flight updates get to finish on SIGTERM
 
 
-def build_bot(settings: Settings, session: Any = None) -> Bot:
-    """A Bot for the official API, or for a self-hosted Bot API server (``TELEGRAM_API_URL``)."""
-    if session is None and settings.telegram_api_url:
-        session = AiohttpSession(
-            api=TelegramAPIServer.from_base(settings.telegram_api_url, is_local=settings.telegram_api_is_local)
-        )
-    return Bot(settings.token(), session=session, default=DefaultBotProperties(parse_mode="HTML"))
+def build_bot(settings: Settings, session: Any = None, *, db: Database | None = None) -> Bot:
+    """A Bot for the official API, or for a self-hosted Bot API server (``TELEGRAM_API_URL``); every
+    request it makes is retried as ``bot/retry.py`` says and never leaves inside a transaction."""
+    if session is None:
+        session = AiohttpSession(timeout=settings.telegram_timeout)
+        if settings.telegram_api_url:
+            session.api = TelegramAPIServer.from_base(
+                settings.telegram_api_url, is_local=settings.telegram_api_is_local
+            )
+    bot = Bot(settings.token(), session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    return instrument(bot, db)
+
+
+def instrument(bot: Bot, db: Database | None) -> Bot:
+    """The request middleware of ``bot/retry.py`` on the bot's session (once)."""
+    if not any(isinstance(m, Requests) for m in bot.session.middleware):
+        bot.session.middleware(Requests(db))
+    return bot
 
 
 def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I18n) -> Dispatcher:
@@ -54,7 +67,7 @@ def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I1
         i18n=i18n,
         admin_summaries=handlers.admin_summaries(),
     )
-    dp.update.outer_middleware(ErrorsMiddleware())
+    dp.update.outer_middleware(ErrorsMiddleware(db))
     dp.update.outer_middleware(PersonMiddleware(db, settings.operator_ids))
     dp.update.outer_middleware(ThrottleMiddleware(settings.throttle_per_second))
     dp.update.outer_middleware(PublicLinks(settings.public_url))
@@ -65,7 +78,7 @@ def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I1
 
 @dataclass
 class App:
-    """One running bot: its settings, database, Bot, dispatcher, scheduler and sender."""
+    """One running bot: its settings, database, Bot, dispatcher, intake, scheduler and sender."""
 
     settings: Settings
     db: Database
@@ -73,6 +86,7 @@ class App:
     dp: Dispatcher
     i18n: I18n
     clock: Clock
+    intake: Intake
     scheduler: AsyncIOScheduler | None = None
     background: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -91,15 +105,14 @@ class App:
         self.scheduler.start()
         from bot.sender import start_sender
 
-        self.background.append(start_sender(self.job_context))
+        with own_retries():  # the sender retries each outbox row itself (the task inherits this)
+            self.background.append(start_sender(self.job_context))
 
     async def on_shutdown(self) -> None:
         """Let in-flight updates finish, stop the clock and the sender, close the database."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
-        pending = list(getattr(self.dp, "_handle_update_tasks", ()))
-        if pending:
-            await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
+        await self.intake.drain(SHUTDOWN_GRACE)
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -111,59 +124,84 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, session: 
     i18n = build_i18n()
     clock = clock or SystemClock()
     dp = build_dispatcher(db=db, settings=settings, clock=clock, i18n=i18n)
-    bot = build_bot(settings, session)
-    app = App(settings, db, bot, dp, i18n, clock)
+    bot = build_bot(settings, session, db=db)
+    app = App(settings, db, bot, dp, i18n, clock, Intake(db, dp, bot))
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
     return app
 
 
-async def run_polling(app: App) -> None:
-    """Long polling; the public pages on ``WEB_PORT`` beside it when that is set."""
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_polling(app: App, *, stop: asyncio.Event | None = None, handle_signals: bool = True) -> None:
+    """Long polling through the inbox (bot/intake.py) until SIGTERM/SIGINT or ``stop``; the public
+    pages on ``WEB_PORT`` beside it when that is set."""
     from bot.web import app as public
 
-    await app.bot.delete_webhook(drop_pending_updates=False)
-    pages = await public.start(app.settings, app.i18n, app.clock)
+    stop = stop or asyncio.Event()
+    if handle_signals:
+        _stop_on_signals(stop)
+    dp, bot = app.dp, app.bot
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    pages = None
     try:
-        await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+        try:
+            await bot.delete_webhook(drop_pending_updates=False)
+        except Exception as error:  # polling itself reports (and outlasts) a Telegram that is away
+            log.error("deleteWebhook failed: %s", error)
+        pages = await public.start(app.settings, app.i18n, app.clock)
+        await app.intake.recover()
+        log.info("polling for updates (bot id %s)", bot.id)
+        await app.intake.poll(stop, allowed_updates=dp.resolve_used_update_types())
+        log.info("polling stopped")
     finally:
-        await public.stop(pages)
+        try:
+            await public.stop(pages)
+            await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+        finally:
+            await bot.session.close()
 
 
 async def run_webhook(app: App) -> None:
-    """aiohttp server; Telegram's secret header is checked on every request."""
-    import signal
-
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    """aiohttp server; Telegram's secret header is checked on every request, and each update is
+    handled or kept in the inbox before the 200 (bot/intake.py). The public pages, when published
+    (``WEB_PORT``), are served by the same server; their guard leaves the webhook's path alone (it
+    has its own secret)."""
     from aiohttp import web
 
     from bot.web.app import open_app
 
-    settings = app.settings
+    settings, dp, bot = app.settings, app.dp, app.bot
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    # The public pages, when published (WEB_PORT), are served by the same server; the guard of
-    # the pages leaves the webhook's path alone (it has its own secret).
     publishing = settings.web_port is not None
     exempt = frozenset({settings.webhook_path})
     web_app = await open_app(settings, app.i18n, app.clock, exempt=exempt) if publishing else web.Application()
-    SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret, handle_in_background=True).register(
-        web_app, path=settings.webhook_path
-    )
-    setup_application(web_app, app.dp, bot=app.bot)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
-    if publishing and settings.web_port != settings.webhook_port:
-        await web.TCPSite(runner, settings.webhook_host, settings.web_port).start()
-    assert settings.webhook_url is not None
-    await app.bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False)
-    log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+    web_app.router.add_post(settings.webhook_path, app.intake.webhook_handler(secret))
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("stopping webhook server")
-    await runner.cleanup()
-    await app.bot.session.close()
+    _stop_on_signals(stop)
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    runner = web.AppRunner(web_app)
+    try:
+        await app.intake.recover()
+        await runner.setup()
+        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        if publishing and settings.web_port != settings.webhook_port:
+            await web.TCPSite(runner, settings.webhook_host, settings.web_port).start()
+        assert settings.webhook_url is not None
+        await bot.set_webhook(settings.webhook_url, secret_token=secret, drop_pending_updates=False)
+        log.info("webhook listening on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+        await stop.wait()
+        log.info("stopping webhook server")
+    finally:
+        await runner.cleanup()
+        try:
+            await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+        finally:
+            await bot.session.close()

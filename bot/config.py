@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     anomaly_minute_votes: int = Field(
         5, ge=2, description="contest anomalies: this many votes of a village in a minute"
     )
+    telegram_timeout: float = Field(30.0, description="seconds a request to Telegram may take before it is tried again")
 
     @field_validator("bot_token")
     @classmethod

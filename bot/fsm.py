@@ -22,9 +22,11 @@ def _key(key: StorageKey) -> queries.Key:
 class SQLiteStorage(BaseStorage):
     """State and data per (bot, chat, user, thread), on the bot's own database.
 
-    Writes go to the database at once; reads are served from a bounded write-through cache, so
-    the state every update reads costs no query once known. This assumes what aiogram's own event
-    isolation assumes: one process handles a bot's updates.
+    Writes go to the database at once (inside the update's transaction, when it has one); reads
+    are served from a bounded write-through cache, so the state every update reads costs no query
+    once known. A write whose transaction rolls back (the handler failed, or the process is told
+    the database is full) is forgotten by the cache too, so the next read sees what is stored.
+    This assumes what aiogram's own event isolation assumes: one process handles a bot's updates.
     """
 
     def __init__(self, db: Database, cache_size: int = 50_000) -> None:
@@ -48,6 +50,9 @@ class SQLiteStorage(BaseStorage):
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
+    def _forget_on_rollback(self, k: queries.Key) -> None:
+        self.db.on_rollback(lambda: self._cache.pop(k, None))
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         current_state, data = await self._get(key)
@@ -55,6 +60,7 @@ class SQLiteStorage(BaseStorage):
             return
         await queries.set_state(self.db, _key(key), value)
         self._remember(_key(key), (value, data))
+        self._forget_on_rollback(_key(key))
 
     async def get_state(self, key: StorageKey) -> str | None:
         return (await self._get(key))[0]
@@ -66,6 +72,7 @@ class SQLiteStorage(BaseStorage):
             return
         await queries.set_data(self.db, _key(key), new)
         self._remember(_key(key), (state, new))
+        self._forget_on_rollback(_key(key))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         return copy.deepcopy((await self._get(key))[1])

@@ -2,7 +2,8 @@
 
 Order (outermost first, on ``update``): errors → person → throttle; then the i18n middleware on
 each event picks the person's language. The database, settings, clock and i18n reach handlers
-as keyword arguments from the dispatcher's workflow data.
+as keyword arguments from the dispatcher's workflow data. Around all of them the intake
+(bot/intake.py) holds the update's unit: its writes and its done mark in one transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from aiogram.utils.i18n import I18n
 from bot.i18n import N_, language_of
 from bot.rules.errors import DomainError
 from storage import people
-from storage.db import Database
+from storage.db import Database, fault
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -81,23 +82,59 @@ class ThrottleMiddleware(BaseMiddleware):
         return None
 
 
+BUSY = N_("Sorry, the bot is very busy right now, and nothing was saved. Please try again in a minute.")
+FULL = N_(
+    "Sorry, the bot cannot save anything right now: its storage is full. Nothing was saved. Please try again later."
+)
+SORRY = N_("Sorry, something went wrong on our side. Please try again.")
+
+
 class ErrorsMiddleware(BaseMiddleware):
-    """Any exception in a handler: a short apology in the person's language, the state cleared, a log line."""
+    """A refusal (``DomainError``): its polite text. Any other exception: what the update wrote
+    undone, a short apology in the person's language, a log line; a bug also clears the
+    conversation state, a database that is busy (locked by another process past the bound) or
+    full keeps it, so the person can simply try the step again."""
+
+    def __init__(self, db: Database | None = None) -> None:
+        self.db = db
+
+    def _undo(self) -> None:
+        if self.db is not None:  # nothing half-written: the update's unit rolls back before the apology
+            self.db.rollback_unit()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         try:
             return await handler(event, data)
         except DomainError as error:
+            # a refusal: the refused operation's own writes rolled back with its savepoint; what the
+            # handler wrote on purpose before refusing (ending the conversation) stays
             await _say(data, error.msgid, **error.values)
             await _answer_callback(event, data)
-        except Exception:
+        except Exception as error:
+            self._undo()
             update_id = event.update_id if isinstance(event, Update) else None
-            log.exception("update %s failed", update_id)
+            kind = fault(error)
+            if kind == "busy":
+                log.error(
+                    "update %s: the database stayed locked by another process past the bound (%s); nothing was"
+                    " saved and the person was asked to try again",
+                    update_id,
+                    error,
+                )
+            elif kind == "full":
+                log.error(
+                    "update %s: THE DATABASE IS FULL (%s): nothing was saved and the person was asked to try"
+                    " again later; free disk space (or raise max_page_count) and the bot recovers by itself",
+                    update_id,
+                    error,
+                )
+            else:
+                log.exception("update %s failed", update_id)
             state: FSMContext | None = data.get("state")
             try:
-                if state is not None:
+                if state is not None and kind is None:
                     await state.clear()
-                await _say(data, N_("Sorry, something went wrong on our side. Please try again."))
+                await _say(data, BUSY if kind == "busy" else FULL if kind == "full" else SORRY)
                 await _answer_callback(event, data)
             except Exception:
                 log.exception("could not apologise for update %s", update_id)

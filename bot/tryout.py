@@ -18,11 +18,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.app import build_app
+from bot.app import build_app, run_polling
 from bot.config import Settings
 from bot.demo import fill
 from bot.rules.clock import SystemClock
-from bot.web import app as web
 from tests.fake_telegram import TOKEN, FakeBotAPIServer, Request
 
 USER_ID = 700001
@@ -164,10 +163,10 @@ async def main(database: str, *, staff: bool = False) -> None:
     await fill(app.db, app.clock, staff_telegram_id=USER_ID if staff else None)
     chat = Chat(server)
     app.dp.update.outer_middleware(chat.count_handled)
-    pages = await web.start(app.settings, app.i18n, app.clock)
-    polling = asyncio.create_task(app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=True))
+    stop = asyncio.Event()  # the polling of bot.py through the inbox; it starts the public pages too
+    polling = asyncio.create_task(run_polling(app, stop=stop, handle_signals=False))
     color = sys.stdout.isatty()
-    if pages is not None:
+    if settings.web_port is not None:
         print(f"{DIM}The public pages: http://127.0.0.1:{settings.web_port}/{RESET}")
     print(
         f"{DIM}A chat with the bot, no Telegram needed (database: {database}). Type a message, or a button's "
@@ -187,7 +186,6 @@ async def main(database: str, *, staff: bool = False) -> None:
             if line:
                 chat.say(line)
     finally:
-        await app.dp.stop_polling()
+        stop.set()
         await asyncio.gather(polling, return_exceptions=True)
-        await web.stop(pages)
         await server.stop()

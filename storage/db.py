@@ -4,20 +4,33 @@ Every write runs inside ``async with db.transaction() as tx`` (``BEGIN IMMEDIATE
 feature's operation is all or nothing. The connection is shared by every update of the
 process, so an ``asyncio.Lock`` keeps one transaction from seeing another's half-done work.
 
-A transaction opened inside another one of the same task joins it (no second ``BEGIN``): a
-storage write opens its own transaction, and a caller that must put several writes (a
-handler's effects, its conversation state, the update's "done" mark) in one transaction opens
-it around them. Reads of that task inside it see its own writes.
+A transaction opened inside another one of the same task joins it as a savepoint (no second
+``BEGIN``): a storage write opens its own transaction, its own part rolls back if it fails, and
+the outer transaction commits or rolls back everything. Reads of that task inside it see its
+own writes.
+
+A *unit* (``async with db.unit(on_commit)``, opened by ``bot/intake.py`` around each incoming
+update) makes every write of the update's handler join one transaction, begun lazily by the first
+write and committed, with the update's done mark, by ``flush()`` just before the handler's next
+request to Telegram (``bot/retry.py`` calls it), or at the end. So the phone, the state and the
+vote of one step commit together, and no transaction is ever held across a Telegram call.
+
+A write waits at most ``busy_timeout`` (5 s) from when it asked for another process that holds
+the write lock; then it raises, and ``fault(error)`` says ``"busy"``. A full disk (or
+``PRAGMA max_page_count``) says ``"full"``. Either way the transaction is rolled back whole.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +64,8 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.undo: list[Callable[[], object]] = []  # run if the transaction (or a savepoint) rolls back
+        self.depth = 0  # nested savepoints open
 
     async def _hop(self, sql: str, params: Params, mode: str) -> Any:
         # aiosqlite runs each call in its own thread; a statement with its fetch and close in one
@@ -76,14 +91,45 @@ class Tx:
         return None if row is None else row[0]
 
 
+def fault(error: BaseException) -> str | None:
+    """What a database error means for the person waiting: ``"busy"`` (another process held the
+    write lock past the bound), ``"full"`` (the disk, or ``max_page_count``), or None (a bug)."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    name = str(getattr(error, "sqlite_errorname", ""))
+    text = str(error)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return "busy"
+    if name.startswith("SQLITE_FULL") or "database or disk is full" in text:
+        return "full"
+    return None
+
+
+@dataclass(eq=False)
+class Unit:
+    """The writes of one incoming update (``Database.unit``): one transaction, begun by its first
+    write and committed before its next call outside the database (``Database.flush``) or at its
+    end. ``on_commit(connection, note)`` runs inside that transaction just before ``COMMIT`` (the
+    update's done mark) and may return an awaitable-returning callable, handed back by ``flush``."""
+
+    owner: asyncio.Task[Any] | None
+    on_commit: Callable[[sqlite3.Connection, Any], Any] | None
+    tx: Tx | None = None
+    token: Token[Tx | None] | None = None
+    after: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    commits: int = 0
+
+
 class Database:
     """One SQLite file in WAL mode, opened once per process and closed on shutdown."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._current: ContextVar[Tx | None] = ContextVar(f"tx:{id(self)}", default=None)
+        self._unit: ContextVar[Unit | None] = ContextVar(f"unit:{id(self)}", default=None)
 
     async def connect(self, *, migrate: bool = True, readonly: bool = False) -> Database:
         """Open the file (and migrate it); ``readonly``: SQLite itself refuses every write on this
@@ -99,7 +145,7 @@ class Database:
             conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         pragmas = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
-        for pragma in (*(pragmas if not readonly else ()), f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"):
+        for pragma in (*(pragmas if not readonly else ()), f"PRAGMA busy_timeout={self._busy_ms()}"):
             await conn.execute(pragma)
         self._conn = conn
         if migrate and not readonly:
@@ -122,65 +168,253 @@ class Database:
         """This task is inside a transaction of this database."""
         return self._current.get() is not None
 
+    def _busy_ms(self, seconds: float | None = None) -> int:
+        return max(0, int((self.busy_timeout if seconds is None else seconds) * 1000))
+
+    async def _begin(self, deadline: float) -> None:
+        """``BEGIN IMMEDIATE`` (the lock is held): at once on the loop's thread when the write lock
+        is free, else in aiosqlite's thread, waiting for another process until ``deadline`` at most
+        (measured from when this write asked, so writes queued behind a waiting one fail fast)."""
+        connection = raw(self.conn)
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if fault(error) != "busy":
+                connection.execute(f"PRAGMA busy_timeout = {self._busy_ms()}")
+                raise
+        else:
+            connection.execute(f"PRAGMA busy_timeout = {self._busy_ms()}")
+            return
+        connection.execute(f"PRAGMA busy_timeout = {self._busy_ms(deadline - time.monotonic())}")
+        try:
+            await in_thread(self.conn, lambda: connection.execute("BEGIN IMMEDIATE"))
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {self._busy_ms()}")
+
+    def _rolled_back(self, tx: Tx, since: int = 0) -> None:
+        hooks = tx.undo[since:]
+        del tx.undo[since:]
+        for hook in reversed(hooks):
+            hook()
+
+    def on_rollback(self, undo: Callable[[], object]) -> None:
+        """Call ``undo`` if the task's open transaction rolls back (a cache kept beside the database
+        forgets what it took from it); without an open transaction the write is already final."""
+        tx = self._current.get()
+        if tx is not None:
+            tx.undo.append(undo)
+
+    @asynccontextmanager
+    async def _savepoint(self, tx: Tx) -> AsyncIterator[Tx]:
+        """A write joined to an open transaction: its own part rolls back if it fails, the rest stays."""
+        connection = raw(self.conn)
+        name, mark = f"sp{tx.depth}", len(tx.undo)
+        connection.execute(f"SAVEPOINT {name}")
+        tx.depth += 1
+        try:
+            yield tx
+        except BaseException:
+            connection.execute(f"ROLLBACK TO {name}")
+            connection.execute(f"RELEASE {name}")
+            self._rolled_back(tx, mark)
+            raise
+        finally:
+            tx.depth -= 1
+        connection.execute(f"RELEASE {name}")
+
+    def _joined_run(self, tx: Tx, work: Callable[[sqlite3.Connection], T]) -> T:
+        connection = raw(self.conn)
+        name, mark = f"sp{tx.depth}", len(tx.undo)
+        connection.execute(f"SAVEPOINT {name}")
+        try:
+            result = work(connection)
+        except BaseException:
+            connection.execute(f"ROLLBACK TO {name}")
+            connection.execute(f"RELEASE {name}")
+            self._rolled_back(tx, mark)
+            raise
+        connection.execute(f"RELEASE {name}")
+        return result
+
+    # --- a unit: the writes of one update ------------------------------------------------
+
+    def _own_unit(self) -> Unit | None:
+        unit = self._unit.get()
+        if unit is None or unit.owner is not asyncio.current_task():
+            return None  # a task started inside a unit does not write in it
+        return unit
+
+    async def _open_unit(self, unit: Unit) -> Tx:
+        deadline = time.monotonic() + self.busy_timeout
+        await self._lock.acquire()
+        try:
+            await self._begin(deadline)
+        except BaseException:
+            self._lock.release()
+            raise
+        tx = Tx(self.conn)
+        unit.tx, unit.token = tx, self._current.set(tx)
+        return tx
+
+    def _close_unit(self, unit: Unit) -> None:
+        assert unit.token is not None
+        self._current.reset(unit.token)
+        unit.tx = unit.token = None
+        self._lock.release()
+
+    def _commit_unit(self, unit: Unit, note: Any) -> Any:
+        tx, connection = unit.tx, raw(self.conn)
+        assert tx is not None
+        try:
+            result = unit.on_commit(connection, note) if unit.on_commit is not None else None
+            connection.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            unit.after.clear()
+            self._close_unit(unit)
+            self._rolled_back(tx)
+            raise
+        self._close_unit(unit)
+        tx.undo.clear()
+        unit.commits += 1
+        return result
+
+    async def _run_after(self, unit: Unit) -> None:
+        while unit.after:
+            call = unit.after.pop(0)
+            try:
+                await call()
+            except Exception:
+                log.exception("a call deferred until after the commit failed")
+
+    @asynccontextmanager
+    async def unit(self, on_commit: Callable[[sqlite3.Connection, Any], Any] | None = None) -> AsyncIterator[Unit]:
+        """Every write of this task until the end of the block goes into one transaction, opened
+        by the first write, committed by ``flush()`` (before a call outside the database: the
+        bot calls it before every request to Telegram, so no transaction is held across one) or
+        at the end, and rolled back by ``rollback_unit()`` or an exception. ``on_commit`` adds the
+        update's done mark to each commit. Writes after a flush start the next transaction."""
+        unit = Unit(asyncio.current_task(), on_commit)
+        token = self._unit.set(unit)
+        try:
+            yield unit
+        except BaseException:
+            if unit.tx is not None:
+                tx = unit.tx
+                with contextlib.suppress(sqlite3.Error):
+                    raw(self.conn).execute("ROLLBACK")
+                self._close_unit(unit)
+                self._rolled_back(tx)
+            raise
+        finally:
+            self._unit.reset(token)
+        if unit.tx is not None:
+            self._commit_unit(unit, None)
+        await self._run_after(unit)
+
+    @property
+    def holds_unit(self) -> bool:
+        """This task's unit has written and not yet committed (it holds the write lock)."""
+        unit = self._own_unit()
+        return unit is not None and unit.tx is not None
+
+    async def flush(self, note: Callable[[], Any] | None = None) -> Any:
+        """Commit this task's unit now, if it wrote: its done mark with ``note()`` (the answer about
+        to be sent), then the calls deferred until the commit. Returns what ``on_commit`` returned."""
+        unit = self._own_unit()
+        if unit is None or unit.tx is None:
+            return None
+        result = self._commit_unit(unit, note() if note is not None else None)
+        await self._run_after(unit)
+        return result
+
+    def after_commit(self, call: Callable[[], Awaitable[Any]]) -> bool:
+        """Run ``call`` once this task's open unit commits (dropped if it rolls back); False when
+        nothing is open, and the caller goes ahead now."""
+        unit = self._own_unit()
+        if unit is None or unit.tx is None:
+            return False
+        unit.after.append(call)
+        return True
+
+    def rollback_unit(self) -> None:
+        """Undo what this task's unit wrote since its last commit (a handler failed)."""
+        unit = self._own_unit()
+        if unit is None or unit.tx is None:
+            return
+        tx = unit.tx
+        with contextlib.suppress(sqlite3.Error):
+            raw(self.conn).execute("ROLLBACK")
+        unit.after.clear()
+        self._close_unit(unit)
+        self._rolled_back(tx)
+
+    # --- transactions ------------------------------------------------------------------
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A write transaction: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error.
 
-        Inside another transaction of the same task it joins that one: the outer one commits
-        or rolls back everything."""
+        Inside another transaction of the same task (or a unit) it joins that one as a savepoint:
+        its own writes roll back if it fails, and the outer one commits or rolls back everything."""
         joined = self._current.get()
+        if joined is None and (unit := self._own_unit()) is not None:
+            joined = await self._open_unit(unit)
         if joined is not None:
-            yield joined
+            async with self._savepoint(joined):
+                yield joined
             return
+        deadline = time.monotonic() + self.busy_timeout
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._begin(deadline)
             tx = Tx(self.conn)
             token = self._current.set(tx)
+            connection = raw(self.conn)
             try:
                 yield tx
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                self._rolled_back(tx)
                 raise
             finally:
                 self._current.reset(token)
-            await self.conn.execute("COMMIT")
+            try:
+                connection.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                self._rolled_back(tx)
+                raise
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """A whole write transaction as one plain function: for hot paths (a vote).
 
         ``BEGIN IMMEDIATE``, ``work(connection)``, ``COMMIT`` run on the event loop's thread when
         the write lock is free at once (the usual case: tens of microseconds, no thread hop), and
-        in aiosqlite's thread, waiting up to ``busy_timeout``, when another process holds it.
-        ``work`` must not await or call Telegram.
+        ``BEGIN`` in aiosqlite's thread, waiting up to ``busy_timeout``, when another process holds
+        it. Inside a transaction or a unit it joins as a savepoint. ``work`` must not await or call
+        Telegram.
         """
-
-        def transaction(raw: sqlite3.Connection) -> T:
-            try:
-                result = work(raw)
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-            return result
-
-        if self.in_transaction:  # joined: the outer transaction commits or rolls back
-            return work(raw(self.conn))
-
-        def waiting() -> T:
-            connection = raw(self.conn)
-            connection.execute("BEGIN IMMEDIATE")
-            return transaction(connection)
-
+        joined = self._current.get()
+        if joined is None and (unit := self._own_unit()) is not None:
+            joined = await self._open_unit(unit)
+        if joined is not None:  # the outer transaction commits or rolls back
+            return self._joined_run(joined, work)
+        deadline = time.monotonic() + self.busy_timeout
         async with self._lock:
+            await self._begin(deadline)
             connection = raw(self.conn)
-            connection.execute("PRAGMA busy_timeout = 0")
             try:
-                connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:  # another process is writing: wait for it off the loop
-                connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                return await in_thread(self.conn, waiting)
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            return transaction(connection)
+                result = work(connection)
+                connection.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                raise
+            return result
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -201,6 +435,9 @@ class Database:
         joined = self._current.get()
         if joined is not None:
             return await joined.execute(sql, params)
+        if self._own_unit() is not None:
+            async with self.transaction() as tx:
+                return await tx.execute(sql, params)
         async with self._lock:
             return await Tx(self.conn).execute(sql, params)
 

@@ -6,6 +6,11 @@ It records every request, answers with plausible results, and refuses what Teleg
 (tests/telegram_spec.py). Optional Telegram limits (30 messages a second in all, 1 a second per
 chat: 429 with ``retry_after``), blocked chats (403) and server errors (5xx) make it a test bed
 for the sender.
+
+Faults for the reliability tests (``Faults``): for a while, a share of all requests answered 5xx,
+left unanswered past the client's timeout, or cut with a TCP reset, before Telegram does anything
+with them (so a retried message is not a duplicate); and ``hold()``, which takes messages in (they
+count as delivered) and answers none of them, so a test can kill the bot with requests in flight.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import contextlib
 import itertools
 import json
 import random
+import socket
+import struct
 import time
 from collections import deque
 from collections.abc import Callable
@@ -75,6 +82,33 @@ class Request:
 
 
 @dataclass
+class Faults:
+    """Until ``until`` (monotonic), each request fails with probability ``rate``, in one of ``kinds``:
+    ``"5xx"`` (502/503/500), ``"timeout"`` (no answer for ``hang`` seconds, then a 504), ``"reset"``
+    (the connection cut with a TCP reset; over HTTP only, in process it is a network error)."""
+
+    rate: float
+    until: float
+    kinds: tuple[str, ...] = ("5xx", "timeout", "reset")
+    hang: float = 3.0
+    methods: frozenset[str] | None = None  # lower-case method names; None: every method
+    seed: int = 12
+    injected: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+
+    def pick(self, method: str) -> str | None:
+        if time.monotonic() >= self.until or (self.methods is not None and method.lower() not in self.methods):
+            return None
+        if self.random.random() >= self.rate:
+            return None
+        kind = self.random.choice(self.kinds)
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+        return kind
+
+
+@dataclass
 class Limits:
     """Telegram's flood limits; ``None`` switches one off."""
 
@@ -109,6 +143,10 @@ class FakeTelegram:
         self.count_429 = 0
         self.random = random.Random(7)
         self.heard: set[str] = set()  # the HTML entities people typed themselves («&amp;» in their own text)
+        self.faults: Faults | None = None
+        self.closing = False  # the server stops: long polls return at once
+        self._release: asyncio.Event | None = None  # set by hold(): messages wait for it unanswered
+        self.held = 0  # messages taken in and not answered (in flight)
 
     # --- test controls ------------------------------------------------------------------
 
@@ -145,6 +183,30 @@ class FakeTelegram:
         walk({k: v for k, v in update.items() if k != "callback_query"})
         if isinstance(query, dict):
             walk(query.get("data"))
+
+    def fault(self, method: str) -> str | None:
+        """The fault to inject into this request, if any (``Faults``)."""
+        return self.faults.pick(method) if self.faults is not None else None
+
+    def hold(self) -> None:
+        """From now on, messages are taken in (recorded, as delivered) and never answered."""
+        self._release = asyncio.Event()
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release.set()
+            self._release = None
+
+    async def held_back(self, method: str) -> None:
+        """Wait here while ``hold()`` is on, for a message (counted in ``held``)."""
+        gate = self._release
+        if gate is None or method.lower() not in SEND_METHODS:
+            return
+        self.held += 1
+        try:
+            await gate.wait()
+        finally:
+            self.held -= 1
 
     def push_update(self, update: dict[str, Any]) -> int:
         self.hear(update)
@@ -327,7 +389,7 @@ class FakeTelegram:
         if offset is not None:
             while self.updates and self.updates[0]["update_id"] < offset:
                 self.updates.popleft()
-        if not self.updates and timeout > 0:
+        if not self.updates and timeout > 0 and not self.closing:
             self._update_event.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._update_event.wait(), timeout)
@@ -340,6 +402,7 @@ class FakeBotAPIServer:
     def __init__(self, telegram: FakeTelegram | None = None, *, is_local: bool = False) -> None:
         self.telegram = telegram or FakeTelegram()
         self.is_local = is_local
+        self.send_delay = 0.0  # seconds each message takes to be answered (requests in flight)
         self.port = 0
         self._runner: Any = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -363,6 +426,9 @@ class FakeBotAPIServer:
         return self
 
     async def stop(self) -> None:
+        self.telegram.closing = True
+        self.telegram._update_event.set()  # a long poll still waiting returns now
+        self.telegram.release()
         if self._webhook_task:
             self._webhook_task.cancel()
         if self._runner:
@@ -403,6 +469,24 @@ class FakeBotAPIServer:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
+        fault = self.telegram.fault(method)
+        if fault == "reset":
+            self.telegram.requests.append(Request(method, params, status=0))
+            sock = request.transport.get_extra_info("socket") if request.transport else None
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
+        if fault == "timeout":
+            self.telegram.requests.append(Request(method, params, status=0))
+            assert self.telegram.faults is not None
+            await asyncio.sleep(self.telegram.faults.hang)
+            return web.json_response({"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status=504)
+        if fault == "5xx":
+            status = self.telegram.random.choice([500, 502, 503])
+            self.telegram.requests.append(Request(method, params, status=status))
+            return web.json_response({"ok": False, "error_code": status, "description": "Bad Gateway"}, status=status)
         numeric = {"chat_id", "offset", "timeout", "limit", "message_id", "latitude", "longitude"}
         for key in numeric & params.keys():
             with contextlib.suppress(ValueError):
@@ -426,6 +510,9 @@ class FakeBotAPIServer:
         if name == "deletewebhook":
             self.telegram.webhook = None
         status, body = self.telegram.handle(method, params)
+        await self.telegram.held_back(method)
+        if self.send_delay and name in SEND_METHODS:
+            await asyncio.sleep(self.send_delay)
         return web.json_response(body, status=status)
 
     async def _download(self, request: Any) -> Any:

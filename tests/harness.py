@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,20 +23,25 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 
-from bot.app import build_dispatcher
+from bot.app import build_dispatcher, instrument
 from bot.config import Settings
 from bot.i18n import build_i18n
+from bot.intake import Intake
 from bot.jobs import JobContext
+from bot.retry import Requests, own_retries
 from bot.rules.clock import FixedClock
 from bot.scheduler import run_due
 from storage import audit, operator
 from storage.db import Database
-from tests.fake_telegram import BOT_ID, TOKEN, FakeTelegram, Request
+from tests.fake_telegram import BOT_ID, SEND_METHODS, TOKEN, FakeTelegram, Request
+
+SCREEN_MESSAGES = 3  # messages one update may send to one chat (bot/retry.py paces any more)
 
 # Wednesday 25 November 2026, 15:00 in Almaty (UTC+5)
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -68,7 +74,15 @@ class RecordingSession(BaseSession):
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
+        fault = self.telegram.fault(method.__api_method__)
+        if fault is not None:  # before Telegram does anything with it, as over HTTP
+            self.telegram.requests.append(Request(method.__api_method__, self.params(bot, method), status=0))
+            if fault == "5xx":
+                body = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+                self.check_response(bot=bot, method=method, status_code=502, content=json.dumps(body))
+            raise TelegramNetworkError(method=method, message=f"injected {fault}")
         status, body = self.telegram.handle(method.__api_method__, self.params(bot, method))
+        await self.telegram.held_back(method.__api_method__)
         response = self.check_response(bot=bot, method=method, status_code=status, content=json.dumps(body))
         return response.result  # type: ignore[return-value]
 
@@ -123,14 +137,24 @@ class World:
         """A new dispatcher and Bot on the same database file, as after a restart of the process."""
         self.dp = build_dispatcher(db=self.db, settings=self.settings, clock=self.clock, i18n=self.i18n)
         self.bot = Bot(TOKEN, session=RecordingSession(self.telegram), default=DefaultBotProperties(parse_mode="HTML"))
+        instrument(self.bot, self.db)
+        self.requests.base_delay = 0.01  # the retries' backoff, short: a test waits for events, not seconds
+        self.intake = Intake(self.db, self.dp, self.bot)
 
     async def restart(self) -> None:
         """Close the database and open it again, new dispatcher: what survives a process restart."""
+        await self.intake.drain(0)
         await self.db.close()
         self.db = await Database(self.db.path).connect()
         self.restart_dispatcher()
 
+    @property
+    def requests(self) -> Requests:
+        """The bot's request middleware (bot/retry.py): retries, pace, the unit's commit."""
+        return next(m for m in self.bot.session.middleware if isinstance(m, Requests))
+
     async def close(self) -> None:
+        await self.intake.drain(0)
         await self.db.close()
 
     @property
@@ -145,7 +169,8 @@ class World:
         """Send everything due in the outbox, as the sender would."""
         from bot import sender
 
-        await sender.deliver_due(self.job_context)
+        with own_retries():  # as in the process: the sender retries each row itself
+            await sender.deliver_due(self.job_context)
 
     async def add_rural_district(
         self,
@@ -246,12 +271,30 @@ class Person:
         }
 
     async def feed(self, update: dict[str, Any]) -> list[Request]:
-        """Feed one update to the real dispatcher; return what the bot sent because of it."""
+        """Feed one update to the real dispatcher through the inbox, as the process does; return
+        what the bot sent because of it."""
         before = len(self.world.telegram.requests)
         self.world.telegram.hear(update)
         update = {"update_id": next(self.world._ids), **update}
-        await self.world.dp.feed_update(self.world.bot, Update.model_validate(update, context={"bot": self.world.bot}))
-        return self.world.telegram.requests[before:]
+        await self.world.intake.take(Update.model_validate(update, context={"bot": self.world.bot}))
+        caused = self.world.telegram.requests[before:]
+        self._check_pace(caused)
+        return caused
+
+    def _check_pace(self, caused: list[Request]) -> None:
+        """Telegram allows about one message a second to a chat, with a short burst: one screen sends
+        at most SCREEN_MESSAGES in any second to one chat (bot/retry.py spaces any more)."""
+        times: dict[int | None, list[float]] = defaultdict(list)
+        for r in caused:
+            if r.status == 200 and r.method.lower() in SEND_METHODS:
+                times[r.chat_id].append(r.at)
+        for chat, at in times.items():
+            for first, last in zip(at, at[SCREEN_MESSAGES:], strict=False):
+                if last - first < 1.0:
+                    self.world.telegram.violations.append(
+                        f"one screen sent more than {SCREEN_MESSAGES} messages to chat {chat} in a second"
+                    )
+                    return
 
     async def send(self, text: str, **extra: Any) -> list[Request]:
         entities = (

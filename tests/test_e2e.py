@@ -43,11 +43,15 @@ async def prepare_database(path: Path) -> None:
 
 @asynccontextmanager
 async def bot_process(
-    tmp_path: Path, server: FakeBotAPIServer, **env: str
+    tmp_path: Path, server: FakeBotAPIServer, *, prepare: bool = True, log: Path | None = None, **env: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``bot.py`` on ``tmp_path/bot.sqlite3`` (set up first unless ``prepare=False``: a restart); its
+    output on a pipe, or appended to ``log`` (a storm writes more than a pipe holds unread)."""
     database = tmp_path / "bot.sqlite3"
-    await prepare_database(database)
+    if prepare:
+        await prepare_database(database)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "MODE", "WEBHOOK", "TELEGRAM"))}
+    output = log.open("ab") if log is not None else None
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "bot.py",
@@ -60,7 +64,7 @@ async def bot_process(
             "TICK_SECONDS": "0.5",
             **env,
         },
-        stdout=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE if output is None else output,
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
@@ -69,6 +73,8 @@ async def bot_process(
         if process.returncode is None:
             process.kill()
             await process.wait()
+        if output is not None:
+            output.close()
 
 
 async def wait_for(telegram: FakeTelegram, what: Callable[[Request], bool], timeout: float = 20.0) -> Request:
