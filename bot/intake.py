@@ -197,6 +197,9 @@ class Intake:
     def _take_marks(self) -> tuple[list[tuple[int, int | None]], list[int]]:
         done, sent = self._unmarked, self._sent
         self._unmarked, self._sent = [], []
+        if self._marks_flush is not None:  # a commit takes them: no commit of their own needed
+            self._marks_flush.cancel()
+            self._marks_flush = None
         return done, sent
 
     def _flush_marks_soon(self) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 from aiogram import Bot, methods
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import TelegramMethod
+from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 
@@ -145,10 +145,17 @@ class Requests(BaseRequestMiddleware):
         self.sleep = sleep
         self._paused: dict[Any, float] = {}  # chat → monotonic time until which Telegram asked to wait
         self.retried = 0  # requests sent again (for tests and logs)
+        # aiogram reads each answer as ``Response[T]``; pydantic keeps a parametrized class only
+        # while something refers to it, and builds it again (about 3 ms) once the garbage collector
+        # dropped it: under load, every few votes. Holding them here keeps them built.
+        self._responses: dict[Any, Any] = {}
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
     ) -> Any:
+        returning = method.__returning__
+        if returning not in self._responses:
+            self._responses[returning] = Response[returning]  # type: ignore[valid-type]
         if _own.get():
             return await make_request(bot, method)
         db = self.db

@@ -97,6 +97,9 @@ RESIDENT_TABLES = {
     "initiative_history",
     "initiative_supports",
     "contest_votes",
+    "contest_vote_choices",  # an approval ballot's choices
+    "contest_reports",  # «report pressure or vote buying»
+    "project_feedback",  # a resident's verdict on a finished project
     "event_rsvps",
     "event_reminders",
     "report_questions",
