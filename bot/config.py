@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     anomaly_minute_votes: int = Field(
         5, ge=2, description="contest anomalies: this many votes of a village in a minute"
     )
+    chart_worker: bool = Field(True, description="draw charts in a short-lived process (false: in the bot's own)")
 
     @field_validator("bot_token")
     @classmethod
