@@ -940,14 +940,21 @@ async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
                 "SELECT village_id, COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY village_id", (contest.id,)
             )
         }
-        cast = [
-            row[0] for row in await tx.fetchall("SELECT cast_at FROM contest_votes WHERE contest_id = ?", (contest.id,))
-        ]
+        # votes by quarter of an hour (UTC), from the index alone: every time zone's day starts on
+        # a quarter, so the local days are exact, and a contest has a few hundred quarters, not
+        # as many rows as votes
+        quarters = await tx.fetchall(
+            "SELECT substr(cast_at, 1, 14) || printf('%02d', CAST(substr(cast_at, 15, 2) AS INTEGER) / 15 * 15),"
+            " COUNT(*) FROM contest_votes WHERE contest_id = ? GROUP BY 1",
+            (contest.id,),
+        )
         paper = await paper_voters(tx, contest.id)
-    days = Counter(local(from_db(stamp), tz).date().isoformat() for stamp in cast)
+    days: Counter[str] = Counter()
+    for quarter, count in quarters:
+        days[local(from_db(quarter + ":00.000Z"), tz).date().isoformat()] += count
     return Turnout(
         registered=sum(registered.values()),
-        votes=len(cast),
+        votes=sum(days.values()),
         by_village=[(v, votes.get(v, 0), registered.get(v, 0)) for v in village_ids],
         by_day=sorted(days.items()),
         paper=paper,
