@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import re
 import sqlite3
 import statistics
 import tempfile
@@ -268,6 +269,23 @@ class Bench:
         await self.db.close()
 
 
+# Plans reviewed and kept, with the reason: (a pattern of the statement, why it is fine)
+ACCEPTED = [
+    (
+        re.compile(r"FROM documents WHERE rural_district_id = \d+ AND kind = '\w+' AND status = 'published'"),
+        "the newest document of one kind: sorts that kind's few current documents",
+    ),
+    (
+        re.compile(r"FROM contest_votes WHERE contest_id = \d+ GROUP BY 1"),
+        "turnout (staff) counts every vote of the contest by quarter hour, from the index alone",
+    ),
+]
+
+
+def _accepted(sql: str) -> bool:
+    return any(pattern.search(sql) for pattern, _why in ACCEPTED)
+
+
 def plan_problems(path: Path, statements: list[str]) -> list[str]:
     """Statements whose plan scans a big table without an index, or sorts in a temporary B-tree."""
     found = []
@@ -284,7 +302,7 @@ def plan_problems(path: Path, statements: list[str]) -> list[str]:
             for step in plan:
                 words = step.split()
                 scan = words[:1] == ["SCAN"] and len(words) > 1 and words[1] in BIG and "COVERING" not in words
-                if scan or ("TEMP B-TREE" in step and tables):
+                if (scan or ("TEMP B-TREE" in step and tables)) and not _accepted(sql):
                     found.append(f"{step}: {sql[:160]}")
     return found
 
@@ -304,6 +322,12 @@ def _bare(telegram: FakeTelegram) -> tuple[Dispatcher, Bot]:
         await query.message.answer(query.data or "…")
 
     return dp, Bot(TOKEN, session=RecordingSession(telegram), default=DefaultBotProperties(parse_mode="HTML"))
+
+
+def _collection_ms() -> float:
+    started = time.perf_counter()
+    gc.collect()
+    return (time.perf_counter() - started) * 1000
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -354,7 +378,7 @@ async def _run_once(benches: list[Bench], rounds: int) -> dict[str, Any]:
 
 async def run(quick: bool = False) -> dict[str, Any]:
     sizes = (1_000, 10_000) if quick else (1_000, 100_000)
-    rounds, repeats = (40, 1) if quick else (200, 3)
+    rounds, repeats = (60, 1) if quick else (500, 5)
     with tempfile.TemporaryDirectory(prefix="bench-screens-") as tmp:
         work = Path(tmp)
         built = [await data_set(n, work) for n in sizes]
@@ -364,7 +388,12 @@ async def run(quick: bool = False) -> dict[str, Any]:
             updates = Updates()
             for bench in benches:
                 probes[bench.ds.residents] = {s.name: await bench.probe(updates, s, 1) for s in SCREENS}
-            gc.collect()
+            # what bot.py does once it is up: the objects of the start-up (aiogram's types, the
+            # routers, the catalogs) out of the collector's way, so a full collection does not
+            # walk them in the middle of an update (the bare echo gains from it as much)
+            full_collection = [_collection_ms() for _ in range(3)]
+            gc.freeze()
+            frozen_collection = [_collection_ms() for _ in range(3)]
             runs = [await _run_once(benches, rounds) for _ in range(repeats)]
         finally:
             for bench in benches:
@@ -379,6 +408,8 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "rounds": rounds,
         "repeats": repeats,
         "build_seconds": {ds.residents: ds.seconds for ds in built},
+        "full_collection_ms": round(statistics.median(full_collection), 1),
+        "full_collection_after_freeze_ms": round(statistics.median(frozen_collection), 1),
         "bare_message_p50_ms": median(lambda r: r["bare"]["message"]["p50"]),
         "bare_message_p99_ms": median(lambda r: r["bare"]["message"]["p99"]),
         "bare_callback_p50_ms": median(lambda r: r["bare"]["callback"]["p50"]),
@@ -407,6 +438,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
         )
         table.append((name, row))
     figures["screens"] = dict(table)
+    figures["accepted_plans"] = [why for _pattern, why in ACCEPTED]
     return figures
 
 
