@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.rules import initiatives as rules
+from bot.rules.anomalies import curve
+from storage import contests, initiatives
 from storage import documents as docs
-from storage import initiatives
 from storage._aiosqlite import raw
 from storage.people import ensure_person
-from tests.harness import NOW, World
+from tests.harness import NOW, World, published_contest
 
 
 async def _people(world: World, count: int) -> list[int]:
@@ -73,6 +74,69 @@ async def test_an_initiatives_supports_are_counted_as_they_come_move_and_go(worl
     assert await _counted_supports(world) == {first: (1, 1), second: (1, 1)}
     listed, total = await initiatives.published(world.db, world.rural_district_id, by_support=True, limit=5)
     assert total == 2 and [i.supports for i in listed] == [1, 1]
+
+
+async def _votes(world: World, contest_id: int, project_id: int, people: list[int], at: list[datetime]) -> None:
+    for n, (person, when) in enumerate(zip(people, at, strict=True)):
+        await contests.cast_vote(
+            world.db,
+            contest_id=contest_id,
+            project_id=project_id,
+            person_id=person,
+            rural_district_id=world.rural_district_id,
+            village_id=world.village_ids[n % 2],
+            phone=f"+7701000{n:04d}",
+            now=when,
+        )
+
+
+async def test_the_turnout_curve_comes_from_counts_kept_by_quarter_hour_and_equals_every_vote_counted(
+    world: World,
+) -> None:
+    contest_id, (one, two) = await published_contest(world)
+    people = await _people(world, 6)
+    # 23:50 and 00:10 in Almaty fall on two days; the same UTC quarter is one day in one zone, two in another
+    at = [NOW, NOW, NOW + timedelta(hours=8, minutes=50), NOW + timedelta(hours=9, minutes=10)]
+    await _votes(world, contest_id, one, people[:4], at)
+    await _votes(world, contest_id, two, people[:1], [NOW + timedelta(hours=1)])  # a change: counted once
+    async with world.db.transaction() as tx:  # a deleted voter's vote leaves the curve
+        await tx.execute("DELETE FROM people WHERE id = ?", (people[1],))
+    async with world.db.transaction() as tx:  # across a change of the clocks (Berlin, 29 March): counted per vote
+        for n, stamp in enumerate(("2026-03-28T23:30:00.000Z", "2026-03-29T22:30:00.000Z")):
+            await tx.execute(
+                "INSERT INTO contest_votes (contest_id, project_id, person_id, phone, village_id, cast_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (contest_id, two, people[4 + n], f"+770190000{n:02d}", world.village_ids[0], stamp),
+            )
+    for tz in ("Asia/Almaty", "Asia/Kolkata", "Europe/Berlin"):
+        expected = curve(await contests.stamps(world.db, contest_id), tz)
+        assert await contests.curve(world.db, contest_id, tz) == expected
+    berlin = await contests.curve(world.db, contest_id, "Europe/Berlin")
+    assert berlin.days[:2] == [("2026-03-29", 1), ("2026-03-30", 1)]
+    almaty = await contests.curve(world.db, contest_id, "Asia/Almaty")
+    assert almaty.days[-2:] == [("2026-11-25", 2), ("2026-11-26", 1)]
+
+
+async def test_the_results_are_counted_again_whenever_what_they_count_changes(world: World) -> None:
+    contest_id, (one, two) = await published_contest(world)
+    people = await _people(world, 3)
+    await _votes(world, contest_id, one, people, [NOW] * 3)
+
+    async def online() -> dict[int, int]:
+        return {t.project_id: t.online for t in await contests.tallies(world.db, contest_id)}
+
+    assert await online() == {one: 3, two: 0}
+    assert await online() == {one: 3, two: 0}  # kept
+    await _votes(world, contest_id, two, people[:1], [NOW])  # a changed vote
+    assert await online() == {one: 2, two: 1}
+    async with world.db.transaction() as tx:
+        await tx.execute("UPDATE contest_votes SET status = 'annulled' WHERE person_id = ?", (people[1],))
+    assert await online() == {one: 1, two: 1}
+    async with world.db.transaction() as tx:
+        await tx.execute("DELETE FROM people WHERE id = ?", (people[0],))
+        await tx.execute("UPDATE contest_projects SET offline_votes = 5 WHERE id = ?", (one,))
+    assert await online() == {one: 1, two: 0}
+    assert [t.offline for t in await contests.tallies(world.db, contest_id)] == [5, 0]
 
 
 async def _plans(world: World, read: Callable[[], Awaitable[Any]]) -> list[str]:
