@@ -7,8 +7,8 @@ storage, the handlers, the answer through the recording session of tests/harness
 aiogram ``Dispatcher`` that echoes (a message answered with its text; a button answered and
 its data sent back) is the baseline, fed in the same rounds through the same kind of session.
 
-One round presses every screen once in each data set and feeds the bare echo a message and a
-button, so noise on the shared machine falls on all of them alike; residents take turns (100
+One round presses every screen once in each data set (in a new order every round) and feeds the
+bare echo a message and a button, so noise on the shared machine falls on all of them alike; residents take turns (100
 of them spread over the whole district). Figures per screen: p50 and p99 in milliseconds at
 each size, ``ratio`` (p99 at 100k / the bare echo's p99 for the same kind of update, target
 ≤ 3) and ``flat`` (p99 at 100k / p99 at 1k, target ≤ 1.2); each the median of ``REPEATS`` runs.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import random
 import re
 import sqlite3
 import statistics
@@ -343,8 +344,10 @@ async def _run_once(benches: list[Bench], rounds: int) -> dict[str, Any]:
     bare: dict[str, list[float]] = {"message": [], "callback": []}
     for bench in benches:
         bench.samples = {s.name: [] for s in SCREENS}
+    order = random.Random(3)
     for turn in range(rounds + 3):  # three rounds to warm up, not counted
-        for screen in SCREENS:
+        # a new order every round, so what comes first after the bare echo (or a cleared list) is no one screen
+        for screen in order.sample(SCREENS, len(SCREENS)):
             for bench in benches:
                 update, before = bench.update(updates, screen, turn)
                 if before is not None:

@@ -120,9 +120,12 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, session: 
 
 async def run_polling(app: App) -> None:
     """Long polling; the public pages on ``WEB_PORT`` beside it when that is set."""
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    if app.settings.web_port is None:  # the pages (and jinja2) are imported only when published
+        await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+        return
     from bot.web import app as public
 
-    await app.bot.delete_webhook(drop_pending_updates=False)
     pages = await public.start(app.settings, app.i18n, app.clock)
     try:
         await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
