@@ -3,13 +3,18 @@ counts kept by the database as rows come and go, and lists read a page through a
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from aiogram import Dispatcher, Router
+
+import handlers
 from bot.rules import initiatives as rules
 from bot.rules.anomalies import curve
+from handlers.common import IsOperator, IsStaff
 from storage import contests, initiatives
 from storage import documents as docs
 from storage._aiosqlite import raw
@@ -191,3 +196,35 @@ async def test_a_search_in_titles_reads_the_documents_index_newest_first(world: 
     assert found[0][1] == 8 and [d.title_kk for d in found[0][0]][:2] == ["Шешім 0: жол", "Шешім 1: жол"]
     assert any("documents_searchable" in step for step in plans), plans
     assert not any("TEMP B-TREE" in step for step in plans), plans
+
+
+def _resident_routers(router: Router) -> Iterator[Router]:
+    """The router and those under it that a resident's update walks: not the staff's, not the operator's."""
+    own = [f.callback for observer in router.observers.values() for f in observer._handler.filters or []]
+    if any(isinstance(f, IsStaff | IsOperator) for f in own):
+        return
+    yield router
+    for sub in router.sub_routers:
+        yield from _resident_routers(sub)
+
+
+def test_no_filter_on_a_residents_way_costs_a_thread_hop() -> None:
+    """aiogram 3.31 runs a filter that is not a coroutine (a ``State``, ``F.text``…) through
+    ``asyncio.to_thread``: a thread hop for every update that reaches it, whether it matches or not.
+    Where residents go, filters are async: ``StateFilter(Form.x)``, ``Has("photo")``, ``TextStarts("/")``,
+    ``DataStarts(prefix)`` (handlers/common.py); ``CallbackData.filter(F.x == y)`` is evaluated inline."""
+    dp = Dispatcher()
+    dp.include_routers(*handlers.routers())
+    slow = []
+    for router in _resident_routers(dp):
+        for name, observer in router.observers.items():
+            for f in observer._handler.filters or []:
+                if not f.awaitable:
+                    slow.append(f"{router.name} ({name}): {f.magic or f.callback}")
+            for handler in observer.handlers:
+                callback = inspect.unwrap(handler.callback)
+                for f in handler.filters or []:
+                    if not f.awaitable:
+                        where = f"{callback.__module__}.{callback.__qualname__}"
+                        slow.append(f"{where} ({name}): {getattr(f.callback, '__self__', f.magic or f.callback)}")
+    assert slow == [], "\n".join(slow)
