@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -81,6 +82,9 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     async def main() -> None:
         app = await build_app(settings)
+        # What start-up built (aiogram's types, the routers, the catalogs) lives as long as the
+        # process: out of the collector's way, a full collection no longer walks it mid-update.
+        gc.freeze()
         await (run_webhook(app) if mode == "webhook" else run_polling(app))
 
     asyncio.run(main())

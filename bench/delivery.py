@@ -253,3 +253,23 @@ if __name__ == "__main__":
         _worker(sys.argv[2], sys.argv[3])
     else:
         sys.exit("usage: python -m bench delivery   (python -m bench.delivery worker DB URL is its sender process)")
+
+
+def targets(figures: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
+    """(figure, value, target, holds) rows for the summary table of ``python -m bench``."""
+    rows: list[tuple[str, Any, str, bool | None]] = []
+    for prefix, label in (("", "in process"), ("killed_", "killed 3× and restarted")):
+        fraction = figures[prefix + "limit_fraction"]
+        rows += [
+            (f"sends a second / limit, {label}", fraction, "≥ 0.9", fraction >= 0.9),
+            (f"share of 429s, {label}", figures[prefix + "share_429"], "≤ 0.01", figures[prefix + "share_429"] <= 0.01),
+            (
+                f"sent inside retry_after, {label}",
+                figures[prefix + "sent_in_retry_after"],
+                "0",
+                figures[prefix + "sent_in_retry_after"] == 0,
+            ),
+            (f"lost, {label}", figures[prefix + "lost"], "0", figures[prefix + "lost"] == 0),
+            (f"duplicates, {label}", figures[prefix + "duplicates"], "none", None),
+        ]
+    return rows

@@ -217,3 +217,22 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "inbox_rows_done": done,
         "refused_requests": errors,
     }
+
+
+RATIO_TARGET = 3.5  # with the inbox and a census (issues 12 and 13); was 4 before them
+
+
+def targets(figures: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
+    """(figure, value, target, holds) rows for the summary table of ``python -m bench``."""
+    return [
+        (
+            "time per vote / bare dispatcher",
+            figures["ratio_to_bare"],
+            f"≤ {RATIO_TARGET}",
+            figures["ratio_to_bare"] <= RATIO_TARGET,
+        ),
+        ("votes per second", figures["votes_per_second"], "none", None),
+        ("p99 per vote (ms)", figures["p99_ms"], "none", None),
+        ("stored tally equals the votes cast", figures["tally_exact"], "true", bool(figures["tally_exact"])),
+        ("requests Telegram would refuse", figures["refused_requests"], "0", figures["refused_requests"] == 0),
+    ]

@@ -4,8 +4,10 @@ a process (or a test) can build as many as it needs."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -141,8 +143,10 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 async def run_polling(app: App, *, stop: asyncio.Event | None = None, handle_signals: bool = True) -> None:
     """Long polling through the inbox (bot/intake.py) until SIGTERM/SIGINT or ``stop``; the public
-    pages on ``WEB_PORT`` beside it when that is set."""
-    from bot.web import app as public
+    pages on ``WEB_PORT`` beside it when that is set (only then are they, and jinja2, imported)."""
+    public: ModuleType | None = None
+    if app.settings.web_port is not None:
+        public = importlib.import_module("bot.web.app")
 
     stop = stop or asyncio.Event()
     if handle_signals:
@@ -155,14 +159,16 @@ async def run_polling(app: App, *, stop: asyncio.Event | None = None, handle_sig
             await bot.delete_webhook(drop_pending_updates=False)
         except Exception as error:  # polling itself reports (and outlasts) a Telegram that is away
             log.error("deleteWebhook failed: %s", error)
-        pages = await public.start(app.settings, app.i18n, app.clock)
+        if public is not None:
+            pages = await public.start(app.settings, app.i18n, app.clock)
         await app.intake.recover()
         log.info("polling for updates (bot id %s)", bot.id)
         await app.intake.poll(stop, allowed_updates=dp.resolve_used_update_types())
         log.info("polling stopped")
     finally:
         try:
-            await public.stop(pages)
+            if public is not None:
+                await public.stop(pages)
             await dp.emit_shutdown(bot=bot, **dp.workflow_data)
         finally:
             await bot.session.close()

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
         5, ge=2, description="contest anomalies: this many votes of a village in a minute"
     )
     telegram_timeout: float = Field(30.0, description="seconds a request to Telegram may take before it is tried again")
+    chart_worker: bool = Field(True, description="draw charts in a short-lived process (false: in the bot's own)")
 
     @field_validator("bot_token")
     @classmethod

@@ -9,7 +9,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.charts import budget_chart
+from bot.charts import draw as draw_chart
+from bot.config import Settings
 from bot.formatting import escape, format_money, format_share, local
 from bot.i18n import N_
 from bot.keyboards import budget as kb
@@ -109,8 +110,8 @@ def render_budget(budget: Budget, rural_district: str, lang: str) -> str:
     return "\n".join(lines)
 
 
-def chart_png(budget: Budget, rural_district: str, lang: str) -> bytes:
-    return budget_chart(
+async def chart_png(budget: Budget, rural_district: str, lang: str, settings: Settings) -> bytes:
+    return await draw_chart(
         title=_("Budget of {rural_district}, {year}").format(rural_district=rural_district, year=budget.year),
         revenue_title=_("Revenues by source"),
         spending_title=_("Spending by programme"),
@@ -118,7 +119,8 @@ def chart_png(budget: Budget, rural_district: str, lang: str) -> bytes:
         spending=[(_label(line, lang), line.amount) for line in budget.spending()],
         legend_own=_("own revenues"),
         legend_transfer=_("transfers from above"),
-        money=lambda amount: format_money(amount, lang),
+        lang=lang,
+        in_process=not settings.chart_worker,
     )
 
 
@@ -128,7 +130,9 @@ async def _district_name(db: Database, person: Person) -> str:
 
 
 @router.callback_query(Bud.filter())
-async def show_budget(query: CallbackQuery, callback_data: Bud, person: Person, db: Database) -> None:
+async def show_budget(
+    query: CallbackQuery, callback_data: Bud, person: Person, db: Database, settings: Settings
+) -> None:
     """A year's budget (the newest by default), or its chart."""
     assert person.rural_district_id is not None
     await query.answer()
@@ -147,7 +151,7 @@ async def show_budget(query: CallbackQuery, callback_data: Bud, person: Person, 
     name = await _district_name(db, person)
     markup = kb.budget_keyboard(year, years, citizen.id if citizen else None, back)
     if callback_data.chart:
-        png = chart_png(budget, name, person.language)
+        png = await chart_png(budget, name, person.language, settings)
         await target(query).answer_photo(
             BufferedInputFile(png, filename=f"budget-{year}.png"),
             caption=_("Budget of {rural_district}, {year}").format(rural_district=escape(name), year=year),

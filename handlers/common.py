@@ -36,6 +36,38 @@ class ChatType(BaseFilter):
         return (event_chat is not None and event_chat.type == "private") == self.private
 
 
+class Has(BaseFilter):
+    """A message with any of these parts: ``Has("photo")``, ``Has("text", "voice")``. The async form of
+    ``F.photo`` or ``F.text | F.voice``, which aiogram 3.31 runs through ``asyncio.to_thread``."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    async def __call__(self, message: Message) -> bool:
+        return any(getattr(message, part, None) for part in self.parts)
+
+
+class TextStarts(BaseFilter):
+    """Text that starts with ``prefix`` (with ``negate``: any message whose text does not):
+    ``F.text.startswith(prefix)`` (``~…``) without the thread hop."""
+
+    def __init__(self, prefix: str, *, negate: bool = False) -> None:
+        self.prefix, self.negate = prefix, negate
+
+    async def __call__(self, message: Message) -> bool:
+        return (message.text is not None and message.text.startswith(self.prefix)) != self.negate
+
+
+class DataStarts(BaseFilter):
+    """A button whose data starts with ``prefix``: ``F.data.startswith(prefix)`` without the thread hop."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    async def __call__(self, query: CallbackQuery) -> bool:
+        return query.data is not None and query.data.startswith(self.prefix)
+
+
 class Onboarded(BaseFilter):
     """The person has a language, a rural district and a village."""
 

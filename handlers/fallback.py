@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.admin import ADMIN_PREFIX
-from handlers.common import greet, show_menu, target
+from handlers.common import DataStarts, TextStarts, greet, show_menu, target
 from storage import audit
 from storage.db import Database
 from storage.people import Person
@@ -19,7 +19,7 @@ router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.callback_query(F.data.startswith(ADMIN_PREFIX))
+@router.callback_query(DataStarts(ADMIN_PREFIX))
 async def refuse_admin(query: CallbackQuery, person: Person | None, db: Database) -> None:
     """An admin button no admin screen took: from someone who is not staff here (refused politely,
     logged), or a staff member's button from before a release (out of date)."""
@@ -37,7 +37,7 @@ async def refuse_admin(query: CallbackQuery, person: Person | None, db: Database
         await target(query).answer(message)
 
 
-@router.message(F.text.startswith("/"))
+@router.message(TextStarts("/"))
 async def unknown_command(message: Message, person: Person, state: FSMContext) -> None:
     """A command the bot does not know."""
     if not person.onboarded:

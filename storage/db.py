@@ -91,6 +91,13 @@ class Tx:
         return None if row is None else row[0]
 
 
+class _InlineTx(Tx):
+    """The reads of a read transaction, run on the event loop's thread (see ``Database.read``)."""
+
+    async def _hop(self, sql: str, params: Params, mode: str) -> Any:
+        return _run(raw(self._conn), sql, params, mode)
+
+
 def fault(error: BaseException) -> str | None:
     """What a database error means for the person waiting: ``"busy"`` (another process held the
     write lock past the bound), ``"full"`` (the disk, or ``max_page_count``), or None (a bug)."""
@@ -418,17 +425,19 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """Several reads that must see one consistent state."""
+        """Several reads that must see one consistent state: one read transaction, on the event
+        loop's thread like the single reads below (a page of a list and its count: no thread hop)."""
         joined = self._current.get()
         if joined is not None:
             yield joined
             return
         async with self._lock:
-            await self.conn.execute("BEGIN")
+            connection = raw(self.conn)
+            connection.execute("BEGIN")
             try:
-                yield Tx(self.conn)
+                yield _InlineTx(self.conn)
             finally:
-                await self.conn.execute("COMMIT")
+                connection.execute("COMMIT")
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement on its own, atomic by itself (autocommit): for a single-row update."""

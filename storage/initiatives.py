@@ -39,8 +39,9 @@ _SETTING_COLUMNS = {
     Setting.THRESHOLD: "initiative_support_threshold",
 }
 NOT_FOUND = N_("This initiative was not found in your rural district.")
-# Supports are counted, not stored twice.
-_SUPPORTS = "(SELECT count(*) FROM initiative_supports s WHERE s.initiative_id = i.id)"
+# Supports are rows of initiative_supports; ``initiatives.supports`` counts them, kept by triggers
+# (migration 012), so the district's list sorts by it through an index.
+_SUPPORTS = "i.supports"
 _COLUMNS = (
     "i.id, i.rural_district_id, i.number, i.village_id, i.author_id, i.topic, i.title, i.body, i.photos_json,"
     " i.latitude, i.longitude, i.voice_file_id, i.status, i.published, i.forwarded_to, i.merged_into,"
@@ -306,9 +307,10 @@ async def mine(db: Database, author_id: int, *, limit: int, offset: int = 0) -> 
 async def published(
     db: Database, rural_district_id: int, *, by_support: bool, limit: int, offset: int = 0
 ) -> tuple[list[Initiative], int]:
-    """The district's published initiatives, newest or most supported first."""
+    """The district's published initiatives, newest or most supported first: a page read through the
+    index of that order (migration 012, whose WHERE this one repeats word for word)."""
     where = " WHERE i.rural_district_id = ? AND i.published = 1 AND i.status NOT IN ('merged', 'hidden')"
-    order = " ORDER BY supports DESC, i.id DESC" if by_support else " ORDER BY i.submitted_at DESC, i.id DESC"
+    order = " ORDER BY i.supports DESC, i.id DESC" if by_support else " ORDER BY i.submitted_at DESC, i.id DESC"
     async with db.read() as tx:
         rows = await tx.fetchall(
             f"SELECT {_COLUMNS}{_FROM}{where}{order} LIMIT ? OFFSET ?", (rural_district_id, limit, offset)
@@ -405,7 +407,7 @@ async def _flag_if_reached(tx: Tx, initiative_id: int, now: datetime) -> bool:
     return bool(
         await tx.execute(
             "UPDATE initiatives SET agenda_flagged_at = ? WHERE id = ? AND agenda_flagged_at IS NULL"
-            " AND (SELECT count(*) FROM initiative_supports s WHERE s.initiative_id = initiatives.id)"
+            " AND initiatives.supports"
             "     >= (SELECT initiative_support_threshold FROM rural_districts rd"
             "         WHERE rd.id = initiatives.rural_district_id)",
             (to_db(now), initiative_id),

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
-from bot.charts import budget_chart
+from bot.charts import budget_chart, draw
 from bot.formatting import format_money
 from bot.keyboards.budget import AdmBud, BAct, Code
 from bot.rules.documents import parse_amount, parse_percent, self_sufficiency, target_for
@@ -70,10 +70,8 @@ async def open_year(staff: Person, year: int) -> None:
 
 def _drawn(monkeypatch: Any, revenues: list[tuple[str, int, bool]]) -> Figure:
     """The chart's figure as drawn (bot.charts closes it once the PNG is written: kept open here)."""
-    import bot.charts
-
     figures: list[Figure] = []
-    monkeypatch.setattr(bot.charts.plt, "close", figures.append)
+    monkeypatch.setattr(plt, "close", figures.append)  # bot.charts imports pyplot when it draws
     png = budget_chart(
         title="Бюджет Аксайского сельского округа, 2025",
         revenue_title="Доходы по источникам",
@@ -117,6 +115,26 @@ def test_the_legend_covers_no_amount_and_lists_only_what_the_budget_has(
         assert shown == (["собственные доходы", "трансферты"] if has_transfers else ["собственные доходы"])
     finally:
         plt.close(figure)
+
+
+async def test_the_chart_is_drawn_in_a_worker_process_and_kept(monkeypatch: Any) -> None:
+    def not_here(request: str) -> bytes:
+        raise AssertionError("drawn in the bot's own process")
+
+    monkeypatch.setattr("bot.charts._draw", not_here)
+    request: dict[str, Any] = {
+        "title": "Бюджет 2026",
+        "revenue_title": "Доходы",
+        "spending_title": "Расходы",
+        "revenues": [("Налог на имущество", 1_000_000, True)],
+        "spending": [("Освещение улиц", 2_000_000)],
+        "legend_own": "собственные",
+        "legend_transfer": "трансферты",
+        "lang": "ru",
+    }
+    png = await draw(**request)
+    assert png.startswith(b"\x89PNG")
+    assert await draw(**request) is png  # the same picture again starts no process
 
 
 async def enter(staff: Person, *, side: str, label: str, amount: str) -> None:
@@ -210,11 +228,11 @@ async def test_the_chart_comes_with_labels_in_the_persons_language(world: World,
     await staff_enters_2025(world)
     seen: dict[str, Any] = {}
 
-    def spy(**kwargs: Any) -> bytes:
+    async def spy(**kwargs: Any) -> bytes:
         seen.update(kwargs)
-        return budget_chart(**kwargs)
+        return await draw(**{**kwargs, "in_process": True})  # the worker process has a test of its own
 
-    monkeypatch.setattr("handlers.budget.budget_chart", spy)
+    monkeypatch.setattr("handlers.budget.draw_chart", spy)
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("📄 Документы")
     await ivan.press("💰 Бюджет")

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
-import holidays
-from holidays import HolidayBase
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 
 @cache
 def _calendar() -> HolidayBase:
+    # Imported on the first deadline counted, not at start: the package and its tables are a few
+    # megabytes and tens of milliseconds the bot does not need until then (bench/README.md, size).
+    import holidays
+
     # Kazakh names (the package has none in Russian); only the days are used, never the names.
     return holidays.country_holidays("KZ", language="kk")
 

@@ -7,6 +7,7 @@ This flow sits in the residents' router: the chair is a resident, not the akim's
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -197,7 +198,7 @@ async def start_decision(
     )
 
 
-@router.message(Judge.reason, NotMenu())
+@router.message(StateFilter(Judge.reason), NotMenu())
 async def decide(
     message: Message, person: Person, db: Database, clock: Clock, settings: Settings, state: FSMContext
 ) -> None:

@@ -116,7 +116,7 @@ async def show_contest(
     if current is Phase.OPEN:
         lines.append(_("Only your last vote counts: you can change it in private until voting closes."))
     names = {v.id: v.name(lang) for v in await places.villages(db, contest.rural_district_id)}
-    curve = curve_lines(await contests.stamps(db, contest.id), tz, names, lang)
+    curve = curve_lines(await contests.curve(db, contest.id, tz), names, lang)
     if curve:
         lines += ["", *curve]
     lines += ["", await safety(bot)]

@@ -7,6 +7,7 @@ once it is finished, answer «done as promised» or «there is a problem» with 
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -34,7 +35,7 @@ from bot.keyboards.contests import (
 from bot.rules.clock import Clock
 from bot.rules.contests import Phase
 from bot.rules.errors import DomainError, NotFound
-from handlers.common import NotMenu, target
+from handlers.common import Has, NotMenu, target
 from handlers.contests.texts import timezone
 from storage import contests, progress
 from storage.audit import Actor
@@ -147,7 +148,7 @@ async def start_post(
     )
 
 
-@staff_router.message(Post.collect, F.photo)
+@staff_router.message(StateFilter(Post.collect), Has("photo"))
 async def post_photo(message: Message, state: FSMContext) -> None:
     assert message.photo
     photos: list[str] = (await state.get_data()).get("photos", [])
@@ -159,14 +160,14 @@ async def post_photo(message: Message, state: FSMContext) -> None:
     await message.answer(_("Photo {number} added.").format(number=len(photos)), reply_markup=_collect_keyboard())
 
 
-@staff_router.message(Post.collect, F.location)
+@staff_router.message(StateFilter(Post.collect), Has("location"))
 async def post_location(message: Message, state: FSMContext) -> None:
     assert message.location is not None
     await state.update_data(location=[message.location.latitude, message.location.longitude])
     await message.answer(_("Location added."), reply_markup=_collect_keyboard())
 
 
-@staff_router.message(Post.collect, NotMenu())
+@staff_router.message(StateFilter(Post.collect), NotMenu())
 async def post_note(message: Message, state: FSMContext) -> None:
     text = (message.text or "").strip()
     if not text or len(text) > NOTE_MAX:
@@ -178,7 +179,7 @@ async def post_note(message: Message, state: FSMContext) -> None:
     await message.answer(_("Note added."), reply_markup=_collect_keyboard())
 
 
-@staff_router.callback_query(Post.collect, FormCb.filter(F.act == FormAct.CONFIRM))
+@staff_router.callback_query(StateFilter(Post.collect), FormCb.filter(F.act == FormAct.CONFIRM))
 async def publish_stage(
     query: CallbackQuery, person: Person, db: Database, clock: Clock, i18n: I18n, state: FSMContext
 ) -> None:
@@ -290,7 +291,7 @@ async def verdict(
     )
 
 
-@router.message(Problem.text, NotMenu())
+@router.message(StateFilter(Problem.text), NotMenu())
 async def problem_text(message: Message, person: Person, db: Database, clock: Clock, state: FSMContext) -> None:
     """What is wrong with the finished project (without the resident's name for the staff)."""
     text = (message.text or "").strip()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -26,7 +27,7 @@ from bot.keyboards.contests import (
     report_voice_buttons,
 )
 from bot.rules.clock import Clock
-from handlers.common import NotMenu, target
+from handlers.common import Has, NotMenu, target
 from handlers.contests.texts import timezone
 from storage import contests, oversight, places
 from storage.db import Database
@@ -128,7 +129,7 @@ async def _send(
     )
 
 
-@router.message(ReportFlow.text, F.voice)
+@router.message(StateFilter(ReportFlow.text), Has("voice"))
 async def report_voice(
     message: Message,
     person: Person,
@@ -143,7 +144,7 @@ async def report_voice(
     await _send(message, person, db, clock, i18n, settings, state, body=message.caption, voice=message.voice.file_id)
 
 
-@router.message(ReportFlow.text, NotMenu())
+@router.message(StateFilter(ReportFlow.text), NotMenu())
 async def report_text(
     message: Message,
     person: Person,

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape, format_datetime, format_day, format_money
 from bot.keyboards.contests import SOURCE_LABELS
-from bot.rules.anomalies import Stamp, bar, curve
+from bot.rules.anomalies import Curve, bar
 from bot.rules.contests import Phase
 from storage import places
 from storage.contests import Contest
@@ -66,9 +66,8 @@ async def safety(bot: Bot) -> str:
     ).format(username=escape(me.username or ""))
 
 
-def curve_lines(stamps: list[Stamp], tz: str, names: dict[int, str], lang: str) -> list[str]:
+def curve_lines(figures: Curve, names: dict[int, str], lang: str) -> list[str]:
     """The public turnout curve: votes per day and per village as text bars, so a burst shows."""
-    figures = curve(stamps, tz)
     if not figures.days:
         return []
     lines = [_("📈 <b>Votes in the bot by day</b>")]

@@ -9,6 +9,7 @@ it stays changeable in private until voting closes; the confirmation is sent wit
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -30,7 +31,7 @@ from bot.rules import contests as rules
 from bot.rules import phones
 from bot.rules.clock import Clock
 from bot.rules.errors import DomainError, NotFound
-from handlers.common import consent_given, show_menu, target
+from handlers.common import Has, consent_given, show_menu, target
 from handlers.contests.texts import safety
 from storage import contests
 from storage.contests import Contest
@@ -220,7 +221,7 @@ async def vote(
     await _cast(target(query), person, db, clock, callback_data.contest, callback_data.project, person.phone, choices)
 
 
-@router.message(VoteFlow.phone, F.contact)
+@router.message(StateFilter(VoteFlow.phone), Has("contact"))
 async def got_contact(message: Message, person: Person, db: Database, clock: Clock, state: FSMContext) -> None:
     """The shared contact: only the person's own, and only a Kazakhstan mobile number."""
     contact = message.contact
@@ -256,7 +257,7 @@ async def got_contact(message: Message, person: Person, db: Database, clock: Clo
         raise
 
 
-@router.message(VoteFlow.phone)
+@router.message(StateFilter(VoteFlow.phone))
 async def not_a_contact(message: Message, person: Person, i18n: I18n, state: FSMContext) -> None:
     """Typed text instead of the contact button (the number must come from Telegram, not be typed)."""
     if message.text in {i18n.gettext("✖️ Cancel", locale=lang) for lang in ("kk", "ru")}:

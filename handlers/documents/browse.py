@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -16,7 +17,7 @@ from bot.keyboards.common import MenuButton
 from bot.keyboards.documents import Doc, DocAct, DocKind, DocNav, Kind, Nav
 from bot.rules.clock import from_db
 from bot.rules.documents import search_query
-from handlers.common import NotMenu, target
+from handlers.common import Has, NotMenu, target
 from handlers.documents.screens import show_document, show_published_answers, timezone, visible
 from storage import documents as docs
 from storage import places
@@ -109,7 +110,7 @@ async def _show_found(message: Message, person: Person, db: Database, text: str,
     return True
 
 
-@router.message(SearchForm.query, F.text, NotMenu())
+@router.message(StateFilter(SearchForm.query), Has("text"), NotMenu())
 async def search_word(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     """The results for a word (folded, so case and ё do not matter), or a polite «nothing found»."""
     assert message.text is not None
@@ -118,7 +119,7 @@ async def search_word(message: Message, person: Person, db: Database, state: FSM
         await state.update_data(found=message.text)
 
 
-@router.message(SearchForm.query)
+@router.message(StateFilter(SearchForm.query))
 async def search_not_text(message: Message) -> None:
     """A sticker or a photo instead of a word."""
     await message.answer(_("Please type a word to search for."), reply_markup=kb.search_prompt())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
@@ -17,7 +18,7 @@ from bot.keyboards.documents import Doc, DocAct, Kind, QSupport
 from bot.rules.clock import Clock, to_db
 from bot.rules.documents import split_text
 from bot.rules.errors import NotFound
-from handlers.common import NotMenu, consent_given, target
+from handlers.common import Has, NotMenu, consent_given, target
 from handlers.documents.screens import own_question, visible
 from handlers.documents.texts import NOT_AVAILABLE, QUESTION_NOT_AVAILABLE, question_line
 from storage import documents as docs
@@ -85,7 +86,7 @@ async def ask_start(query: CallbackQuery, callback_data: Doc, person: Person, db
     )
 
 
-@router.message(AskForm.question, F.text | F.voice, NotMenu())
+@router.message(StateFilter(AskForm.question), Has("text", "voice"), NotMenu())
 async def ask_receive(
     message: Message, person: Person, db: Database, bot: Bot, clock: Clock, state: FSMContext
 ) -> None:
@@ -122,7 +123,7 @@ async def ask_receive(
     )
 
 
-@router.message(AskForm.question)
+@router.message(StateFilter(AskForm.question))
 async def ask_not_text(message: Message) -> None:
     """A photo or a sticker instead of a question."""
     await message.answer(_("Please write your question as text, or record a voice message."))

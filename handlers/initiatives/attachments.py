@@ -6,6 +6,7 @@ import asyncio
 import weakref
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -13,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.keyboards.common import main_menu
 from bot.keyboards.initiatives import DraftAct, DraftCb, location_keyboard, location_labels, step_keyboard
 from bot.rules import initiatives as rules
-from handlers.common import show_menu, target
+from handlers.common import Has, show_menu, target
 from handlers.initiatives.form import Form, ask
 from storage.db import Database
 from storage.people import Person
@@ -25,7 +26,7 @@ router = Router(name=__name__)
 _album_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
-@router.message(Form.photos, F.photo)
+@router.message(StateFilter(Form.photos), Has("photo"))
 async def got_photo(message: Message, state: FSMContext) -> None:
     """A photo (or one of an album): kept up to the limit; the rest of an album is refused once."""
     assert message.photo and message.from_user
@@ -58,7 +59,7 @@ async def got_photo(message: Message, state: FSMContext) -> None:
         )
 
 
-@router.message(Form.photos)
+@router.message(StateFilter(Form.photos))
 async def not_a_photo(message: Message) -> None:
     """A file, sticker or text where photos are expected."""
     if message.document and (message.document.mime_type or "").startswith("image/"):
@@ -68,14 +69,14 @@ async def not_a_photo(message: Message) -> None:
     await message.answer(text, reply_markup=step_keyboard(next_label=_("➡️ Next")))
 
 
-@router.callback_query(DraftCb.filter(F.act == DraftAct.NEXT), Form.photos)
+@router.callback_query(DraftCb.filter(F.act == DraftAct.NEXT), StateFilter(Form.photos))
 async def photos_done(query: CallbackQuery, person: Person, db: Database, state: FSMContext) -> None:
     """On to the location."""
     await query.answer()
     await ask(target(query), Form.location, person, db, state)
 
 
-@router.message(Form.location, F.location)
+@router.message(StateFilter(Form.location), Has("location"))
 async def got_location(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     """The place, from Telegram's location button."""
     assert message.location
@@ -84,7 +85,7 @@ async def got_location(message: Message, person: Person, db: Database, state: FS
     await ask(message, Form.voice, person, db, state)
 
 
-@router.message(Form.location)
+@router.message(StateFilter(Form.location))
 async def location_buttons(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     """The reply-keyboard buttons of the location step (it cannot carry inline ones)."""
     labels = location_labels()
@@ -102,7 +103,7 @@ async def location_buttons(message: Message, person: Person, db: Database, state
         await message.answer(_("Please press «📍 Send location», or «Skip»."), reply_markup=location_keyboard())
 
 
-@router.message(Form.voice, F.voice)
+@router.message(StateFilter(Form.voice), Has("voice"))
 async def got_voice(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     """A voice message: many people prefer speaking to typing."""
     assert message.voice
@@ -111,7 +112,7 @@ async def got_voice(message: Message, person: Person, db: Database, state: FSMCo
     await ask(message, Form.village, person, db, state)
 
 
-@router.message(Form.voice)
+@router.message(StateFilter(Form.voice))
 async def not_a_voice(message: Message) -> None:
     """Anything else where a voice message is expected."""
     await message.answer(
@@ -119,7 +120,7 @@ async def not_a_voice(message: Message) -> None:
     )
 
 
-@router.callback_query(DraftCb.filter(F.act == DraftAct.NEXT), Form.voice)
+@router.callback_query(DraftCb.filter(F.act == DraftAct.NEXT), StateFilter(Form.voice))
 async def voice_skipped(query: CallbackQuery, person: Person, db: Database, state: FSMContext) -> None:
     """No voice message."""
     await query.answer()

@@ -188,7 +188,7 @@ async def back(query: CallbackQuery, person: Person, db: Database, state: FSMCon
     await ask(target(query), STEPS[max(index - 1, 0)], person, db, state)
 
 
-@router.callback_query(DraftCb.filter(F.act == DraftAct.TOPIC), Form.topic)
+@router.callback_query(DraftCb.filter(F.act == DraftAct.TOPIC), StateFilter(Form.topic))
 async def chose_topic(
     query: CallbackQuery, callback_data: DraftCb, person: Person, db: Database, state: FSMContext
 ) -> None:
@@ -250,7 +250,7 @@ async def got_text(message: Message, person: Person, db: Database, state: FSMCon
         await ask(message, Form.body if is_title else Form.photos, person, db, state)
 
 
-@router.callback_query(VillageCb.filter(), Form.village)
+@router.callback_query(VillageCb.filter(), StateFilter(Form.village))
 async def chose_village(
     query: CallbackQuery, callback_data: VillageCb, person: Person, db: Database, state: FSMContext
 ) -> None:
