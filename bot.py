@@ -9,13 +9,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import ValidationError
-
+from bot.cli import register
 from bot.config import MissingToken, Settings, describe_settings
 
 EPILOG = """settings (environment variables, or a .env file beside bot.py):
@@ -29,51 +27,35 @@ first steps:
   python bot.py add-village 1 "Ақсай" "Аксай"
   python bot.py add-staff 1 123456789
   python bot.py try                               chat with the bot in this terminal, no Telegram needed
+
+running it for years:
+  python bot.py backup /var/backups/aul/today.tar.gz   an online copy with the documents' files
+  python bot.py restore /var/backups/aul/today.tar.gz  with the bot stopped
+  python bot.py health                                 exit code 0 when well, 1 when not
+  python bot.py district 1 quiet 22:00-08:00           a district's settings (district 1: show them)
+  python bot.py export /srv/open-data                  public lists as CSV and JSON
 """
 
 
 def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as error:
-        first = error.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]).upper() or "settings"
-        sys.exit(f"error: {name}: {first['msg']}")
+    from bot.cli import settings
+
+    return settings()
 
 
 def _with_db(work: Callable[..., Awaitable[Any]]) -> Callable[[argparse.Namespace], None]:
-    """Run ``work(db, args)`` on the configured database, printing its result."""
+    from bot.cli import with_db
 
-    def command(args: argparse.Namespace) -> None:
-        from bot.i18n import build_i18n
-        from bot.rules.errors import DomainError
-        from storage.db import Database
-
-        settings = _settings()
-
-        async def main() -> Any:
-            db = await Database(settings.database_path).connect()
-            try:
-                return await work(db, args)
-            finally:
-                await db.close()
-
-        try:
-            result = asyncio.run(main())
-        except DomainError as error:
-            i18n = build_i18n()
-            sys.exit("error: " + i18n.gettext(error.msgid, locale="ru").format(**error.values))
-        if result is not None:
-            print(result)
-
-    return command
+    return with_db(work)
 
 
 def cmd_run(args: argparse.Namespace) -> None:
     from bot.app import build_app, run_polling, run_webhook
+    from bot.logs import setup_logging
+    from storage.db import SchemaTooNew
 
     settings = _settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    errors = setup_logging(settings.log_level, settings.log_format)
     try:
         settings.token()
     except MissingToken:
@@ -81,13 +63,16 @@ def cmd_run(args: argparse.Namespace) -> None:
     mode = args.mode or settings.mode
 
     async def main() -> None:
-        app = await build_app(settings)
+        app = await build_app(settings, errors=errors)
         # What start-up built (aiogram's types, the routers, the catalogs) lives as long as the
         # process: out of the collector's way, a full collection no longer walks it mid-update.
         gc.freeze()
         await (run_webhook(app) if mode == "webhook" else run_polling(app))
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except SchemaTooNew as error:
+        sys.exit(f"error: {error}")
 
 
 def cmd_try(args: argparse.Namespace) -> None:
@@ -106,34 +91,6 @@ async def _demo(db: Any, args: argparse.Namespace) -> str:
 
 async def _migrate(db: Any, args: argparse.Namespace) -> str:
     return "schema is current"  # connecting applied every pending migration
-
-
-async def _places(db: Any, args: argparse.Namespace) -> str:
-    from storage.operator import places_tree
-
-    return await places_tree(db)
-
-
-def _op(name: str) -> Callable[[Any, argparse.Namespace], Awaitable[str]]:
-    async def work(db: Any, args: argparse.Namespace) -> str:
-        from storage import audit, operator
-
-        fields = {k: v for k, v in vars(args).items() if k not in {"func", "command"}}
-        result = await getattr(operator, name)(db, audit.CLI, **fields)
-        return f"ok: {result}"
-
-    return work
-
-
-async def _set_consent(db: Any, args: argparse.Namespace) -> str:
-    from pathlib import Path
-
-    from storage import audit, operator
-
-    version = await operator.set_consent_text(
-        db, audit.CLI, Path(args.kk).read_text(encoding="utf-8"), Path(args.ru).read_text(encoding="utf-8")
-    )
-    return f"consent text version {version} published; everyone will be asked again"
 
 
 def cmd_i18n(args: argparse.Namespace) -> None:
@@ -187,56 +144,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_with_db(_demo))
 
     sub.add_parser("migrate", help="create or update the database schema").set_defaults(func=_with_db(_migrate))
-    sub.add_parser("places", help="list regions, districts, rural districts and villages with ids").set_defaults(
-        func=_with_db(_places)
-    )
-
-    a = sub.add_parser("add-region", help="add a region (облыс)")
-    a.add_argument("name_kk")
-    a.add_argument("name_ru")
-    a.set_defaults(func=_with_db(_op("add_region")))
-
-    a = sub.add_parser("add-district", help="add a district (аудан) to a region")
-    a.add_argument("region_id", type=int)
-    a.add_argument("name_kk")
-    a.add_argument("name_ru")
-    a.set_defaults(func=_with_db(_op("add_district")))
-
-    a = sub.add_parser("add-rural-district", help="add a rural district (ауылдық округ) to a district")
-    a.add_argument("district_id", type=int)
-    a.add_argument("name_kk")
-    a.add_argument("name_ru")
-    a.add_argument(
-        "--kind",
-        default="rural_district",
-        choices=["rural_district", "village", "settlement"],
-        help="an ауылдық округ, or an ауыл / кент with its own akim",
-    )
-    a.add_argument("--timezone", default="Asia/Almaty")
-    a.add_argument("--office-kk", dest="office_kk", help="the akim's office, named as the data owner (kk)")
-    a.add_argument("--office-ru", dest="office_ru", help="the same in Russian")
-    a.set_defaults(func=_with_db(_op("add_rural_district")))
-
-    a = sub.add_parser("add-village", help="add a village (ауылдық елді мекен) to a rural district")
-    a.add_argument("rural_district_id", type=int)
-    a.add_argument("name_kk")
-    a.add_argument("name_ru")
-    a.set_defaults(func=_with_db(_op("add_village")))
-
-    a = sub.add_parser("add-staff", help="make a Telegram account staff of a rural district")
-    a.add_argument("rural_district_id", type=int)
-    a.add_argument("telegram_id", type=int)
-    a.set_defaults(func=_with_db(_op("add_staff")))
-
-    a = sub.add_parser("remove-staff", help="take the staff role away")
-    a.add_argument("rural_district_id", type=int)
-    a.add_argument("telegram_id", type=int)
-    a.set_defaults(func=_with_db(_op("remove_staff")))
-
-    a = sub.add_parser("set-consent", help="publish a new consent text (files in kk and ru; {owner} = the office)")
-    a.add_argument("kk", help="file with the Kazakh text")
-    a.add_argument("ru", help="file with the Russian text")
-    a.set_defaults(func=_with_db(_set_consent))
+    register(sub)
 
     a = sub.add_parser("i18n", help="translation catalogs: update from the code, fill, prune, compile, check")
     a.add_argument("action", choices=["update", "fill", "prune", "compile", "check"])

@@ -4,9 +4,11 @@ a process (or a test) can build as many as it needs."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
@@ -19,6 +21,7 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers
+from bot import logs
 from bot.commands import set_default_commands
 from bot.config import Settings
 from bot.fsm import SQLiteStorage
@@ -68,9 +71,11 @@ def build_dispatcher(*, db: Database, settings: Settings, clock: Clock, i18n: I1
         clock=clock,
         i18n=i18n,
         admin_summaries=handlers.admin_summaries(),
+        started_at=clock.now(),
     )
+    logs.install(dp)  # outermost: one line per update, whatever happens inside
     dp.update.outer_middleware(ErrorsMiddleware(db))
-    dp.update.outer_middleware(PersonMiddleware(db, settings.operator_ids))
+    dp.update.outer_middleware(PersonMiddleware(db, settings.operator_ids, clock))
     dp.update.outer_middleware(ThrottleMiddleware(settings.throttle_per_second))
     dp.update.outer_middleware(PublicLinks(settings.public_url))
     PersonI18nMiddleware(i18n, i18n_key="i18n").setup(dp)
@@ -91,10 +96,11 @@ class App:
     intake: Intake
     scheduler: AsyncIOScheduler | None = None
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    errors: logs.LastError | None = None
 
     @property
     def job_context(self) -> JobContext:
-        return JobContext(self.db, self.bot, self.clock, self.settings, self.i18n)
+        return JobContext(self.db, self.bot, self.clock, self.settings, self.i18n, self.errors)
 
     async def on_startup(self) -> None:
         """Commands in both languages, catch up with what fell due, then the scheduler and sender."""
@@ -121,13 +127,34 @@ class App:
         await self.db.close()
 
 
-async def build_app(settings: Settings, *, clock: Clock | None = None, session: Any = None) -> App:
+async def prepare(db: Database, i18n: I18n, settings: Settings, now: datetime) -> None:
+    """What the database needs from this version of the code before the first update: the
+    built-in consent text registered with the retention it names (a change of either is a new
+    version, and everyone is asked again)."""
+    from storage import consent, operations, personal
+
+    await personal.vote_key(db, settings.vote_hash_key.get_secret_value() if settings.vote_hash_key else None)
+    days = settings.retention_idle_days
+    await operations.set_state(db, handlers.RETENTION_DAYS, str(days), now)
+    hashes = [
+        hashlib.sha256(f"{i18n.gettext(handlers.BUILT_IN_CONSENT, locale=lang)}|{days}".encode()).hexdigest()
+        for lang in ("kk", "ru")
+    ]
+    version = await consent.register_builtin(db, *hashes)
+    if version is not None:
+        log.info("the built-in consent text is version %s: everyone is asked to agree to it", version)
+
+
+async def build_app(
+    settings: Settings, *, clock: Clock | None = None, session: Any = None, errors: logs.LastError | None = None
+) -> App:
     db = await Database(settings.database_path).connect()
     i18n = build_i18n()
     clock = clock or SystemClock()
+    await prepare(db, i18n, settings, clock.now())
     dp = build_dispatcher(db=db, settings=settings, clock=clock, i18n=i18n)
     bot = build_bot(settings, session, db=db)
-    app = App(settings, db, bot, dp, i18n, clock, Intake(db, dp, bot))
+    app = App(settings, db, bot, dp, i18n, clock, Intake(db, dp, bot), errors=errors)
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)
     return app
@@ -189,6 +216,7 @@ async def run_webhook(app: App) -> None:
     exempt = frozenset({settings.webhook_path})
     web_app = await open_app(settings, app.i18n, app.clock, exempt=exempt) if publishing else web.Application()
     web_app.router.add_post(settings.webhook_path, app.intake.webhook_handler(secret))
+    web_app.router.add_get("/health", health_handler(app))
     stop = asyncio.Event()
     _stop_on_signals(stop)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
@@ -211,3 +239,18 @@ async def run_webhook(app: App) -> None:
             await dp.emit_shutdown(bot=bot, **dp.workflow_data)
         finally:
             await bot.session.close()
+
+
+def health_handler(app: App) -> Any:
+    """``GET /health``: 200 and ``{"status": "ok", …}`` when well, 503 with the problems when not."""
+    from aiohttp import web
+
+    from bot import health
+
+    async def handle(request: web.Request) -> web.Response:
+        now = app.clock.now()
+        found = await health.check(app.db, now, app.settings.sender_lease_seconds)
+        started = app.dp.workflow_data.get("started_at")
+        return web.json_response(health.as_json(found, started_at=started, now=now), status=200 if found.well else 503)
+
+    return handle

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     )
     telegram_timeout: float = Field(30.0, description="seconds a request to Telegram may take before it is tried again")
     chart_worker: bool = Field(True, description="draw charts in a short-lived process (false: in the bot's own)")
+    log_format: Literal["text", "json"] = Field("text", description="text, or json: one JSON object per line")
+    backup_dir: Path | None = Field(None, description="a daily backup into this folder (off when not set)")
+    backup_keep: int = Field(7, ge=1, description="how many daily backups to keep")
+    retention_idle_days: int = Field(1095, ge=30, description="people silent this long are anonymised")
+    retention_days: int = Field(30, ge=1, description="sent messages and received updates are kept this long")
+    vote_hash_key: SecretStr | None = Field(
+        None, description="key of the hashes of deleted voters' numbers (else generated, kept in the database)"
+    )
 
     @field_validator("bot_token")
     @classmethod

@@ -19,6 +19,7 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import N_, language_of
+from bot.rules.clock import Clock
 from bot.rules.errors import DomainError
 from storage import people
 from storage.db import Database, fault
@@ -30,18 +31,22 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 class PersonMiddleware(BaseMiddleware):
     """Loads (or creates, on first contact) the person behind a private update as ``person``.
 
-    One read per update (the person, their roles and the current consent version together).
+    One read per update (the person, their roles and the current consent version together), and
+    at most one write a day (the day they were last seen, for retention).
     """
 
-    def __init__(self, db: Database, operator_ids: frozenset[int]) -> None:
-        self.db, self.operator_ids = db, operator_ids
+    def __init__(self, db: Database, operator_ids: frozenset[int], clock: Clock | None = None) -> None:
+        self.db, self.operator_ids, self.clock = db, operator_ids, clock
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         person = None
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
-            person = await people.load_or_create(self.db, user.id, language_of(user), operator_ids=self.operator_ids)
+            today = self.clock.now().date().isoformat() if self.clock is not None else None
+            person = await people.load_or_create(
+                self.db, user.id, language_of(user), operator_ids=self.operator_ids, today=today
+            )
         data["person"] = person
         return await handler(event, data)
 

@@ -21,7 +21,9 @@ from handlers import (
     start,
 )
 from handlers.admin import Summary
-from handlers.common import ChatType, IsStaff, Onboarded
+from handlers.common import BUILT_IN_CONSENT, RETENTION_DAYS, ChatType, IsStaff, Onboarded
+
+__all__ = ["BUILT_IN_CONSENT", "RETENTION_DAYS", "admin_summaries", "routers"]
 
 FEATURES = (initiatives, contests, events, documents, budget, broadcasts)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, N_
 from bot.keyboards.common import MENU_LABELS, consent_keyboard, continue_keyboard, language_keyboard, main_menu
-from storage import consent, places
+from storage import consent, operations, places
 from storage.db import Database
 from storage.people import Person
 
@@ -112,29 +112,55 @@ async def show_menu(message: Message, person: Person, text: str | None = None) -
     await message.answer(text or _("Main menu. Please choose a section."), reply_markup=main_menu(person))
 
 
-async def consent_text(db: Database, person: Person) -> str:
-    """The deployment's consent text, naming the akim's office of the person's rural district."""
-    current = await consent.current(db)
+# The built-in consent text. Changing it (or the retention it names) makes a new version at the next
+# start (``bot.app.prepare``), and everyone is asked again. It says what «My data» does: the two
+# must agree (handlers/settings/data.py).
+BUILT_IN_CONSENT = N_(
+    "<b>Consent to the processing of personal data</b>\n\n"
+    "To run the bot we keep your Telegram ID, your language, your rural district and village.\n\n"
+    "With your consent we also keep what you give us: your name and phone number, the texts, photos and "
+    "voice messages of your initiatives and questions, your votes, supports and answers to invitations. "
+    "They are used only to review your initiatives, count votes and remind you of events.\n\n"
+    "The owner and operator of the personal data database: {owner}. Your data are kept while you use the "
+    "bot, and deleted when you have not written to it for {period}. In Settings → My data you see "
+    "everything kept and can delete it at once: supports stay counted without your name, a vote stays as "
+    "an anonymous ballot, a published initiative stays as «by a resident» without photos. The census of "
+    "the akim's office is its own register and does not change. Withdrawing consent deletes your name "
+    "and phone number. Messages travel through Telegram's servers abroad.\n\n"
+    "Law of the Republic of Kazakhstan No. 94-V of 21 May 2013 «On personal data and their protection»."
+)
+RETENTION_DAYS = "retention_idle_days"  # service_state: the retention the consent text names (bot.app.prepare)
+
+
+async def data_owner(db: Database, person: Person) -> str:
+    """The akim's office of the person's rural district: the owner and operator of the database."""
     rd = await places.rural_district(db, person.rural_district_id)
     lang = person.language
     owner = (rd.office_ru if lang == "ru" else rd.office_kk) if rd else None
     if rd and not owner:
         owner = _("the akim's office of {name}").format(name=rd.name(lang))
-    owner = owner or _("the akim's office of your rural district")
-    custom = current.text_ru if lang == "ru" else current.text_kk
+    return owner or _("the akim's office of your rural district")
+
+
+async def consent_text(db: Database, person: Person) -> str:
+    """The deployment's consent text, naming the akim's office of the person's rural district."""
+    current = await consent.current(db)
+    owner = await data_owner(db, person)
+    custom = current.text_ru if person.language == "ru" else current.text_kk
     if custom:
         return custom.replace("{owner}", owner)
-    return _(
-        "<b>Consent to the processing of personal data</b>\n\n"
-        "To run the bot we keep your Telegram id, your language, your rural district and village.\n\n"
-        "With your consent we also keep what you give us: your name and phone number, the texts, "
-        "photos and voice messages of your initiatives and questions, your votes, supports and "
-        "answers to invitations. They are used only to review your initiatives, count votes and "
-        "remind you of events.\n\n"
-        "Data owner: {owner}. Data are kept while you use the bot and deleted within 30 days "
-        "after you ask (Settings → My data). Messages travel through Telegram's servers abroad.\n\n"
-        "Law of the Republic of Kazakhstan No. 94-V of 21 May 2013 «On personal data and their protection»."
-    ).format(owner=owner)
+    found = await operations.get_state(db, RETENTION_DAYS)
+    return _(BUILT_IN_CONSENT).format(
+        owner=owner, period=retention_period(int(found[0]) if found and found[0] else 1095)
+    )
+
+
+def retention_period(days: int) -> str:
+    """«3 years», or «400 days» when it is not a whole number of years."""
+    years, rest = divmod(days, 365)
+    if years and not rest:
+        return ngettext("{n} year", "{n} years", years).format(n=years)
+    return ngettext("{n} day", "{n} days", days).format(n=days)
 
 
 async def send_consent(message: Message, db: Database, person: Person) -> None:

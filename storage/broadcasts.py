@@ -1,13 +1,17 @@
-"""Announcements composed by staff (broadcasts): who gets them, their progress, cancelling.
+"""Announcements composed by staff (broadcasts): who gets them, their progress, cancelling, and
+the second person's approval of a large one.
 
-The two writes of staff, ``create`` and ``cancel``, take the ``Actor`` and check its district.
+The writes, ``create``, ``cancel``, ``approve`` and ``reject``, take the ``Actor`` and check its
+district. An announcement to more residents than the district's ``approval_threshold`` (500 by
+default) is queued held when the district has another staff member or a chair: nothing of it is
+sent until one of them approves it (a stolen staff account cannot reach the whole district alone).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +25,12 @@ AUDIENCES = ("all", "villages", "representatives", "event")
 URGENT_PRIORITY = 4  # an urgent announcement goes before notices and ordinary announcements
 NOT_FOUND = N_("This announcement was not found.")
 NOBODY = N_("Nobody in this audience gets announcements. Please choose another audience.")
+NOT_YOURS_TO_APPROVE = N_(
+    "Only another staff member of the rural district or the chair of the meeting can approve this announcement."
+)
+NOT_WAITING = N_("This announcement is not waiting for approval any more.")
+# (texts, buttons) per language of the request to approve a broadcast, given its id
+ApprovalNotice = Callable[[int], tuple[dict[str, str], dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,13 @@ class Broadcast:
     finished_at: str | None
     cancelled_at: str | None
     created_at: str
+    approval: str | None = None  # 'pending', 'approved', 'rejected'; None: no approval needed
+    approved_by: int | None = None
+    approved_at: str | None = None
+
+    @property
+    def awaiting_approval(self) -> bool:
+        return self.approval == "pending"
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Broadcast:
@@ -80,7 +97,7 @@ class Counts:
 _COLUMNS = (
     "id, rural_district_id, created_by, text_kk, text_ru, media_type, media_ref, audience, audience_ids, urgent,"
     " send_at, recipients, message_id, progress_chat_id, progress_message_id, progress_lang, progress_shown,"
-    " finished_at, cancelled_at, created_at"
+    " finished_at, cancelled_at, created_at, approval, approved_by, approved_at"
 )
 
 
@@ -183,14 +200,23 @@ async def create(
     urgent: bool,
     send_at: str,
     progress_lang: str,
+    approval_notice: ApprovalNotice | None = None,
 ) -> Broadcast:
     """Queue the announcement for everyone in the audience (as it is now) at ``send_at``, keep it
-    as a broadcast and write its audit entry; ``DomainError`` when nobody in it takes announcements."""
+    as a broadcast and write its audit entry; ``DomainError`` when nobody in it takes announcements.
+
+    Over the district's approval threshold, with someone to approve it, it is queued held and
+    ``approval_notice`` (texts and buttons) goes to those who may approve it."""
     actor.require(rural_district_id)
     async with db.transaction() as tx:
         recipients = await audience_ids(tx, rural_district_id, audience, audience_ids_)
         if not recipients:
             raise DomainError(NOBODY)
+        threshold = await tx.fetchval(
+            "SELECT approval_threshold FROM rural_districts WHERE id = ?", (rural_district_id,)
+        )
+        deciders = await approvers(tx, rural_district_id, actor.person_id)
+        held = len(set(recipients)) > int(threshold) and bool(deciders)
         message_id = await outbox.enqueue(
             tx,
             rural_district_id=rural_district_id,
@@ -204,6 +230,7 @@ async def create(
             not_before=send_at,
             created_by=actor.person_id,
             source_type="broadcast",
+            held=held,
         )
         broadcast_id = await tx.execute(
             "INSERT INTO broadcasts (rural_district_id, created_by, text_kk, text_ru, media_type, media_ref, audience,"
@@ -226,6 +253,21 @@ async def create(
             ),
         )
         await tx.execute("UPDATE outbox_messages SET source_id = ? WHERE id = ?", (broadcast_id, message_id))
+        if held:
+            await tx.execute("UPDATE broadcasts SET approval = 'pending' WHERE id = ?", (broadcast_id,))
+            if approval_notice is not None:
+                texts_, buttons = approval_notice(broadcast_id)
+                await outbox.enqueue(
+                    tx,
+                    rural_district_id=rural_district_id,
+                    kind="staff",
+                    texts=texts_,
+                    buttons=buttons,
+                    recipients=deciders,
+                    respect_quiet=False,
+                    source_type="broadcast_approval",
+                    source_id=broadcast_id,
+                )
         row = await tx.fetchone(f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,))
         assert row is not None
         item = Broadcast.from_row(row)
@@ -235,6 +277,7 @@ async def create(
             "recipients": item.recipients,
             "send_at": item.send_at,
             "urgent": item.urgent,
+            "approval": item.approval,
         }
         await audit.write(
             tx, actor, "broadcast_created", "broadcast", item.id, rural_district_id=rural_district_id, after=after
@@ -340,3 +383,17 @@ async def mark_shown(db: Database, broadcast_id: int, shown: str, *, finished: b
             " WHERE id = ?",
             (shown, int(finished), now, broadcast_id),
         )
+
+
+# --- the second person's approval -------------------------------------------------------------
+
+
+async def approvers(tx: Database | Tx, rural_district_id: int, creator_id: int | None) -> list[int]:
+    """Who may approve a large announcement of the district: its other staff, and the chair."""
+    rows = await tx.fetchall(
+        "SELECT DISTINCT r.person_id FROM roles r JOIN people p ON p.id = r.person_id"
+        " WHERE r.rural_district_id = ? AND r.role IN ('staff', 'chair') AND r.person_id IS NOT ?"
+        " AND p.erased_at IS NULL ORDER BY r.person_id",
+        (rural_district_id, creator_id),
+    )
+    return [r[0] for r in rows]

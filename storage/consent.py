@@ -1,4 +1,10 @@
-"""The consent text of the deployment, versioned: a new version asks everyone again."""
+"""The consent text of the deployment, versioned: a new version asks everyone again.
+
+A version is either the operator's own text (``set-consent``) or the built-in one of the
+catalogs. A built-in version carries the hash of its template in each language: when an update of
+the bot changes the built-in text, ``register_builtin`` (run at start) makes it a new version, and
+everyone is asked again. While the operator's own text is current, the built-in one is not used.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from dataclasses import dataclass
 
 from storage.db import Database, Tx
 
-BUILT_IN = 0  # the default text from the catalogs, until the operator sets one
+BUILT_IN = 0  # no version yet: the built-in text, before the first start registered it
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +24,25 @@ class ConsentText:
 
 async def current(db: Database | Tx) -> ConsentText:
     row = await db.fetchone("SELECT version, text_kk, text_ru FROM consent_texts ORDER BY version DESC LIMIT 1")
-    return ConsentText(*row) if row else ConsentText(BUILT_IN, None, None)
+    if not row:
+        return ConsentText(BUILT_IN, None, None)
+    return ConsentText(row[0], row[1] or None, row[2] or None)
 
 
 async def publish(tx: Tx, text_kk: str, text_ru: str) -> int:
     return await tx.execute("INSERT INTO consent_texts (text_kk, text_ru) VALUES (?, ?)", (text_kk, text_ru))
+
+
+async def register_builtin(db: Database, sha256_kk: str, sha256_ru: str) -> int | None:
+    """Make the built-in text (by the hashes of its templates) the current version when it is in use
+    and changed, or when no version exists yet; the new version, or None when nothing changed."""
+    async with db.transaction() as tx:
+        row = await tx.fetchone(
+            "SELECT builtin_kk_sha256, builtin_ru_sha256, text_kk FROM consent_texts ORDER BY version DESC LIMIT 1"
+        )
+        if row is not None and (row[2] or (row[0], row[1]) == (sha256_kk, sha256_ru)):
+            return None  # the operator's own text is current, or the built-in one has not changed
+        return await tx.execute(
+            "INSERT INTO consent_texts (text_kk, text_ru, builtin_kk_sha256, builtin_ru_sha256) VALUES ('', '', ?, ?)",
+            (sha256_kk, sha256_ru),
+        )

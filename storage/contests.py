@@ -24,7 +24,7 @@ from bot.rules import contests as rules
 from bot.rules.clock import from_db, local, to_db
 from bot.rules.errors import DomainError, NotFound
 from bot.rules.texts import N_
-from storage import audit, outbox, people
+from storage import audit, outbox, people, personal
 from storage.audit import Actor
 from storage.db import Database, Tx
 
@@ -851,6 +851,9 @@ async def cast_vote(
         )
         if previous is not None and set(before) == set(chosen):
             return "same", first
+        if previous is None and personal.erased_voter(conn, personal.key_of(db), contest_id, phone):
+            # a deleted person's ballot keeps only a keyed hash of its number, and it still counts
+            raise PhoneAlreadyVoted(PHONE_VOTED)
         try:
             conn.execute(
                 "INSERT INTO contest_votes (contest_id, project_id, person_id, phone, village_id, cast_at)"
@@ -863,9 +866,7 @@ async def cast_vote(
             if "register" in str(error):
                 raise PhoneVotedOnPaper(rules.PHONE_VOTED_ON_PAPER) from error
             if "phone" in str(error):
-                raise PhoneAlreadyVoted(
-                    N_("This phone number has already voted in this contest from another Telegram account.")
-                ) from error
+                raise PhoneAlreadyVoted(PHONE_VOTED) from error
             raise
         if max_choices > 1:
             if vote_id is None:
@@ -901,6 +902,7 @@ async def on_census(db: Database, contest: Contest, phone: str | None) -> bool:
     return found is not None
 
 
+PHONE_VOTED = N_("This phone number has already voted in this contest from another Telegram account.")
 REFUSALS = {
     rules.Refusal.NOT_PUBLISHED: N_("This contest is not available."),
     rules.Refusal.NOT_OPEN_YET: N_("Voting in this contest has not started yet."),

@@ -46,6 +46,17 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process holding the lock
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer version of the bot than this code: refuse to touch it."""
+
+    def __init__(self, path: Path, unknown: Sequence[str]) -> None:
+        super().__init__(
+            f"{path} was updated by a newer version of the bot (migrations this code does not know:"
+            f" {', '.join(unknown)}). Run the newer version, or restore a backup made before the upgrade."
+        )
+        self.unknown = list(unknown)
+
+
 def _run(raw: sqlite3.Connection, sql: str, params: Params, mode: str) -> Any:
     """One statement, start to finish, inside aiosqlite's thread: one hop from the event loop."""
     cursor = raw.execute(sql, params)
@@ -152,11 +163,19 @@ class Database:
             conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         pragmas = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL")
-        for pragma in (*(pragmas if not readonly else ()), f"PRAGMA busy_timeout={self._busy_ms()}"):
-            await conn.execute(pragma)
+        try:
+            for pragma in (*(pragmas if not readonly else ()), f"PRAGMA busy_timeout={self._busy_ms()}"):
+                await conn.execute(pragma)
+        except BaseException:  # not a database: close it, or its thread keeps the process alive
+            await conn.close()
+            raise
         self._conn = conn
         if migrate and not readonly:
-            await self.migrate()
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
         return self
 
     async def close(self) -> None:
@@ -471,6 +490,23 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def maintenance(self, sql: str) -> sqlite3.Row | None:
+        """A statement that must run outside any transaction (``VACUUM``, a checkpoint), in
+        aiosqlite's thread; its first row."""
+        if self.in_transaction:
+            raise RuntimeError("maintenance cannot run inside a transaction")
+        async with self._lock:
+            return await Tx(self.conn).fetchone(sql)
+
+    async def schema_state(self) -> tuple[list[str], list[str]]:
+        """(migrations of the code not applied yet, migrations applied that the code does not know)."""
+        known = {path.stem for path in MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")}
+        try:
+            done = {row[0] for row in await self.fetchall("SELECT name FROM schema_migrations")}
+        except sqlite3.OperationalError:
+            done = set()
+        return sorted(known - done), sorted(done - known)
+
     async def migrate(self) -> list[str]:
         """Apply every ``storage/migrations/NNN_*.sql`` not applied yet, each in its own transaction."""
         await self.conn.execute(
@@ -478,8 +514,12 @@ class Database:
             " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))"
         )
         done = {row[0] for row in await self.fetchall("SELECT name FROM schema_migrations")}
+        files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+        unknown = sorted(done - {path.stem for path in files})
+        if unknown:
+            raise SchemaTooNew(self.path, unknown)
         applied = []
-        for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
+        for path in files:
             if path.stem in done:
                 continue
             async with self.transaction() as tx:

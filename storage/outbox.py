@@ -53,15 +53,17 @@ async def enqueue(
     source_id: int | None = None,
     due_by: str | None = None,
     expires_at: str | None = None,
+    held: bool = False,
 ) -> int:
     """Queue one message for many people (person ids); return the message id. Duplicates are ignored.
 
     ``due_by``: quiet hours never hold it past this moment (it goes at night rather than too late);
-    ``expires_at``: from this moment on it is not sent at all (it is skipped as expired)."""
+    ``expires_at``: from this moment on it is not sent at all (it is skipped as expired);
+    ``held``: it waits for a second person's approval (``storage.approvals.approve``)."""
     message_id = await tx.execute(
         "INSERT INTO outbox_messages (rural_district_id, kind, priority, respect_quiet, texts_json, buttons_json,"
-        " media_type, media_ref, not_before, created_by, source_type, source_id, due_by, expires_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ')), ?, ?, ?, ?, ?)",
+        " media_type, media_ref, not_before, created_by, source_type, source_id, due_by, expires_at, held)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%fZ')), ?, ?, ?, ?, ?, ?)",
         (
             rural_district_id,
             kind,
@@ -77,6 +79,7 @@ async def enqueue(
             source_id,
             due_by,
             expires_at,
+            int(held),
         ),
     )
     # Without not_before a row is due at once: the sender's (injected) clock decides, not SQLite's.
@@ -132,6 +135,19 @@ async def residents(
     if reminders_only:
         sql += " AND p.notify_reminders = 1"
     return [row[0] for row in await tx.fetchall(sql + " ORDER BY p.id", params)]
+
+
+async def requeue_quiet(tx: Tx, rural_district_id: int, now: datetime) -> int:
+    """Rows of a district that quiet hours put off are due again now: the next claim judges them by
+    the district's quiet hours as they are now (after the operator changed them). A row waiting for
+    the time it was scheduled at (its ``next_attempt`` is the message's ``not_before``) keeps it."""
+    now_db = to_db(now)
+    return await tx.execute(
+        "UPDATE outbox SET next_attempt = ? WHERE state = 'pending' AND attempts = 0 AND next_attempt > ?"
+        " AND message_id IN (SELECT m.id FROM outbox_messages m WHERE m.rural_district_id = ?"
+        " AND m.respect_quiet = 1 AND m.not_before != outbox.next_attempt)",
+        (now_db, now_db, rural_district_id),
+    )
 
 
 # --- the sender's side ----------------------------------------------------------------------
@@ -226,8 +242,13 @@ async def claim(db: Database, token: str, now: datetime, limit: int) -> tuple[li
     """Defer what quiet hours hold, then claim up to ``limit`` due rows in fair order.
 
     Returns the rows (in the database's order; ``fair_order`` sorts them) and the shared pause
-    another sender wrote after a 429, if any. Two senders never claim the same row."""
+    another sender wrote after a 429, if any. Two senders never claim the same row. While the
+    operator holds all sending (``delivery_hold``) nothing is claimed; a message waiting for a
+    second person's approval (``held``) is never claimed. Quiet hours are each district's own,
+    as the operator set them, read at every claim."""
     now_db = to_db(now)
+    if await db.fetchval("SELECT 1 FROM delivery_hold WHERE id = 1"):
+        return [], None
     districts = await db.fetchall("SELECT id, timezone, quiet_start, quiet_end FROM rural_districts")
     quiet = [(rd, until) for rd, tz, start, end in districts if (until := quiet_until(now, tz, start, end))]
     async with db.transaction() as tx:
@@ -252,7 +273,7 @@ async def claim(db: Database, token: str, now: datetime, limit: int) -> tuple[li
             "   SELECT o.id, m.priority, m.rural_district_id AS rd, ROW_NUMBER() OVER"
             "     (PARTITION BY m.priority, m.rural_district_id ORDER BY o.id) AS turn"
             "   FROM outbox o JOIN outbox_messages m ON m.id = o.message_id"
-            "   WHERE o.state = 'pending' AND o.next_attempt <= ? AND m.cancelled_at IS NULL)"
+            "   WHERE o.state = 'pending' AND o.next_attempt <= ? AND m.cancelled_at IS NULL AND m.held = 0)"
             "  ORDER BY priority, turn, rd LIMIT ?)"
             " AND state = 'pending'"
             " RETURNING id, message_id, person_id",

@@ -52,7 +52,8 @@ _SELECT = (
     "SELECT id, telegram_id, language, language_chosen, rural_district_id, village_id, consent_version,"
     " consent_declined_at IS NOT NULL, phone, full_name, notify_announcements, notify_reminders,"
     " (SELECT group_concat(r.rural_district_id || ':' || r.role) FROM roles r WHERE r.person_id = people.id),"
-    " unreachable_at IS NOT NULL, (SELECT coalesce(max(version), 0) FROM consent_texts)"
+    " unreachable_at IS NOT NULL, (SELECT coalesce(max(version), 0) FROM consent_texts),"
+    " EXISTS (SELECT 1 FROM operators o WHERE o.person_id = people.id), last_seen_on"
     " FROM people WHERE telegram_id = ?"
 )
 
@@ -73,7 +74,7 @@ def _person(row: Any, operator_ids: frozenset[int]) -> Person:
         bool(row[10]),
         bool(row[11]),
         roles=roles,
-        is_operator=row[1] in operator_ids,
+        is_operator=row[1] in operator_ids or bool(row[15]),
         consent_current=row[14],
     )
 
@@ -85,20 +86,30 @@ async def load(db: Database | Tx, telegram_id: int, *, operator_ids: frozenset[i
 
 
 async def load_or_create(
-    db: Database, telegram_id: int, language: str, *, operator_ids: frozenset[int] = frozenset()
+    db: Database,
+    telegram_id: int,
+    language: str,
+    *,
+    operator_ids: frozenset[int] = frozenset(),
+    today: str | None = None,
 ) -> Person:
     """The person (one read), created on first contact with the language Telegram suggests.
 
-    Writing to the bot again makes a person the sender had marked unreachable reachable.
+    Writing to the bot again makes a person the sender had marked unreachable reachable, and
+    notes the day (``today``, 'YYYY-MM-DD'; one write a day at most) for retention.
     """
     row = await db.fetchone(_SELECT, (telegram_id,))
     if row is not None:
-        if row[13]:
-            await db.execute("UPDATE people SET unreachable_at = NULL WHERE id = ?", (row[0],))
+        if row[13] or (today is not None and row[16] != today):
+            await db.execute(
+                "UPDATE people SET unreachable_at = NULL, last_seen_on = COALESCE(?, last_seen_on) WHERE id = ?",
+                (today, row[0]),
+            )
         return _person(row, operator_ids)
     await db.execute(
-        "INSERT INTO people (telegram_id, language) VALUES (?, ?) ON CONFLICT (telegram_id) DO NOTHING",
-        (telegram_id, language),
+        "INSERT INTO people (telegram_id, language, last_seen_on) VALUES (?, ?, ?)"
+        " ON CONFLICT (telegram_id) DO NOTHING",
+        (telegram_id, language, today),
     )
     person = await load(db, telegram_id, operator_ids=operator_ids)
     assert person is not None

@@ -29,7 +29,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from aiogram.utils.i18n import I18n
 
-from bot.app import build_dispatcher, instrument
+from bot.app import build_dispatcher, instrument, prepare
 from bot.config import Settings
 from bot.i18n import build_i18n
 from bot.intake import Intake
@@ -128,6 +128,7 @@ class World:
         db = await Database(db_path).connect()
         telegram = FakeTelegram()
         world = cls(db, Dispatcher(), Bot(TOKEN), telegram, FixedClock(NOW), config, build_i18n(), tmp_path)
+        await prepare(db, world.i18n, config, NOW)  # as the bot does at start
         world.restart_dispatcher(close_db=False)
         if setup:
             await world.add_rural_district()
@@ -146,6 +147,7 @@ class World:
         await self.intake.drain(0)
         await self.db.close()
         self.db = await Database(self.db.path).connect()
+        await prepare(self.db, self.i18n, self.settings, self.clock.now())
         self.restart_dispatcher()
 
     @property

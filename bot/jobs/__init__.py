@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.utils.i18n import I18n
@@ -13,6 +14,9 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.rules.clock import Clock
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.logs import LastError
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class JobContext:
     clock: Clock
     settings: Settings
     i18n: I18n
+    errors: LastError | None = None  # the process's last error, written down by the operations job
 
 
 Job = Callable[[JobContext], Awaitable[object]]
@@ -29,10 +34,11 @@ Job = Callable[[JobContext], Awaitable[object]]
 
 def all_jobs() -> list[tuple[str, Job]]:
     """Every feature's tick, in the order they run."""
-    from bot.jobs import contests, events, initiatives
+    from bot.jobs import contests, events, initiatives, operations
 
     return [
         ("contests", contests.tick),
         ("events", events.tick),
         ("initiatives", initiatives.tick),
+        ("operations", operations.tick),
     ]

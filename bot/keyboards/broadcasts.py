@@ -170,3 +170,21 @@ def progress_view(item: Broadcast, counts: Counts, tz: str, now: datetime) -> tu
         rows.append([button(_("🔄 Refresh"), Act.REFRESH, item.id), button(_("⛔ Stop"), Act.STOP, item.id)])
     rows.append([button(_("⬅️ Announcements"), Act.HOME)])
     return "\n".join(lines), inline(rows)
+
+
+class ApproveCb(CallbackData, prefix="bcap1"):
+    """Approve (or reject) a held announcement. Not ``adm``: the chair of the meeting, a resident,
+    decides too; the right is read from the roles in storage, never from the button."""
+
+    id: int
+    yes: bool
+
+
+def approval_buttons(broadcast_id: int) -> list[list[dict[str, str]]]:
+    """The buttons under the request to approve (stored as JSON with the outbox message)."""
+    return [
+        [
+            {"text": _("✅ Approve"), "callback_data": ApproveCb(id=broadcast_id, yes=True).pack()},
+            {"text": _("❌ Reject"), "callback_data": ApproveCb(id=broadcast_id, yes=False).pack()},
+        ]
+    ]

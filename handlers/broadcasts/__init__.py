@@ -7,7 +7,8 @@ Announcements on in Settings. The texts are rendered in both languages when staf
 sender picks each resident's language when the message leaves.
 
 The flows: ``progress`` (the announcements screen, one announcement's progress, Stop),
-``compose`` (the text, the audience and the preview), ``send`` (the check, the time, Confirm).
+``compose`` (the text, the audience and the preview), ``send`` (the check, the time, Confirm),
+``approval`` (a second staff member or the chair lets a large one go, or rejects it).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from aiogram import Router
 from aiogram.utils.i18n import gettext as _
 
 from bot.rules.clock import Clock
-from handlers.broadcasts import compose, progress, send
+from handlers.broadcasts import approval, compose, progress, send
 from storage import broadcasts
 from storage.db import Database
 
-router = Router(name=__name__)  # resident screens (filtered Onboarded where composed): none
+router = Router(name=__name__)  # resident screens (filtered Onboarded where composed): the chair's approval
+router.include_routers(approval.router)
 admin_router = Router(name=__name__ + ".admin")  # staff screens (filtered IsStaff where composed)
 admin_router.include_routers(progress.router, compose.router, send.router)
 

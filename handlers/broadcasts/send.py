@@ -14,6 +14,7 @@ from bot.formatting import format_datetime
 from bot.keyboards.broadcasts import Act, Bc, confirm_keyboard, schedule_keyboard, summary_keyboard
 from bot.rules.clock import Clock, from_db, to_db
 from bot.rules.delivery import parse_send_at, quiet_until, tomorrow_morning
+from handlers.broadcasts import approval
 from handlers.broadcasts.draft import Compose, audience_name, draft, recipients
 from handlers.broadcasts.progress import show_progress
 from handlers.broadcasts.texts import district, resident_texts
@@ -156,11 +157,13 @@ async def confirm(
     send_at = from_db(data["bc_send_at"]) if data.get("bc_send_at") else now
     if send_at < now:  # a time chosen a while ago has passed meanwhile: send now
         send_at = now
+    texts = resident_texts(i18n, rd, data["bc_kk"], data["bc_ru"])
+    n = len(await recipients(db, person, data))
     item = await broadcasts.create(
         db,
         Actor.of(person),
         rural_district_id=rd.id,
-        texts=resident_texts(i18n, rd, data["bc_kk"], data["bc_ru"]),
+        texts=texts,
         text_kk=data["bc_kk"],
         text_ru=data["bc_ru"],
         media_type=data.get("bc_media_type"),
@@ -170,8 +173,18 @@ async def confirm(
         urgent=bool(data.get("bc_urgent")),
         send_at=to_db(send_at),
         progress_lang=person.language,
+        approval_notice=approval.notice(i18n, texts, n),
     )
     await state.clear()
     await query.answer()
-    await target(query).answer(_("The announcement is queued."))
+    if item.awaiting_approval:
+        await target(query).answer(
+            _(
+                "The announcement is queued, and waits for a second approval: it goes to more residents than the "
+                "district's limit, so another staff member or the chair of the meeting must approve it. Nothing is "
+                "sent before."
+            )
+        )
+    else:
+        await target(query).answer(_("The announcement is queued."))
     await show_progress(target(query), db, item.id, person, clock)

@@ -1,10 +1,11 @@
-"""Settings: language, village, notifications and consent."""
+"""Settings: language, village, notifications and consent (withdrawn with one tap); «My data» is
+``handlers/settings/data.py``."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -12,14 +13,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.common import Level, MenuButton, inline, language_keyboard, menu_button, places_keyboard
 from bot.rules.clock import Clock, to_db
-from handlers.common import Onboarded, send_consent, show_menu, target
+from handlers.common import send_consent, show_menu, target
 from storage import consent, people, places
 from storage.db import Database
 from storage.people import Person
 
 router = Router(name=__name__)
-router.message.filter(Onboarded())
-router.callback_query.filter(Onboarded())
 
 
 class Act(StrEnum):
@@ -85,32 +84,6 @@ async def settings_text(db: Database, person: Person) -> tuple[str, bool]:
     return text, consented
 
 
-async def my_data_text(db: Database, person: Person) -> str:
-    """What the bot keeps about the person, and how to have it deleted."""
-    rd = await places.rural_district(db, person.rural_district_id)
-    village = await places.village(db, person.village_id)
-    consented = person.consented((await consent.current(db)).version)
-    return _(
-        "<b>What the bot keeps about you</b>\n"
-        "Telegram id: {telegram_id}\n"
-        "Language: {language}\n"
-        "Rural district: {rural_district}\n"
-        "Village: {village}\n"
-        "Consent: {consent}\n"
-        "Phone number: {phone}\n\n"
-        "With your consent the bot also keeps your initiatives, votes, supports, questions and answers "
-        "to invitations. Withdrawing consent deletes your name and phone number. To have everything "
-        "deleted, ask the data owner, the akim's office: it is done within 30 days."
-    ).format(
-        telegram_id=person.telegram_id,
-        language="Қазақша" if person.language == "kk" else "Русский",
-        rural_district=rd.name(person.language) if rd else "—",
-        village=village.name(person.language) if village else "—",
-        consent=_("given") if consented else _("not given"),
-        phone=person.phone or "—",
-    )
-
-
 @router.message(MenuButton("settings"))
 async def show_settings(message: Message, person: Person, db: Database, state: FSMContext) -> None:
     """The settings screen."""
@@ -119,7 +92,7 @@ async def show_settings(message: Message, person: Person, db: Database, state: F
     await message.answer(text, reply_markup=settings_keyboard(person, consented))
 
 
-@router.callback_query(SettingsCb.filter())
+@router.callback_query(SettingsCb.filter(F.act != Act.MY_DATA))
 async def change_setting(
     query: CallbackQuery, callback_data: SettingsCb, person: Person, db: Database, clock: Clock
 ) -> None:
@@ -136,9 +109,6 @@ async def change_setting(
         await message.answer(
             _("Please choose your village."), reply_markup=places_keyboard(Level.VILLAGE, options, person.language)
         )
-        return
-    if act is Act.MY_DATA:
-        await message.answer(await my_data_text(db, person), reply_markup=inline([[menu_button()]]))
         return
     if act is Act.CONSENT:
         await send_consent(message, db, person)

@@ -1,0 +1,96 @@
+-- Running the bot for years: the operator's district settings, operators kept in the database, the
+-- two-person approval of large announcements, the "stop all sending" hold, an append-only audit
+-- trail naming actors by person id, and personal data (the consent text's versions, when a person
+-- last wrote, deletion and retention). Instants are ISO-8601 UTC text; days are 'YYYY-MM-DD'.
+
+-- A district's settings the operator sets (the rest are in 001 and 003).
+-- census_required: only numbers on the office's census vote in its contests (the vote-trust work
+-- of issue 13 reads it). approval_threshold: an announcement to more residents than this needs a
+-- second staff member's or the chair's approval when the district has one.
+ALTER TABLE rural_districts ADD COLUMN census_required INTEGER NOT NULL DEFAULT 0 CHECK (census_required IN (0, 1));
+ALTER TABLE rural_districts ADD COLUMN approval_threshold INTEGER NOT NULL DEFAULT 500 CHECK (approval_threshold >= 0);
+
+-- Operators added from the command line or the chat, besides OPERATOR_IDS of the settings.
+CREATE TABLE operators (
+    person_id  INTEGER PRIMARY KEY REFERENCES people(id),
+    added_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ'))
+);
+
+-- last_seen_on: the last day (UTC) the person wrote to the bot (written at most once a day), for
+-- retention. erased_at: the person's data were deleted (on request or by retention); the row stays,
+-- anonymised, where supports and ballots still count.
+ALTER TABLE people ADD COLUMN last_seen_on TEXT;
+ALTER TABLE people ADD COLUMN erased_at TEXT;
+UPDATE people SET last_seen_on = substr(COALESCE(consent_at, created_at), 1, 10);
+CREATE INDEX people_idle ON people (last_seen_on) WHERE erased_at IS NULL;
+
+-- A version of the built-in consent text (the catalogs') carries the hash of its template in each
+-- language, empty texts and no own text: a changed built-in text is a new version.
+ALTER TABLE consent_texts ADD COLUMN builtin_kk_sha256 TEXT;
+ALTER TABLE consent_texts ADD COLUMN builtin_ru_sha256 TEXT;
+
+-- The audit trail names actors by the bot's person id, never by Telegram id: a person whose data
+-- were deleted leaves their actions without a person behind them. Rebuilt once, here, before the
+-- triggers below make it append-only (no code updates or deletes a row: tests/test_audit.py).
+CREATE TABLE audit_log_v10 (
+    id                 INTEGER PRIMARY KEY,
+    at                 TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),
+    actor_person_id    INTEGER,          -- people.id; NULL for the command line and the scheduler
+    actor_kind         TEXT NOT NULL CHECK (actor_kind IN ('staff', 'operator', 'cli', 'system', 'refused',
+                                                           'chair', 'resident')),
+    rural_district_id  INTEGER REFERENCES rural_districts(id),
+    action             TEXT NOT NULL,
+    object_type        TEXT,
+    object_id          INTEGER,
+    before_json        TEXT,
+    after_json         TEXT
+);
+INSERT INTO audit_log_v10 (id, at, actor_person_id, actor_kind, rural_district_id, action, object_type, object_id,
+                           before_json, after_json)
+    SELECT a.id, a.at, (SELECT p.id FROM people p WHERE p.telegram_id = a.actor_telegram_id), a.actor_kind,
+           a.rural_district_id, a.action, a.object_type, a.object_id, a.before_json, a.after_json
+      FROM audit_log a;
+DROP TABLE audit_log;
+ALTER TABLE audit_log_v10 RENAME TO audit_log;
+CREATE INDEX audit_by_rural_district ON audit_log (rural_district_id, at);
+CREATE INDEX audit_by_actor ON audit_log (actor_person_id, at);
+CREATE INDEX audit_by_action ON audit_log (action, at);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+
+-- The operator's "stop all sending": while the row exists the sender claims nothing.
+CREATE TABLE delivery_hold (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    since         TEXT NOT NULL,
+    by_person_id  INTEGER,
+    reason        TEXT
+);
+
+-- A message waiting for a second person's approval (a large announcement): never claimed.
+ALTER TABLE outbox_messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1));
+ALTER TABLE broadcasts ADD COLUMN approval TEXT CHECK (approval IS NULL OR approval IN ('pending', 'approved', 'rejected'));
+ALTER TABLE broadcasts ADD COLUMN approved_by INTEGER REFERENCES people(id);
+ALTER TABLE broadcasts ADD COLUMN approved_at TEXT;
+
+-- A deleted person's vote in a contest still open: only a keyed hash (HMAC) of the number, so the
+-- number cannot vote twice; dropped when the contest closes.
+CREATE TABLE erased_voters (
+    contest_id  INTEGER NOT NULL REFERENCES contests(id) ON DELETE CASCADE,
+    phone_hmac  TEXT NOT NULL,
+    PRIMARY KEY (contest_id, phone_hmac)
+) WITHOUT ROWID;
+
+-- The service's own small facts: the last error and when, the day retention last ran, whether a
+-- VACUUM is due after a deletion, the last daily backup, and the generated vote-hash key when
+-- VOTE_HASH_KEY is not set.
+CREATE TABLE service_state (
+    name   TEXT PRIMARY KEY,
+    value  TEXT,
+    at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ'))
+) WITHOUT ROWID;
