@@ -105,6 +105,7 @@ RESIDENT_TABLES = {
     "report_questions",
     "report_question_supports",
     "document_file_ids",  # Telegram's file id of a document, kept when a resident opens it
+    "service_state",  # a resident's deletion of their data marks the file for a VACUUM
 }
 LABELS = [
     "💡 Бастамалар",
@@ -133,6 +134,9 @@ COMMANDS = [
     "/operator",
     "/add_village 1 | a | b",
     "/add_staff 1 5",
+    "/status",
+    "/audit",
+    "/backup /tmp/x.tar.gz",
     "/x",
     "/start@test_bot",
     "/START",
@@ -386,7 +390,8 @@ async def act(person: Person, kind: str, value: Any) -> None:
 
 
 def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table a resident may not change, row by row; and the audit entries but refusals."""
+    """Every table a resident may not change, row by row; and the audit entries but refusals (and a
+resident's deletion of their own data)."""
     with closing(sqlite3.connect(path)) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         rows = {
@@ -395,7 +400,7 @@ def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             if t not in RESIDENT_TABLES
         }
         rows["audit_log (but refusals)"] = conn.execute(
-            "SELECT * FROM audit_log WHERE actor_kind <> 'refused' ORDER BY id"
+            "SELECT * FROM audit_log WHERE actor_kind NOT IN ('refused', 'resident') ORDER BY id"
         ).fetchall()
     return rows
 
