@@ -206,8 +206,10 @@ def cmd_restore(args: argparse.Namespace) -> None:
 async def _export(db: Any, args: argparse.Namespace) -> str:
     from bot.exports.opendata import Source, export
     from bot.i18n import build_i18n
+    from bot.rules.clock import SystemClock
 
-    written = await export(Source(db, _now(), build_i18n()), Path(args.folder), args.rural_district)
+    source = Source(db, args.settings, build_i18n(), SystemClock())
+    written = await export(source, Path(args.folder), args.rural_district)
     return f"ok: {len(written)} files in {args.folder}"
 
 

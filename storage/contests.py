@@ -744,15 +744,17 @@ async def record_paper_voter(db: Database, actor: Actor, *, contest_id: int, pho
             if entry is None:
                 raise DomainError(rules.PAPER_NOT_ON_CENSUS)
             village_id = entry[0]
+        hashed = personal.hashed_phone(db, contest_id, phone)  # a deleted voter's number, if any
         online = await tx.fetchval(
-            "SELECT cast_at FROM contest_votes WHERE contest_id = ? AND phone = ?", (contest_id, phone)
+            "SELECT cast_at FROM contest_votes WHERE contest_id = ? AND phone IN (?, ?)", (contest_id, phone, hashed)
         )
         if online is not None:
             raise DomainError(
                 rules.PAPER_VOTED_ONLINE, at=await local_stamp(tx, contest.rural_district_id, from_db(online))
             )
         paper = await tx.fetchval(
-            "SELECT recorded_at FROM contest_paper_voters WHERE contest_id = ? AND phone = ?", (contest_id, phone)
+            "SELECT recorded_at FROM contest_paper_voters WHERE contest_id = ? AND phone IN (?, ?)",
+            (contest_id, phone, hashed),
         )
         if paper is not None:
             raise DomainError(rules.PAPER_TWICE, at=await local_stamp(tx, contest.rural_district_id, from_db(paper)))

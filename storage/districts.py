@@ -4,7 +4,8 @@ that needs a second person's approval.
 
 Each verb takes the ``Actor`` (an operator or the CLI), checks the value, writes it and its audit
 entry in one transaction. The review deadline and the support threshold are the initiatives'
-settings (``storage.initiatives.set_setting``, which staff may change too).
+settings (``storage.initiatives.set_setting``, which staff may change too), the census the vote
+trust's (``storage.census.set_census_required``: it refuses to turn on without a census uploaded).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.rules.errors import DomainError
-from storage import audit, initiatives, outbox
+from storage import audit, census, initiatives, outbox
 from storage.audit import Actor
 from storage.db import Database, Tx
 from storage.operator import BAD_NUMBER, BAD_ON_OFF, BAD_QUIET, UNKNOWN_TZ, _operator, _rural_district
@@ -116,12 +117,6 @@ def _on_off(value: str) -> bool:
     raise DomainError(BAD_ON_OFF)
 
 
-async def set_census_required(db: Database, actor: Actor, rural_district_id: int, on: bool) -> None:
-    """Only numbers on the office's census vote in the district's contests (issue 13 reads it)."""
-    _operator(actor)
-    await _write(db, actor, rural_district_id, "census_required", int(on), "census")
-
-
 async def change(
     db: Database, actor: Actor, rural_district_id: int, key: Key | str, value: str, *, now: datetime
 ) -> None:
@@ -148,7 +143,8 @@ async def change(
         await _check(db, rural_district_id)
         await initiatives.set_setting(db, actor, rural_district_id, initiatives.Setting.THRESHOLD, threshold)
     elif key is Key.CENSUS:
-        await set_census_required(db, actor, rural_district_id, _on_off(value))
+        await _check(db, rural_district_id)
+        await census.set_census_required(db, actor, rural_district_id, _on_off(value))
     else:
         await _write(db, actor, rural_district_id, "approval_threshold", _whole(value, 0, APPROVAL_MAX), key)
 
@@ -158,7 +154,7 @@ async def _check(db: Database, rural_district_id: int) -> None:
         await _rural_district(tx, rural_district_id)
 
 
-_COLUMNS = {"timezone", "quiet_start", "quiet_end", "census_required", "approval_threshold"}
+_COLUMNS = {"timezone", "quiet_start", "quiet_end", "approval_threshold"}
 
 
 async def _write(db: Database, actor: Actor, rural_district_id: int, column: str, value: object, key: str) -> None:

@@ -5,12 +5,15 @@ in one transaction, as the consent text and the screen say:
 
 - name, phone number, the Telegram link (the person's row is kept, anonymised, where supports
   and ballots still point at it: its Telegram id becomes ``-id``, everything else is cleared),
-  private texts (unpublished initiatives, unpublished questions), photos, voice messages,
-  answers to invitations, the conversation's state, messages queued to them, their roles;
+  private texts (unpublished initiatives, unpublished questions, the text of a verdict on a
+  finished project), photos, voice messages, answers to invitations, who wrote a report of
+  pressure or vote buying (the report stays with the chair), the conversation's state, messages
+  queued to them, their roles;
 - supports stay counted, without a name;
-- a vote stays counted as an anonymous ballot: its number is replaced by a placeholder
-  (``+70…`` and the ballot's id); while the contest is open only a keyed hash (HMAC) of the number
-  is kept (``erased_voters``), so the number still cannot vote twice; once it closes, not even that;
+- a vote stays counted as an anonymous ballot: while its contest is open its number gives way to a
+  keyed hash (HMAC) of it, so the number still cannot vote twice (in the bot or on paper); once the
+  contest closes, not even that (``forget_closed_ballots``); a paper ballot recorded by the
+  person's number is treated the same way;
 - a published initiative stays, «by a resident», without its photos and voice message;
 - the census is the office's own register and is not changed here.
 
@@ -80,16 +83,21 @@ def phone_hmac(key: bytes, contest_id: int, phone: str) -> str:
     return hmac.new(key, f"{contest_id}:{phone}".encode(), hashlib.sha256).hexdigest()
 
 
+def hashed_phone(db: Database, contest_id: int, phone: str) -> str:
+    """What a deleted voter's number became in this contest (the number itself before any key)."""
+    key = key_of(db)
+    return phone_hmac(key, contest_id, phone) if key is not None else phone
+
+
 def erased_voter(conn: sqlite3.Connection, key: bytes | None, contest_id: int, phone: str) -> bool:
     """A deleted person voted in this open contest with this number (inside the vote's transaction)."""
-    if (
-        key is None
-        or not conn.execute("SELECT 1 FROM erased_voters WHERE contest_id = ? LIMIT 1", (contest_id,)).fetchone()
-    ):
-        return False
+    if key is None or not conn.execute("SELECT 1 FROM hashed_ballots WHERE contest_id = ?", (contest_id,)).fetchone():
+        return False  # the usual case: one primary-key read
+    hashed = phone_hmac(key, contest_id, phone)
     found = conn.execute(
-        "SELECT 1 FROM erased_voters WHERE contest_id = ? AND phone_hmac = ?",
-        (contest_id, phone_hmac(key, contest_id, phone)),
+        "SELECT 1 FROM contest_votes WHERE contest_id = ? AND phone = ?"
+        " UNION ALL SELECT 1 FROM contest_paper_voters WHERE contest_id = ? AND phone = ?",
+        (contest_id, hashed, contest_id, hashed),
     ).fetchone()
     return found is not None
 
@@ -249,21 +257,30 @@ async def erase(db: Database, actor: Actor, person_id: int, now: datetime, key: 
 
 
 async def _erase(tx: Tx, person_id: int, telegram_id: int, now: datetime, key: bytes) -> Erased:
+    phone = await tx.fetchval("SELECT phone FROM people WHERE id = ?", (person_id,))
     votes = await tx.fetchall(
         "SELECT v.id, v.contest_id, v.phone, c.status FROM contest_votes v JOIN contests c ON c.id = v.contest_id"
         " WHERE v.person_id = ?",
         (person_id,),
     )
+    papers = []
+    if phone:
+        papers = await tx.fetchall(
+            "SELECT p.id, p.contest_id, p.phone, c.status FROM contest_paper_voters p"
+            " JOIN contests c ON c.id = p.contest_id WHERE p.phone = ?",
+            (phone,),
+        )
     hashed = 0
-    for _vote, contest_id, phone, status in votes:
-        if status != "closed":
-            await tx.execute(
-                "INSERT OR IGNORE INTO erased_voters (contest_id, phone_hmac) VALUES (?, ?)",
-                (contest_id, phone_hmac(key, contest_id, phone)),
-            )
-            hashed += 1
-    # the ballot stays (counted, its village for turnout); the number gives way to a placeholder
-    await tx.execute("UPDATE contest_votes SET phone = '+7' || printf('%010d', id) WHERE person_id = ?", (person_id,))
+    for table, rows in (("contest_votes", votes), ("contest_paper_voters", papers)):
+        for row_id, contest_id, number, status in rows:
+            # the ballot stays, counted; its number gives way to a keyed hash while the contest is open
+            kept = phone_hmac(key, contest_id, number) if number and status != "closed" else None
+            await tx.execute(f"UPDATE {table} SET phone = ? WHERE id = ?", (kept, row_id))
+            if kept is not None:
+                hashed += 1
+                await tx.execute("INSERT OR IGNORE INTO hashed_ballots (contest_id) VALUES (?)", (contest_id,))
+    await tx.execute("UPDATE contest_reports SET person_id = NULL WHERE person_id = ?", (person_id,))
+    await tx.execute("UPDATE project_feedback SET body = NULL WHERE person_id = ?", (person_id,))
 
     private = [
         r[0]
@@ -291,15 +308,10 @@ async def _erase(tx: Tx, person_id: int, telegram_id: int, now: datetime, key: b
     supports = int(
         await tx.fetchval("SELECT count(*) FROM initiative_supports WHERE person_id = ?", (person_id,)) or 0
     ) + int(await tx.fetchval("SELECT count(*) FROM report_question_supports WHERE person_id = ?", (person_id,)) or 0)
-    if await _exists(tx, "pressure_reports"):  # issue 13's reports: the text stays, not who wrote it
-        try:
-            await tx.execute("UPDATE pressure_reports SET person_id = NULL WHERE person_id = ?", (person_id,))
-        except sqlite3.IntegrityError:
-            await tx.execute("DELETE FROM pressure_reports WHERE person_id = ?", (person_id,))
     await tx.execute("DELETE FROM fsm_states WHERE user_id = ? OR chat_id = ?", (telegram_id, telegram_id))
     await tx.execute("DELETE FROM outbox WHERE person_id = ?", (person_id,))
-    if await _exists(tx, "inbox"):
-        await tx.execute("DELETE FROM inbox WHERE chat_id = ?", (telegram_id,))
+    if await _exists(tx, "inbox"):  # the update being handled stays until it is done (its payload cleared)
+        await tx.execute("DELETE FROM inbox WHERE chat_id = ? AND state <> 'pending'", (telegram_id,))
     await tx.execute(
         "UPDATE broadcasts SET progress_chat_id = NULL, progress_message_id = NULL WHERE progress_chat_id = ?",
         (telegram_id,),
@@ -316,7 +328,7 @@ async def _erase(tx: Tx, person_id: int, telegram_id: int, now: datetime, key: b
         (now_db, now_db, person_id),
     )
     return Erased(
-        ballots_anonymised=len(votes),
+        ballots_anonymised=len(votes) + len(papers),
         ballots_hashed=hashed,
         initiatives_deleted=len(private),
         initiatives_kept_anonymous=public,
@@ -345,13 +357,21 @@ async def idle(db: Database, last_seen_before: date, *, limit: int = 500) -> lis
 
 
 async def forget_closed_ballots(db: Database) -> int:
-    """The hashes of deleted voters' numbers go once their contest has closed."""
-    if not await db.fetchval("SELECT 1 FROM erased_voters LIMIT 1"):
-        return 0  # the usual case, every tick: one read of an empty table
+    """The hashes of deleted voters' numbers go once their contest has closed; how many."""
+    rows = await db.fetchall(
+        "SELECT h.contest_id FROM hashed_ballots h JOIN contests c ON c.id = h.contest_id WHERE c.status = 'closed'"
+    )  # the usual case, every tick: one read of an empty table
+    if not rows:
+        return 0
+    forgotten = 0
     async with db.transaction() as tx:
-        return await tx.execute(
-            "DELETE FROM erased_voters WHERE contest_id IN (SELECT id FROM contests WHERE status = 'closed')"
-        )
+        for (contest_id,) in rows:
+            for table in ("contest_votes", "contest_paper_voters"):
+                forgotten += await tx.execute(
+                    f"UPDATE {table} SET phone = NULL WHERE contest_id = ? AND phone NOT LIKE '+%'", (contest_id,)
+                )
+            await tx.execute("DELETE FROM hashed_ballots WHERE contest_id = ?", (contest_id,))
+    return forgotten
 
 
 async def scrub(db: Database, *, force: bool = False) -> bool:

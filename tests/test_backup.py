@@ -168,7 +168,7 @@ async def test_the_export_writes_each_list_as_csv_and_json_and_refuses_a_full_fo
     await vote(voter, contest_id, _projects[0])
     world.clock.advance(hours=2)
     await world.tick()
-    source = Source(world.db, world.clock.now(), world.i18n)
+    source = Source(world.db, world.settings, world.i18n, world.clock)
     written = await export(source, tmp_path / "open")
     names = sorted(p.name for p in written)
     assert names == sorted(

@@ -106,6 +106,8 @@ RESIDENT_TABLES = {
     "report_question_supports",
     "document_file_ids",  # Telegram's file id of a document, kept when a resident opens it
     "service_state",  # a resident's deletion of their data marks the file for a VACUUM
+    "hashed_ballots",  # … and lists the open contests where only a hash of their number is left
+    "contest_paper_voters",  # … whose paper ballot keeps only that hash too
 }
 LABELS = [
     "💡 Бастамалар",
@@ -391,7 +393,7 @@ async def act(person: Person, kind: str, value: Any) -> None:
 
 def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table a resident may not change, row by row; and the audit entries but refusals (and a
-resident's deletion of their own data)."""
+    resident's deletion of their own data)."""
     with closing(sqlite3.connect(path)) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         rows = {

@@ -14,7 +14,7 @@ from bot.keyboards.operator import Op, OpCb, OpSet
 from bot.rules.clock import Clock
 from handlers.common import NotMenu, target
 from handlers.operator.menu import district_text
-from storage import districts
+from storage import census, districts
 from storage.audit import Actor
 from storage.db import Database
 from storage.people import Person
@@ -65,7 +65,7 @@ async def pick_setting(
     if key is districts.Key.CENSUS:
         found = await districts.get(db, callback_data.rd)
         on = not (found and found.census)
-        await districts.set_census_required(db, Actor.operator(person), callback_data.rd, on)
+        await census.set_census_required(db, Actor.operator(person), callback_data.rd, on)
         await _settings_screen(target(query), db, callback_data.rd, person.language)
         return
     await state.set_state(Setting.value)

@@ -3,11 +3,9 @@
 -- trail naming actors by person id, and personal data (the consent text's versions, when a person
 -- last wrote, deletion and retention). Instants are ISO-8601 UTC text; days are 'YYYY-MM-DD'.
 
--- A district's settings the operator sets (the rest are in 001 and 003).
--- census_required: only numbers on the office's census vote in its contests (the vote-trust work
--- of issue 13 reads it). approval_threshold: an announcement to more residents than this needs a
--- second staff member's or the chair's approval when the district has one.
-ALTER TABLE rural_districts ADD COLUMN census_required INTEGER NOT NULL DEFAULT 0 CHECK (census_required IN (0, 1));
+-- A district's setting the operator sets (the rest are in 001, 003 and 009): an announcement to
+-- more residents than this needs a second staff member's or the chair's approval when the district
+-- has one.
 ALTER TABLE rural_districts ADD COLUMN approval_threshold INTEGER NOT NULL DEFAULT 500 CHECK (approval_threshold >= 0);
 
 -- Operators added from the command line or the chat, besides OPERATOR_IDS of the settings.
@@ -78,13 +76,12 @@ ALTER TABLE broadcasts ADD COLUMN approval TEXT CHECK (approval IS NULL OR appro
 ALTER TABLE broadcasts ADD COLUMN approved_by INTEGER REFERENCES people(id);
 ALTER TABLE broadcasts ADD COLUMN approved_at TEXT;
 
--- A deleted person's vote in a contest still open: only a keyed hash (HMAC) of the number, so the
--- number cannot vote twice; dropped when the contest closes.
-CREATE TABLE erased_voters (
-    contest_id  INTEGER NOT NULL REFERENCES contests(id) ON DELETE CASCADE,
-    phone_hmac  TEXT NOT NULL,
-    PRIMARY KEY (contest_id, phone_hmac)
-) WITHOUT ROWID;
+-- A deleted person's ballot in a contest still open keeps, as its phone, only a keyed hash (HMAC)
+-- of the number (contest_votes.phone and contest_paper_voters.phone, migration 009), so the number
+-- cannot vote twice; the contests listed here hold such hashes, and lose them when they close.
+CREATE TABLE hashed_ballots (
+    contest_id  INTEGER PRIMARY KEY REFERENCES contests(id) ON DELETE CASCADE
+);
 
 -- The service's own small facts: the last error and when, the day retention last ran, whether a
 -- VACUUM is due after a deletion, the last daily backup, and the generated vote-hash key when
