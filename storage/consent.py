@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from storage.db import Database, Tx
 
-BUILT_IN = 0  # no version yet: the built-in text, before the first start registered it
+BUILT_IN = 0  # the first version: the built-in text (before the first start registered it, too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,11 @@ async def register_builtin(db: Database, sha256_kk: str, sha256_ru: str) -> int 
         )
         if row is not None and (row[2] or (row[0], row[1]) == (sha256_kk, sha256_ru)):
             return None  # the operator's own text is current, or the built-in one has not changed
-        return await tx.execute(
-            "INSERT INTO consent_texts (text_kk, text_ru, builtin_kk_sha256, builtin_ru_sha256) VALUES ('', '', ?, ?)",
+        # the first version of a new deployment is 0, as people who agreed to the built-in text before
+        # versions were kept have it (migration 010 marks theirs as an older text: they are asked again)
+        await tx.execute(
+            "INSERT INTO consent_texts (version, text_kk, text_ru, builtin_kk_sha256, builtin_ru_sha256)"
+            " VALUES ((SELECT coalesce(max(version) + 1, 0) FROM consent_texts), '', '', ?, ?)",
             (sha256_kk, sha256_ru),
         )
+        return int(await tx.fetchval("SELECT max(version) FROM consent_texts"))

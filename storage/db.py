@@ -241,8 +241,9 @@ class Database:
         try:
             yield tx
         except BaseException:
-            connection.execute(f"ROLLBACK TO {name}")
-            connection.execute(f"RELEASE {name}")
+            if connection.in_transaction:  # SQLite itself rolls everything back on some errors (a full disk)
+                connection.execute(f"ROLLBACK TO {name}")
+                connection.execute(f"RELEASE {name}")
             self._rolled_back(tx, mark)
             raise
         finally:
@@ -256,8 +257,9 @@ class Database:
         try:
             result = work(connection)
         except BaseException:
-            connection.execute(f"ROLLBACK TO {name}")
-            connection.execute(f"RELEASE {name}")
+            if connection.in_transaction:  # SQLite itself rolls everything back on some errors (a full disk)
+                connection.execute(f"ROLLBACK TO {name}")
+                connection.execute(f"RELEASE {name}")
             self._rolled_back(tx, mark)
             raise
         connection.execute(f"RELEASE {name}")

@@ -156,7 +156,7 @@ async def test_polling_walks_start_to_menu_and_stops_cleanly_on_sigterm(
     db = await Database(tmp_path / "bot.sqlite3").connect()
     try:
         row = await db.fetchone("SELECT language, village_id, consent_version FROM people WHERE telegram_id = 5001")
-        assert tuple(row) == ("ru", 1, 1)  # type: ignore[arg-type]  # version 1: the built-in text, registered at start
+        assert tuple(row) == ("ru", 1, 0)  # type: ignore[arg-type]
         # the conversation state of the person is clean: nothing half-stored
         assert await db.fetchval("SELECT count(*) FROM fsm_states WHERE state IS NOT NULL") == 0
     finally:

@@ -122,7 +122,7 @@ def readable(kept: Kept, lang: str) -> str:
         ),
         (_("Supports"), [f"№{s['number']} «{s['title']}», {s['at'][:10]}" for s in kept.supports]),
         (
-            _("Votes"),
+            _("Your votes"),
             [
                 f"«{_pick(v, 'contest', lang)}»: «{_pick(v, 'project', lang)}», {v['cast_at'][:10]}, {v['phone']}"
                 for v in kept.votes

@@ -26,6 +26,12 @@ CREATE INDEX people_idle ON people (last_seen_on) WHERE erased_at IS NULL;
 -- language, empty texts and no own text: a changed built-in text is a new version.
 ALTER TABLE consent_texts ADD COLUMN builtin_kk_sha256 TEXT;
 ALTER TABLE consent_texts ADD COLUMN builtin_ru_sha256 TEXT;
+-- People who agreed to the built-in text before versions were kept (consent_version 0) agreed to an
+-- older text than this code's: version 0 is that one, and the next start registers the new one.
+INSERT INTO consent_texts (version, text_kk, text_ru, builtin_kk_sha256, builtin_ru_sha256)
+    SELECT 0, '', '', 'before-010', 'before-010'
+     WHERE EXISTS (SELECT 1 FROM people WHERE consent_version = 0)
+       AND NOT EXISTS (SELECT 1 FROM consent_texts WHERE version = 0);
 
 -- The audit trail names actors by the bot's person id, never by Telegram id: a person whose data
 -- were deleted leaves their actions without a person behind them. Rebuilt once, here, before the
