@@ -70,7 +70,7 @@ TEXTS = (methods.SendMessage, methods.EditMessageText, methods.EditMessageReplyM
 AFTER_COMMIT = (methods.AnswerCallbackQuery, methods.SendChatAction)  # their result is always True
 
 _own: ContextVar[bool] = ContextVar("own_retries", default=False)
-_screen: ContextVar[dict[Any, deque[float]] | None] = ContextVar("screen", default=None)
+_screen: ContextVar[dict[Any, deque[list[float]]] | None] = ContextVar("screen", default=None)
 
 
 @contextlib.contextmanager
@@ -165,8 +165,7 @@ class Requests(BaseRequestMiddleware):
                 db.after_commit(lambda: self._send(make_request, bot, method))
                 return True
             accepted = await db.flush(lambda: kept(method))
-        if isinstance(method, MESSAGES):
-            await self._pace(_chat(method))
+        slot = await self._pace(_chat(method)) if isinstance(method, MESSAGES) else None
         try:
             result = await self._send(make_request, bot, method)
         except (TelegramNetworkError, TelegramServerError):
@@ -175,24 +174,33 @@ class Requests(BaseRequestMiddleware):
             if accepted is not None:  # Telegram refused it: sending it again would not help
                 accepted()
             raise
+        finally:
+            if slot is not None:  # counted from when Telegram had it, not from when it was asked for
+                slot[0] = time.monotonic()
         if accepted is not None:
             accepted()
         return result
 
-    async def _pace(self, chat: Any) -> None:
+    async def _pace(self, chat: Any) -> list[float] | None:
+        """Wait until this screen may send one more message to ``chat``; return its slot in the
+        window, which the caller moves to the moment the request was answered. Counting from the
+        answer, not from the start of the request, keeps the spacing whatever the request's own
+        time: the fourth message leaves a second after the first one arrived, never sooner."""
         windows = _screen.get()
         if windows is None or chat is None:
-            return
-        window = windows.setdefault(chat, deque())
+            return None
+        window: deque[list[float]] = windows.setdefault(chat, deque())
         now = time.monotonic()
-        while window and now - window[0] >= 1.0:
+        while window and now - window[0][0] >= 1.0:
             window.popleft()
         if len(window) >= BURST:
-            delay = window[0] + 1.0 - now
+            delay = window[0][0] + 1.0 - now
             log.warning("a screen sends more than %d messages a second to chat %s; waiting %.2f s", BURST, chat, delay)
             await self.sleep(delay)
             window.popleft()
-        window.append(time.monotonic())
+        slot = [time.monotonic()]
+        window.append(slot)
+        return slot
 
     async def _send(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: Any) -> Any:
         started = time.monotonic()
