@@ -103,7 +103,7 @@ async def test_webhook_mode_answers_get_health_and_logs_one_json_line_per_update
     ) as process:
         await wait_for(server.telegram, lambda r: r.method == "setWebhook")
         async with aiohttp.ClientSession() as http:
-            for _ in range(100):  # the sender reports within a moment of the start
+            for _ in range(600):  # the sender reports within a moment of the start (a busy machine: a minute)
                 async with http.get(f"http://127.0.0.1:{port}/health") as answer:
                     body = await answer.json()
                     if answer.status == 200:
