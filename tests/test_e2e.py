@@ -77,7 +77,7 @@ async def bot_process(
             output.close()
 
 
-async def wait_for(telegram: FakeTelegram, what: Callable[[Request], bool], timeout: float = 20.0) -> Request:
+async def wait_for(telegram: FakeTelegram, what: Callable[[Request], bool], timeout: float = 120.0) -> Request:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for request in telegram.requests:
@@ -150,7 +150,7 @@ async def test_polling_walks_start_to_menu_and_stops_cleanly_on_sigterm(
     async with bot_process(tmp_path, server) as process:
         await walk_onboarding(server.telegram)
         process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        output, _ = await asyncio.wait_for(process.communicate(), 120)
         assert process.returncode == 0, output.decode()
         assert b"Traceback" not in output
     db = await Database(tmp_path / "bot.sqlite3").connect()
@@ -188,5 +188,5 @@ async def test_webhook_mode_checks_the_secret_and_walks_start_to_menu(tmp_path: 
         assert not [r for r in server.telegram.requests if r.method == "sendMessage"]
         await walk_onboarding(server.telegram)
         process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 30)
+        await asyncio.wait_for(process.wait(), 120)
         assert process.returncode == 0

@@ -113,7 +113,7 @@ async def test_webhook_mode_answers_get_health_and_logs_one_json_line_per_update
             assert body["schema"].startswith("0") and body["version"] == "0.1.0"
         await walk_onboarding(server.telegram)
         process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), 30)
+        output, _ = await asyncio.wait_for(process.communicate(), 120)
     lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
     updates = [line for line in lines if line["logger"] == "bot.updates"]
     assert len(updates) >= 4

@@ -59,7 +59,7 @@ async def test_a_write_waits_off_the_loop_while_another_process_holds_the_lock(t
             ticks += 1
         assert ticks == 10 and not write.done()
         other.execute("COMMIT")
-        assert await asyncio.wait_for(write, 5) == 2
+        assert await asyncio.wait_for(write, 60) == 2
         assert await db.fetchval("SELECT count(*) FROM regions") == 2
     finally:
         other.close()

@@ -553,7 +553,7 @@ async def test_the_bot_links_the_calendar_and_results_pages(tmp_path: Path) -> N
 # --- in the real process: off unless WEB_PORT, beside polling, beside the webhook -------------
 
 
-async def _page_of(url: str, timeout: float = 30.0) -> tuple[int, str]:
+async def _page_of(url: str, timeout: float = 120.0) -> tuple[int, str]:
     import asyncio
     import time
 
