@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.filters import BaseFilter, Command
+from aiogram.filters import BaseFilter, Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObject
@@ -182,7 +182,7 @@ async def ask_person(query: CallbackQuery, state: FSMContext) -> None:
     await target(query).answer(_("Send the person id (the number after the actor in an entry), or 0 for everyone."))
 
 
-@router.message(AuditFilter.person, NotMenu())
+@router.message(StateFilter(AuditFilter.person), NotMenu())
 async def got_person(message: Message, db: Database, person: Person, state: FSMContext) -> None:
     text = (message.text or "").strip()
     if not text.isdigit():
@@ -201,7 +201,7 @@ async def ask_dates(query: CallbackQuery, state: FSMContext) -> None:
     await target(query).answer(_("Send a day like 25.11.2026, or days like 01.11.2026-25.11.2026."))
 
 
-@router.message(AuditFilter.dates, NotMenu())
+@router.message(StateFilter(AuditFilter.dates), NotMenu())
 async def got_dates(message: Message, db: Database, person: Person, state: FSMContext) -> None:
     span = parse_days(message.text or "")
     if span is None:
