@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
@@ -35,11 +36,23 @@ def settings() -> Settings:
         sys.exit(f"error: {name}: {first['msg']}")
 
 
+def operator_locale() -> str | None:
+    """The terminal's language when the bot speaks it (``LANG=kk_KZ.UTF-8``, ``ru_RU``…), else
+    None: the command line's own words (its help, its «ok» lines) are English, and so are its
+    errors then."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return value[:2] if value[:2] in ("kk", "ru") else None
+    return None
+
+
 def domain_error(error: Any) -> NoReturn:
     from bot.i18n import build_i18n
 
-    i18n = build_i18n()
-    sys.exit("error: " + i18n.gettext(error.msgid, locale="ru").format(**error.values))
+    locale = operator_locale()
+    text = build_i18n().gettext(error.msgid, locale=locale) if locale else error.msgid
+    sys.exit("error: " + text.format(**error.values))
 
 
 def with_db(work: Work, *, migrate: bool = True) -> Callable[[argparse.Namespace], None]:

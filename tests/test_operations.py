@@ -43,6 +43,9 @@ def cli(*args: str) -> tuple[int, str, str]:
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     path = tmp_path / "bot.sqlite3"
     monkeypatch.setenv("DATABASE_PATH", str(path))
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")  # an operator whose terminal speaks Russian
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
     monkeypatch.delenv("OPERATOR_IDS", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
     yield path
@@ -118,6 +121,13 @@ def test_staff_are_added_listed_and_the_last_one_stays(database: Path) -> None:
     assert [r[0] for r in query(database, "SELECT telegram_id FROM people p JOIN roles r ON r.person_id = p.id")] == [
         4343
     ]
+
+
+def test_the_command_line_answers_in_the_terminals_language(database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for lang, said in (("kk_KZ.UTF-8", "Telegram идентификаторы емес"), ("C.UTF-8", "is not a Telegram id")):
+        monkeypatch.setenv("LANG", lang)
+        code, _, err = cli("add-staff", "1", "-5")
+        assert code == 1 and said in err, err
 
 
 def test_malformed_and_unknown_ids_are_refused(database: Path) -> None:
