@@ -263,6 +263,75 @@ async def _audit(db: Any, args: argparse.Namespace) -> str:
     return ""
 
 
+async def _get_me(settings: Settings, token: str) -> tuple[int, str]:
+    """getMe for a token (against ``TELEGRAM_API_URL`` when set): (id, username), or exit politely."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+    from bot.app import build_bot
+
+    bot = build_bot(settings, token=token)
+    try:
+        me = await bot.get_me(request_timeout=15)
+    except TelegramUnauthorizedError:
+        sys.exit("error: Telegram does not know this token (getMe: Unauthorized). Copy it again from @BotFather.")
+    except (TelegramNetworkError, OSError, TimeoutError) as error:
+        sys.exit(f"error: Telegram could not be reached to check the token ({error}); nothing was added")
+    finally:
+        await bot.session.close()
+    return me.id, me.username or ""
+
+
+async def _add_bot(db: Any, args: argparse.Namespace) -> str:
+    from bot.config import TOKEN_RE
+    from storage import audit, bots, districts
+
+    token = args.token.strip()
+    if not TOKEN_RE.match(token):
+        sys.exit("error: this does not look like a token from @BotFather (digits:letters); nothing was added")
+    if await districts.get(db, args.rural_district_id) is None:
+        sys.exit(f"error: no rural district {args.rural_district_id} (see: places)")
+    taken = await bots.of_district(db, args.rural_district_id)
+    if taken is not None:
+        sys.exit(
+            f"error: rural district {args.rural_district_id} has its bot already: @{taken.username};"
+            f" remove-bot {args.rural_district_id} first"
+        )
+    telegram_id, username = await _get_me(args.settings, token)
+    own = args.settings.bot_token
+    if own is not None and own.get_secret_value().strip().split(":")[0] == str(telegram_id):
+        sys.exit("error: this is the deployment's own bot (BOT_TOKEN): a district's bot has a token of its own")
+    other = await bots.by_id(db, telegram_id)
+    if other is not None:
+        sys.exit(f"error: @{other.username} serves rural district {other.rural_district_id} already")
+    await bots.add(
+        db, audit.CLI, args.rural_district_id, token=token, telegram_id=telegram_id, username=username, now=_now()
+    )
+    return (
+        f"ok: @{username} (id {telegram_id}) is the bot of rural district {args.rural_district_id};"
+        " restart the bot to serve it, then announce it to the residents (Operator menu, or: announce-bot)"
+    )
+
+
+async def _remove_bot(db: Any, args: argparse.Namespace) -> str:
+    from storage import audit, bots
+
+    removed = await bots.remove(db, audit.CLI, args.rural_district_id)
+    if removed is None:
+        return f"nothing to change: rural district {args.rural_district_id} has no bot of its own"
+    return f"ok: @{removed.username} removed; the deployment's own bot serves the district again (restart the bot)"
+
+
+async def _bots(db: Any, args: argparse.Namespace) -> str:
+    from storage import bots
+
+    lines = [
+        f"  rural district {b.rural_district_id}: @{b.username} (id {b.telegram_id}),"
+        f" {await bots.residents_elsewhere(db, b.rural_district_id, b.telegram_id)} resident(s) still on another bot"
+        for b in await bots.every(db)
+    ]
+    return "districts' own bots:\n" + ("\n".join(lines) or "  none: the deployment's own bot (BOT_TOKEN) serves all")
+
+
 def _add(
     sub: Any, name: str, help_: str, func: Callable[[argparse.Namespace], None], *args: tuple[str, dict[str, Any]]
 ) -> None:
@@ -371,6 +440,23 @@ def register(sub: Any) -> None:
         ("setting", {"nargs": "?", "choices": ["timezone", "quiet", "review_days", "threshold", "census", "approval"]}),
         ("value", {"nargs": "?"}),
     )
+    _add(
+        sub,
+        "add-bot",
+        "give a rural district a bot of its own (its name and picture in Telegram): TOKEN from @BotFather,"
+        " checked with getMe; the process serves it from its next start",
+        with_db(_add_bot),
+        RD,
+        ("token", {"help": "the new bot's token, e.g. 123456789:AAE..."}),
+    )
+    _add(
+        sub,
+        "remove-bot",
+        "the rural district goes back to the deployment's own bot (BOT_TOKEN)",
+        with_db(_remove_bot),
+        RD,
+    )
+    _add(sub, "bots", "list the districts' own bots and how many residents have not moved to them", with_db(_bots))
     _add(
         sub,
         "hold",

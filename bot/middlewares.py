@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -33,6 +34,10 @@ class PersonMiddleware(BaseMiddleware):
 
     One read per update (the person, their roles and the current consent version together), and
     at most one write a day (the day they were last seen, for retention).
+
+    Several bots (issue 18): ``bot_districts`` maps a district's own bot (its Telegram id) to its
+    rural district, handed to handlers as ``bot_district`` (None: the deployment's own bot, which
+    serves every district); the person's row notes the district bot they wrote to.
     """
 
     def __init__(self, db: Database, operator_ids: frozenset[int], clock: Clock | None = None) -> None:
@@ -42,11 +47,28 @@ class PersonMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         chat: Chat | None = data.get("event_chat")
         person = None
+        bot: Bot | None = data.get("bot")
+        districts: dict[int, int] = data.get("bot_districts") or {}
+        bot_district = districts.get(bot.id) if bot is not None and districts else None
+        data["bot_district"] = bot_district
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             today = self.clock.now().date().isoformat() if self.clock is not None else None
             person = await people.load_or_create(
-                self.db, user.id, language_of(user), operator_ids=self.operator_ids, today=today
+                self.db,
+                user.id,
+                language_of(user),
+                operator_ids=self.operator_ids,
+                today=today,
+                bot_id=bot.id if bot is not None and bot_district is not None else None,
             )
+            # a district's bot shows only its district: a resident of another one is asked for a
+            # village of this one (their row is theirs still; choosing one moves them here)
+            if (
+                bot_district is not None
+                and person.rural_district_id not in (None, bot_district)
+                and not person.is_operator
+            ):
+                person = replace(person, rural_district_id=None, village_id=None)
         data["person"] = person
         return await handler(event, data)
 

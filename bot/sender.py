@@ -51,6 +51,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -128,8 +129,20 @@ def _answer_of(error: BaseException) -> tuple[int | None, str]:
 class Sender:
     """One sender: its token in ``senders``, its limits, and the messages it has read."""
 
-    def __init__(self, ctx: JobContext, *, max_in_flight: int = MAX_IN_FLIGHT) -> None:
+    def __init__(
+        self,
+        ctx: JobContext,
+        *,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        route: int = outbox.ANY_BOT,
+        shows_progress: Callable[[int], bool] | None = None,
+    ) -> None:
         self.ctx = ctx
+        # Several bots: each has a sender of its own (``ctx.bot``), with its own budget, claiming
+        # the rows of the people its bot may write to (``route``) and showing the progress of the
+        # broadcasts of its districts (``shows_progress``, by rural district).
+        self.route = route
+        self.shows_progress = shows_progress
         settings = ctx.settings
         self.limiter = RateLimiter(settings.send_rate, settings.send_rate_per_chat)
         self.token = f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -156,6 +169,13 @@ class Sender:
         await outbox.unregister_sender(self.ctx.db, self.token)
         self.registered = False
 
+    async def lead(self) -> bool:
+        """Hold the deployment's singleton lease (``storage.outbox.lead``): True while this sender's
+        process is the one that runs the scheduler's jobs."""
+        if not self.registered:
+            await self.register()
+        return await outbox.lead(self.ctx.db, self.token, self.ctx.clock.now(), self.lease, host=HOST, alive=_alive)
+
     async def recover(self) -> int:
         """Rows left in 'sending' by dead senders go back to 'pending'; return how many."""
         recovered, dead = await outbox.recover(
@@ -170,7 +190,7 @@ class Sender:
     async def claim(self) -> list[Claimed]:
         """Defer what quiet hours hold, then claim the next batch in fair order."""
         now = self.ctx.clock.now()
-        rows, pause = await outbox.claim(self.ctx.db, self.token, now, self.batch)
+        rows, pause = await outbox.claim(self.ctx.db, self.token, now, self.batch, route=self.route)
         if pause and pause != self._pause_seen:  # another sender (or we, earlier) heard a 429
             self._pause_seen = pause
             left = (from_db(pause) - now).total_seconds()
@@ -290,6 +310,8 @@ class Sender:
         from storage import broadcasts, places
 
         for item in await broadcasts.unfinished(self.ctx.db, to_db(self.ctx.clock.now())):
+            if self.shows_progress is not None and not self.shows_progress(item.rural_district_id):
+                continue  # another bot's sender edits it: the staff's message is in that bot's chat
             counts = await broadcasts.counts(self.ctx.db, item.message_id)
             shown = counts.key()
             finished = counts.open == 0
@@ -359,6 +381,6 @@ async def run_sender(ctx: JobContext, sender: Sender | None = None) -> None:
                 log.exception("sender could not unregister")
 
 
-def start_sender(ctx: JobContext) -> asyncio.Task[None]:
+def start_sender(ctx: JobContext, sender: Sender | None = None) -> asyncio.Task[None]:
     """Start the sender loop as a background task."""
-    return asyncio.create_task(run_sender(ctx), name="sender")
+    return asyncio.create_task(run_sender(ctx, sender), name="sender")

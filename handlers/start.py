@@ -40,23 +40,34 @@ async def language_command(message: Message, person: Person) -> None:
 
 @router.callback_query(Lang.filter(F.code.in_({"kk", "ru"})))
 async def choose_language(
-    query: CallbackQuery, callback_data: Lang, person: Person, db: Database, bot: Bot, i18n: I18n
+    query: CallbackQuery,
+    callback_data: Lang,
+    person: Person,
+    db: Database,
+    bot: Bot,
+    i18n: I18n,
+    bot_district: int | None = None,
 ) -> None:
     """Store the language; answer in it from now on, Telegram's command menu included."""
     await people.set_language(db, person.id, callback_data.code)
     person = await people.reload(db, person)
     await query.answer()
     await set_chat_commands(bot, i18n, query.from_user.id, person.language)
+    elsewhere = bot_district not in (None, person.rural_district_id) and not person.is_operator
     with i18n.use_locale(person.language):
-        if person.onboarded:
+        if person.onboarded and not elsewhere:
             await show_menu(target(query), person, _("The language is changed. Main menu: please choose a section."))
         else:
-            await ask_place(target(query), db, person)
+            await ask_place(target(query), db, person, bot_district)
 
 
-async def ask_place(message: Message, db: Database, person: Person) -> None:
-    """The next place to choose: region → district → rural district → village, skipping single choices."""
+async def ask_place(message: Message, db: Database, person: Person, bot_district: int | None = None) -> None:
+    """The next place to choose: region → district → rural district → village, skipping single choices.
+    A district's own bot (``bot_district``) offers only that district's villages."""
     lang = person.language
+    if bot_district is not None and person.rural_district_id != bot_district:
+        await _set_rural_district(message, db, person, bot_district)
+        return
     if person.rural_district_id is None:
         regions = await places.regions(db)
         if not regions:
@@ -109,10 +120,22 @@ async def _set_rural_district(message: Message, db: Database, person: Person, ru
 
 
 @router.callback_query(Pick.filter())
-async def pick_place(query: CallbackQuery, callback_data: Pick, person: Person, db: Database, clock: Clock) -> None:
-    """One step down the list of places; the village completes the choice."""
+async def pick_place(
+    query: CallbackQuery,
+    callback_data: Pick,
+    person: Person,
+    db: Database,
+    clock: Clock,
+    bot_district: int | None = None,
+) -> None:
+    """One step down the list of places; the village completes the choice (on a district's own bot,
+    only in its district: a forged press for another is refused)."""
     await query.answer()
     message = target(query)
+    if bot_district is not None and (
+        callback_data.level is not Level.VILLAGE or person.rural_district_id != bot_district
+    ):
+        raise NotFound(N_("This choice is no longer available. Please start again with /start."))
     if callback_data.level is Level.REGION:
         await _ask_district(message, db, person, callback_data.id)
     elif callback_data.level is Level.DISTRICT:
@@ -137,7 +160,13 @@ async def pick_place(query: CallbackQuery, callback_data: Pick, person: Person, 
 
 @router.callback_query(Consent.filter())
 async def answer_consent(
-    query: CallbackQuery, callback_data: Consent, person: Person, db: Database, clock: Clock, state: FSMContext
+    query: CallbackQuery,
+    callback_data: Consent,
+    person: Person,
+    db: Database,
+    clock: Clock,
+    state: FSMContext,
+    bot_district: int | None = None,
 ) -> None:
     """Agree: keep what needs consent. Decline: keep nothing more, documents and events stay open."""
     await query.answer()
@@ -145,7 +174,7 @@ async def answer_consent(
     await people.set_consent(db, person.id, current.version if callback_data.agree else None, now=to_db(clock.now()))
     person = await people.reload(db, person)
     if not person.onboarded:
-        await ask_place(target(query), db, person)
+        await ask_place(target(query), db, person, bot_district)
         return
     if callback_data.agree:
         await after_consent(target(query), person, state)

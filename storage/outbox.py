@@ -238,19 +238,58 @@ async def recover(
     return recovered, dead
 
 
-async def claim(db: Database, token: str, now: datetime, limit: int) -> tuple[list[Claimed], str | None]:
+ANY_BOT = -1  # a sender's route when the deployment has one bot: every row is its own
+OWN_BOT = 0  # the route of the deployment's own bot (BOT_TOKEN) when districts have bots of their own
+
+
+def _route_sql(route: int) -> tuple[str, tuple[int, ...]]:
+    """The rows a sender of this route may claim: the people who last wrote to its bot (a district's
+    bot: its Telegram id), or, for the deployment's own bot, everyone else (a removed district bot's
+    people too)."""
+    if route == ANY_BOT:
+        return "", ()
+    if route == OWN_BOT:
+        return " AND o.person_id NOT IN (SELECT p.id FROM people p JOIN bots b ON b.telegram_id = p.bot_id)", ()
+    return " AND o.person_id IN (SELECT p.id FROM people p WHERE p.bot_id = ?)", (route,)
+
+
+async def lead(
+    db: Database, token: str, now: datetime, lease: timedelta, *, host: str, alive: Callable[[int], bool]
+) -> bool:
+    """The singleton lease of the deployment (the scheduler's jobs run where it is held): True when
+    this sender holds it, taking it when nobody does or its holder is dead as ``recover`` judges it
+    (silent for ``lease``, or on this ``host`` with a process that is not ``alive``). It is the
+    sender's own lease: the holder keeps it by beating, loses it by stopping (``unregister_sender``)
+    or by dying."""
+    stale = to_db(now - lease)
+    async with db.transaction() as tx:
+        holder = await tx.fetchone("SELECT token, host, pid, beat_at FROM senders WHERE leads = 1")
+        if holder is not None:
+            if holder[0] == token:
+                return True
+            if not (holder[3] < stale or (holder[1] == host and not alive(int(holder[2])))):
+                return False
+            await tx.execute("UPDATE senders SET leads = 0 WHERE token = ?", (holder[0],))
+        return bool(await tx.execute("UPDATE senders SET leads = 1 WHERE token = ? AND beat_at >= ?", (token, stale)))
+
+
+async def claim(
+    db: Database, token: str, now: datetime, limit: int, *, route: int = ANY_BOT
+) -> tuple[list[Claimed], str | None]:
     """Defer what quiet hours hold, then claim up to ``limit`` due rows in fair order.
 
     Returns the rows (in the database's order; ``fair_order`` sorts them) and the shared pause
     another sender wrote after a 429, if any. Two senders never claim the same row. While the
     operator holds all sending (``delivery_hold``) nothing is claimed; a message waiting for a
     second person's approval (``held``) is never claimed. Quiet hours are each district's own,
-    as the operator set them, read at every claim."""
+    as the operator set them, read at every claim. ``route``: whose rows (several bots: each bot's
+    sender claims the rows of the people its bot may write to)."""
     now_db = to_db(now)
     if await db.fetchval("SELECT 1 FROM delivery_hold WHERE id = 1"):
         return [], None
     districts = await db.fetchall("SELECT id, timezone, quiet_start, quiet_end FROM rural_districts")
     quiet = [(rd, until) for rd, tz, start, end in districts if (until := quiet_until(now, tz, start, end))]
+    routed, route_params = _route_sql(route)
     async with db.transaction() as tx:
         pause = await tx.fetchval("SELECT until FROM delivery_pause WHERE id = 1")
         await tx.execute(
@@ -273,11 +312,12 @@ async def claim(db: Database, token: str, now: datetime, limit: int) -> tuple[li
             "   SELECT o.id, m.priority, m.rural_district_id AS rd, ROW_NUMBER() OVER"
             "     (PARTITION BY m.priority, m.rural_district_id ORDER BY o.id) AS turn"
             "   FROM outbox o JOIN outbox_messages m ON m.id = o.message_id"
-            "   WHERE o.state = 'pending' AND o.next_attempt <= ? AND m.cancelled_at IS NULL AND m.held = 0)"
+            "   WHERE o.state = 'pending' AND o.next_attempt <= ? AND m.cancelled_at IS NULL AND m.held = 0"
+            f"{routed})"
             "  ORDER BY priority, turn, rd LIMIT ?)"
             " AND state = 'pending'"
             " RETURNING id, message_id, person_id",
-            (token, now_db, now_db, limit),
+            (token, now_db, now_db, *route_params, limit),
         )
         chats = {}
         if rows:

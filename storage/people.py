@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from storage.db import Database, Tx
@@ -27,6 +27,7 @@ class Person:
     roles: frozenset[tuple[int, str]] = field(default_factory=frozenset)  # (rural_district_id, role)
     is_operator: bool = False
     consent_current: int = 0  # the deployment's current consent version, read with the person
+    bot_id: int | None = None  # the district bot they last wrote to (None: the deployment's own bot)
 
     @property
     def onboarded(self) -> bool:
@@ -53,7 +54,7 @@ _SELECT = (
     " consent_declined_at IS NOT NULL, phone, full_name, notify_announcements, notify_reminders,"
     " (SELECT group_concat(r.rural_district_id || ':' || r.role) FROM roles r WHERE r.person_id = people.id),"
     " unreachable_at IS NOT NULL, (SELECT coalesce(max(version), 0) FROM consent_texts),"
-    " EXISTS (SELECT 1 FROM operators o WHERE o.person_id = people.id), last_seen_on"
+    " EXISTS (SELECT 1 FROM operators o WHERE o.person_id = people.id), last_seen_on, bot_id"
     " FROM people WHERE telegram_id = ?"
 )
 
@@ -76,6 +77,7 @@ def _person(row: Any, operator_ids: frozenset[int]) -> Person:
         roles=roles,
         is_operator=row[1] in operator_ids or bool(row[15]),
         consent_current=row[14],
+        bot_id=row[17],
     )
 
 
@@ -92,24 +94,30 @@ async def load_or_create(
     *,
     operator_ids: frozenset[int] = frozenset(),
     today: str | None = None,
+    bot_id: int | None = None,
 ) -> Person:
     """The person (one read), created on first contact with the language Telegram suggests.
 
     Writing to the bot again makes a person the sender had marked unreachable reachable, and
-    notes the day (``today``, 'YYYY-MM-DD'; one write a day at most) for retention.
+    notes the day (``today``, 'YYYY-MM-DD'; one write a day at most) for retention. ``bot_id``:
+    the district bot this update came through (None: the deployment's own), noted when it changed
+    (its sender writes to them from now on).
     """
     row = await db.fetchone(_SELECT, (telegram_id,))
     if row is not None:
-        if row[13] or (today is not None and row[16] != today):
+        if row[13] or (today is not None and row[16] != today) or row[17] != bot_id:
             await db.execute(
-                "UPDATE people SET unreachable_at = NULL, last_seen_on = COALESCE(?, last_seen_on) WHERE id = ?",
-                (today, row[0]),
+                "UPDATE people SET unreachable_at = NULL, last_seen_on = COALESCE(?, last_seen_on), bot_id = ?"
+                " WHERE id = ?",
+                (today, bot_id, row[0]),
             )
+            if row[17] != bot_id:
+                return replace(_person(row, operator_ids), bot_id=bot_id)
         return _person(row, operator_ids)
     await db.execute(
-        "INSERT INTO people (telegram_id, language, last_seen_on) VALUES (?, ?, ?)"
+        "INSERT INTO people (telegram_id, language, last_seen_on, bot_id) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (telegram_id) DO NOTHING",
-        (telegram_id, language, today),
+        (telegram_id, language, today, bot_id),
     )
     person = await load(db, telegram_id, operator_ids=operator_ids)
     assert person is not None

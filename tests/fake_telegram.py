@@ -120,7 +120,19 @@ class Limits:
 class FakeTelegram:
     """The state of the fake: messages, files, updates, injected failures and limits."""
 
-    def __init__(self, *, limits: Limits | None = None, files_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limits: Limits | None = None,
+        files_dir: Path | None = None,
+        bot_id: int = BOT_ID,
+        username: str = "test_bot",
+        own_files_only: bool = False,
+    ) -> None:
+        # One bot (a token): several fakes stand for several bots, each with its own limits, and
+        # its own file ids when ``own_files_only`` (a file_id belongs to one bot: another's is refused).
+        self.bot_id, self.username, self.own_files_only = bot_id, username, own_files_only
+        self.known_files: set[str] = set()  # file ids people sent to this bot (heard in updates)
         self.requests: list[Request] = []
         self.violations: list[str] = []
         self.limits = limits
@@ -173,6 +185,8 @@ class FakeTelegram:
                 self.heard.update(SHOWN_ENTITY.findall(value))
             elif isinstance(value, dict):
                 for key, item in value.items():
+                    if key == "file_id" and isinstance(item, str):
+                        self.known_files.add(item)
                     if key not in {"reply_to_message", "pinned_message"}:
                         walk(item)
             elif isinstance(value, list):
@@ -260,6 +274,8 @@ class FakeTelegram:
             limited = self._limit(chat_id)
             if limited is not None:
                 return self._error(request, 429, f"Too Many Requests: retry after {limited}", limited)
+            if self.own_files_only and any(self._foreign(params.get(k)) for k in ("photo", "document", "voice")):
+                return self._error(request, 400, "Bad Request: wrong file identifier/HTTP URL specified")
         return 200, {"ok": True, "result": self.result(name, params)}
 
     def _limit(self, chat_id: int | None) -> int | None:
@@ -296,8 +312,13 @@ class FakeTelegram:
             body["parameters"] = {"retry_after": retry_after}
         return status, body
 
+    def _foreign(self, value: Any) -> bool:
+        """A file_id this bot never gave nor heard: another bot's."""
+        return isinstance(value, str) and value not in self.files and value not in self.known_files
+
     def new_file(self, content: bytes = b"") -> str:
-        file_id = f"FILE{next(self._file_ids):06d}"
+        prefix = f"B{self.bot_id}-" if self.bot_id != BOT_ID else ""
+        file_id = f"{prefix}FILE{next(self._file_ids):06d}"
         self.files[file_id] = content
         return file_id
 
@@ -310,10 +331,10 @@ class FakeTelegram:
         now = int(time.time())
         if name == "getme":
             return {
-                "id": BOT_ID,
+                "id": self.bot_id,
                 "is_bot": True,
                 "first_name": "Test Bot",
-                "username": "test_bot",
+                "username": self.username,
                 "can_join_groups": True,
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
@@ -324,7 +345,7 @@ class FakeTelegram:
                 "message_id": int(params.get("message_id") or next(self._message_ids)),
                 "date": now,
                 "chat": {"id": int(chat_id), "type": "private" if int(chat_id) > 0 else "group", "first_name": "X"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Test Bot"},
+                "from": {"id": self.bot_id, "is_bot": True, "first_name": "Test Bot"},
             }
             if "text" in params:
                 message["text"] = params["text"]
@@ -401,6 +422,7 @@ class FakeBotAPIServer:
 
     def __init__(self, telegram: FakeTelegram | None = None, *, is_local: bool = False) -> None:
         self.telegram = telegram or FakeTelegram()
+        self.bots: dict[str, FakeTelegram] = {TOKEN: self.telegram}  # token → that bot's fake
         self.is_local = is_local
         self.send_delay = 0.0  # seconds each message takes to be answered (requests in flight)
         self.port = 0
@@ -410,6 +432,12 @@ class FakeBotAPIServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def add_bot(self, token: str, telegram: FakeTelegram | None = None) -> FakeTelegram:
+        """Another bot the server answers for (its id: the token's digits)."""
+        found = telegram or FakeTelegram(bot_id=int(token.split(":")[0]), username=f"bot{token.split(':')[0]}")
+        self.bots[token] = found
+        return found
 
     async def start(self) -> FakeBotAPIServer:
         from aiohttp import web
@@ -426,9 +454,10 @@ class FakeBotAPIServer:
         return self
 
     async def stop(self) -> None:
-        self.telegram.closing = True
-        self.telegram._update_event.set()  # a long poll still waiting returns now
-        self.telegram.release()
+        for telegram in self.bots.values():
+            telegram.closing = True
+            telegram._update_event.set()  # a long poll still waiting returns now
+            telegram.release()
         if self._webhook_task:
             self._webhook_task.cancel()
         if self._runner:
@@ -465,13 +494,19 @@ class FakeBotAPIServer:
     async def _api(self, request: Any) -> Any:
         from aiohttp import web
 
-        if request.match_info["token"] != TOKEN:
+        telegram = self.bots.get(request.match_info["token"])
+        if telegram is None:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        return await self._answer(telegram, request)
+
+    async def _answer(self, telegram: FakeTelegram, request: Any) -> Any:
+        from aiohttp import web
+
         method = request.match_info["method"]
         params = await self._params(request)
-        fault = self.telegram.fault(method)
+        fault = telegram.fault(method)
         if fault == "reset":
-            self.telegram.requests.append(Request(method, params, status=0))
+            telegram.requests.append(Request(method, params, status=0))
             sock = request.transport.get_extra_info("socket") if request.transport else None
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -479,13 +514,13 @@ class FakeBotAPIServer:
                 request.transport.abort()
             return web.Response(status=500)
         if fault == "timeout":
-            self.telegram.requests.append(Request(method, params, status=0))
-            assert self.telegram.faults is not None
-            await asyncio.sleep(self.telegram.faults.hang)
+            telegram.requests.append(Request(method, params, status=0))
+            assert telegram.faults is not None
+            await asyncio.sleep(telegram.faults.hang)
             return web.json_response({"ok": False, "error_code": 504, "description": "Gateway Timeout"}, status=504)
         if fault == "5xx":
-            status = self.telegram.random.choice([500, 502, 503])
-            self.telegram.requests.append(Request(method, params, status=status))
+            status = telegram.random.choice([500, 502, 503])
+            telegram.requests.append(Request(method, params, status=status))
             return web.json_response({"ok": False, "error_code": status, "description": "Bad Gateway"}, status=status)
         numeric = {"chat_id", "offset", "timeout", "limit", "message_id", "latitude", "longitude"}
         for key in numeric & params.keys():
@@ -493,7 +528,7 @@ class FakeBotAPIServer:
                 params[key] = json.loads(params[key]) if isinstance(params[key], str) else params[key]
         name = method.lower()
         if name == "getupdates":
-            if self.telegram.webhook:
+            if telegram.webhook:
                 return web.json_response(
                     {
                         "ok": False,
@@ -502,15 +537,15 @@ class FakeBotAPIServer:
                     },
                     status=409,
                 )
-            updates = await self.telegram.get_updates(params.get("offset"), float(params.get("timeout") or 0))
-            self.telegram.requests.append(Request(method, params))
+            updates = await telegram.get_updates(params.get("offset"), float(params.get("timeout") or 0))
+            telegram.requests.append(Request(method, params))
             return web.json_response({"ok": True, "result": updates})
         if name == "setwebhook":
-            self.telegram.webhook = {"url": params.get("url"), "secret": params.get("secret_token")}
+            telegram.webhook = {"url": params.get("url"), "secret": params.get("secret_token")}
         if name == "deletewebhook":
-            self.telegram.webhook = None
-        status, body = self.telegram.handle(method, params)
-        await self.telegram.held_back(method)
+            telegram.webhook = None
+        status, body = telegram.handle(method, params)
+        await telegram.held_back(method)
         if self.send_delay and name in SEND_METHODS:
             await asyncio.sleep(self.send_delay)
         return web.json_response(body, status=status)
@@ -520,26 +555,30 @@ class FakeBotAPIServer:
 
         path = request.match_info["path"]
         file_id = Path(path).stem
-        if file_id not in self.telegram.files:
+        telegram = self.bots.get(request.match_info["token"])
+        if telegram is None or file_id not in telegram.files:
             return web.Response(status=404)
-        return web.Response(body=self.telegram.files[file_id])
+        return web.Response(body=telegram.files[file_id])
 
     async def _deliver_webhooks(self) -> None:
         import aiohttp
 
         async with aiohttp.ClientSession() as session:
             while True:
-                hook = self.telegram.webhook
-                if not hook or not self.telegram.updates:
+                waiting = [t for t in self.bots.values() if t.webhook and t.updates]
+                if not waiting:
                     await asyncio.sleep(0.02)
                     continue
-                update = self.telegram.updates[0]
-                headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret"]} if hook.get("secret") else {}
-                try:
-                    async with session.post(hook["url"], json=update, headers=headers) as response:
-                        if response.status == 200:
-                            self.telegram.updates.popleft()
-                        else:
-                            await asyncio.sleep(0.1)
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
+                for telegram in waiting:
+                    hook = telegram.webhook
+                    assert hook is not None
+                    update = telegram.updates[0]
+                    headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret"]} if hook.get("secret") else {}
+                    try:
+                        async with session.post(hook["url"], json=update, headers=headers) as response:
+                            if response.status == 200:
+                                telegram.updates.popleft()
+                            else:
+                                await asyncio.sleep(0.1)
+                    except aiohttp.ClientError:
+                        await asyncio.sleep(0.1)
