@@ -225,6 +225,10 @@ async def build_app(
             DistrictSide(district_bot, Intake(db, dp, district_bot), found.rural_district_id, found.webhook_secret)
         )
     if own:
+        from bot.files import share_files
+
+        share_files(app_bots := [bot, *(side.bot for side in app.districts)])
+        log.info("a file_id of one bot is uploaded again for another when needed (%d bots)", len(app_bots))
         log.info("serving %d district bot(s) beside the deployment's own: %s", len(own), ", ".join(map(repr, own)))
     dp.startup.register(app.on_startup)
     dp.shutdown.register(app.on_shutdown)

@@ -274,7 +274,9 @@ class FakeTelegram:
             limited = self._limit(chat_id)
             if limited is not None:
                 return self._error(request, 429, f"Too Many Requests: retry after {limited}", limited)
-            if self.own_files_only and any(self._foreign(params.get(k)) for k in ("photo", "document", "voice")):
+            media = value if isinstance(value := params.get("media"), list) else []
+            files = [params.get(k) for k in ("photo", "document", "voice")] + [m.get("media") for m in media]
+            if self.own_files_only and any(self._foreign(f) for f in files):
                 return self._error(request, 400, "Bad Request: wrong file identifier/HTTP URL specified")
         return 200, {"ok": True, "result": self.result(name, params)}
 
@@ -314,7 +316,12 @@ class FakeTelegram:
 
     def _foreign(self, value: Any) -> bool:
         """A file_id this bot never gave nor heard: another bot's."""
-        return isinstance(value, str) and value not in self.files and value not in self.known_files
+        return (
+            isinstance(value, str)
+            and not value.startswith("attach://")  # an upload
+            and value not in self.files
+            and value not in self.known_files
+        )
 
     def new_file(self, content: bytes = b"") -> str:
         prefix = f"B{self.bot_id}-" if self.bot_id != BOT_ID else ""

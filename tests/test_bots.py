@@ -14,8 +14,10 @@ import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
+from aiogram.types import InputMediaPhoto
 
 from bot.app import instrument
+from bot.files import share_files
 from bot.intake import Intake
 from bot.retry import own_retries
 from bot.sender import Sender
@@ -267,3 +269,52 @@ async def test_webhook_mode_has_a_path_and_a_secret_per_bot(tmp_path: Path, serv
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
         assert process.returncode == 0
+
+
+# --- a file_id belongs to one bot ------------------------------------------------------------
+
+
+async def test_an_attachment_of_one_bot_is_uploaded_again_for_another_then_sent_by_its_file_id(world: World) -> None:
+    world.telegram.own_files_only = True
+    kainar = await second_district(world)
+    own = await district_bot(world, kainar, own_files_only=True)
+    copies = share_files([world.bot, own.bot])
+    aigerim = await world.resident("Aigerim")
+    dana = await own.resident("Dana", rural_district_id=kainar)
+    erlan = await own.resident("Erlan", rural_district_id=kainar)
+    photo = world.telegram.new_file(b"the photo's bytes")  # staff sent it to the deployment's bot
+    async with world.db.transaction() as tx:
+        everyone = [await p.person_id() for p in (aigerim, dana, erlan)]
+        await outbox.enqueue(
+            tx,
+            rural_district_id=kainar,
+            kind="notice",
+            texts={"kk": "Сурет"},
+            recipients=everyone,
+            media_type="photo",
+            media_ref=photo,
+        )
+    with own_retries():
+        for ctx, route in ((world.job_context, outbox.OWN_BOT), (own.job_context, B_ID)):
+            sender = Sender(ctx, route=route)
+            await sender.run_once()
+            await sender.unregister()
+    assert aigerim.last.method == "sendPhoto" and aigerim.last.params["photo"] == photo
+    sent = [r for r in own.telegram.requests if r.method == "sendPhoto" and r.status == 200]
+    assert len(sent) == 2
+    uploads = [r for r in sent if isinstance(r.params["photo"], bytes)]
+    assert [u.params["photo"] for u in uploads] == [b"the photo's bytes"]  # once, then its own file_id
+    by_id = [r for r in sent if isinstance(r.params["photo"], str)]
+    assert by_id and by_id[0].params["photo"].startswith(f"B{B_ID}-")
+    assert {dana.user_id, erlan.user_id} == {r.chat_id for r in sent}
+    refused = [r for r in own.telegram.requests if r.method == "sendPhoto" and r.status == 400]
+    assert len(refused) == 1  # the other bot's file_id, tried once
+    # an album of the other bot's photos (an initiative's) through the district's bot
+    more = [world.telegram.new_file(b"one"), world.telegram.new_file(b"two")]
+    await own.bot.send_media_group(dana.user_id, [InputMediaPhoto(media=p) for p in more])
+    album = [r for r in own.telegram.requests if r.method == "sendMediaGroup" and r.status == 200]
+    assert len(album) == 1
+    assert all(m["media"].startswith("attach://") for m in album[0].params["media"])  # both uploaded
+    assert {(p, B_ID) for p in [photo, *more]} == set(copies)  # the next send is a plain file_id
+    assert not [(ref, bot) for ref, bot in copies if bot == world.bot.id]  # its own files stay as they were
+    await own.intake.drain(0)
