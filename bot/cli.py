@@ -312,6 +312,31 @@ async def _add_bot(db: Any, args: argparse.Namespace) -> str:
     )
 
 
+async def _announce_bot(db: Any, args: argparse.Namespace) -> str:
+    from bot.i18n import N_, build_i18n
+    from storage import audit, bots
+
+    found = await bots.of_district(db, args.rural_district_id)
+    if found is None:
+        sys.exit(f"error: rural district {args.rural_district_id} has no bot of its own: add-bot first")
+    i18n = build_i18n()
+    text = N_(
+        "📢 Our rural district now has a bot of its own: @{username}. Please open it and press Start: "
+        "everything you did here stays with you (your village, initiatives, votes and settings). "
+        "From now on news of the rural district come from @{username}."
+    )
+    label = N_("Open @{username}")
+    link = f"https://t.me/{found.username}?start=moved"
+    texts, buttons = {}, {}
+    for lang in ("kk", "ru"):
+        texts[lang] = i18n.gettext(text, locale=lang).format(username=found.username)
+        buttons[lang] = [[{"text": i18n.gettext(label, locale=lang).format(username=found.username), "url": link}]]
+    message_id, count = await bots.announce(db, audit.CLI, args.rural_district_id, texts=texts, buttons=buttons)
+    return (
+        f"ok: {count} resident(s) still on another bot are told about @{found.username} (outbox message {message_id})"
+    )
+
+
 async def _remove_bot(db: Any, args: argparse.Namespace) -> str:
     from storage import audit, bots
 
@@ -454,6 +479,14 @@ def register(sub: Any) -> None:
         "remove-bot",
         "the rural district goes back to the deployment's own bot (BOT_TOKEN)",
         with_db(_remove_bot),
+        RD,
+    )
+    _add(
+        sub,
+        "announce-bot",
+        "move a district's residents to its own bot: the bot they use now tells them about it, with a link"
+        " (those who start it keep their data)",
+        with_db(_announce_bot),
         RD,
     )
     _add(sub, "bots", "list the districts' own bots and how many residents have not moved to them", with_db(_bots))

@@ -11,9 +11,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.rules.clock import to_db
-from storage import audit
+from bot.rules.errors import DomainError
+from bot.rules.texts import N_
+from storage import audit, outbox
 from storage.audit import Actor
 from storage.db import Database, Tx
 from storage.operator import _operator, _rural_district
@@ -31,6 +34,7 @@ class DistrictBot:
         return f"DistrictBot(@{self.username}, id {self.telegram_id}, rural district {self.rural_district_id})"
 
 
+NO_BOT = N_("Rural district {id} has no bot of its own: add it first (add-bot).")
 _COLUMNS = "telegram_id, rural_district_id, token, username, webhook_secret"
 
 
@@ -92,3 +96,31 @@ async def residents_elsewhere(db: Database | Tx, rural_district_id: int, bot_id:
             (rural_district_id, bot_id),
         )
     )
+
+
+async def announce(
+    db: Database, actor: Actor, rural_district_id: int, *, texts: dict[str, str], buttons: dict[str, Any]
+) -> tuple[int, int]:
+    """The district's residents who still write to another bot are told, by that bot, about the
+    district's own one (a bot cannot write first to someone who never started it): (the outbox
+    message, how many people). A resident who starts the new bot is the same person (the same
+    Telegram id): their data stays, and the new bot's sender writes to them from then on."""
+    _operator(actor)
+    async with db.transaction() as tx:
+        found = await of_district(tx, rural_district_id)
+        if found is None:
+            raise DomainError(NO_BOT, id=rural_district_id)
+        rows = await tx.fetchall(
+            "SELECT id FROM people WHERE rural_district_id = ? AND unreachable_at IS NULL AND bot_id IS NOT ?"
+            " ORDER BY id",
+            (rural_district_id, found.telegram_id),
+        )
+        people = [row[0] for row in rows]
+        message_id = await outbox.enqueue(
+            tx, rural_district_id=rural_district_id, kind="notice", texts=texts, recipients=people, buttons=buttons
+        )
+        after = {"bot": found.username, "recipients": len(people)}
+        await audit.write(
+            tx, actor, "announce_bot", "outbox_message", message_id, rural_district_id=rural_district_id, after=after
+        )
+    return message_id, len(people)

@@ -4,6 +4,7 @@ bot's sender writes to the people who wrote to that bot."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import copy
 import signal
@@ -317,4 +318,53 @@ async def test_an_attachment_of_one_bot_is_uploaded_again_for_another_then_sent_
     assert all(m["media"].startswith("attach://") for m in album[0].params["media"])  # both uploaded
     assert {(p, B_ID) for p in [photo, *more]} == set(copies)  # the next send is a plain file_id
     assert not [(ref, bot) for ref, bot in copies if bot == world.bot.id]  # its own files stay as they were
+    await own.intake.drain(0)
+
+
+# --- moving a district's residents to its own bot ------------------------------------------------
+
+
+async def test_the_old_bot_announces_the_new_one_and_a_resident_who_starts_it_keeps_their_data(world: World) -> None:
+    from bot.cli import _announce_bot
+
+    kainar = await second_district(world)
+    aigerim = await world.resident("Aigerim")  # another district: not told
+    dana = await world.resident("Dana", lang="ru", rural_district_id=kainar)  # on the deployment's bot
+    before = await world.db.fetchone(
+        "SELECT id, language, village_id, consent_version FROM people WHERE telegram_id = ?", (dana.user_id,)
+    )
+    own = await district_bot(world, kainar)
+    args = argparse.Namespace(rural_district_id=kainar)
+    assert "1 resident(s) still on another bot are told about @kainar_bot" in await _announce_bot(world.db, args)
+    with own_retries():
+        for ctx, route in ((world.job_context, outbox.OWN_BOT), (own.job_context, B_ID)):
+            sender = Sender(ctx, route=route)
+            await sender.run_once()
+            await sender.unregister()
+    told = dana.last
+    assert "@kainar_bot" in told.text and "Откройте его" in told.text
+    assert told.inline == [{"text": "Открыть @kainar_bot", "url": "https://t.me/kainar_bot?start=moved"}]
+    assert not any("kainar_bot" in text for text in aigerim.texts())
+    assert not own.telegram.sent_to(dana.user_id)  # the new bot cannot write first
+
+    moved = own.person("Dana", language_code="ru", user_id=dana.user_id)
+    await moved.send("/start moved")
+    assert moved.last.text.startswith("С возвращением") and "⚙️ Настройки" in moved.last.buttons
+    after = await world.db.fetchone(
+        "SELECT id, language, village_id, consent_version FROM people WHERE telegram_id = ?", (dana.user_id,)
+    )
+    assert tuple(after) == tuple(before)  # type: ignore[arg-type]  # the same person, their data kept
+    assert await dana.stored("bot_id") == B_ID
+    assert "0 resident(s)" in await _announce_bot(world.db, args)  # nobody left to tell
+
+    async with world.db.transaction() as tx:
+        people = await outbox.residents(tx, kainar)
+        await outbox.enqueue(tx, rural_district_id=kainar, kind="notice", texts={"ru": "Новость"}, recipients=people)
+    with own_retries():
+        for ctx, route in ((world.job_context, outbox.OWN_BOT), (own.job_context, B_ID)):
+            sender = Sender(ctx, route=route)
+            await sender.run_once()
+            await sender.unregister()
+    assert moved.last.text == "Новость"  # from now on through the district's bot
+    assert dana.last is told
     await own.intake.drain(0)
