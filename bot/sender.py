@@ -171,9 +171,11 @@ class Sender:
 
     async def lead(self) -> bool:
         """Hold the deployment's singleton lease (``storage.outbox.lead``): True while this sender's
-        process is the one that runs the scheduler's jobs."""
+        process is the one that runs the scheduler's jobs. Asking beats (the lease runs from now)."""
         if not self.registered:
             await self.register()
+        else:
+            await self.beat()
         return await outbox.lead(self.ctx.db, self.token, self.ctx.clock.now(), self.lease, host=HOST, alive=_alive)
 
     async def recover(self) -> int:
