@@ -11,6 +11,10 @@ Two runs, each on its own database and server:
    three times in the middle and started again each time: lost and duplicated messages after the
    kills, and how many requests were out (started, unanswered) at the kills.
 
+3. several bots in one process (issue 18): 1, 2 and 4 tokens, each with its own sender and
+   Telegram's limits of its own, one announcement per district: the rate per token and in total
+   (``python -m bench.delivery tokens [--quick]`` runs only this part).
+
 Figures: ``limit_fraction`` (send requests a second / SEND_RATE, from the first request to the
 last), ``share_429``, ``sent_in_retry_after``, ``lost`` (a reachable resident who got nothing),
 ``duplicates`` (messages beyond the first to one resident), the same after the kills
@@ -198,6 +202,126 @@ async def _killed(n: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+TOKENS = (1, 2, 4)
+
+
+def _district_token(i: int) -> str:
+    return f"{700_000 + i}:TEST-token-of-a-district-bot-{i:02d}-000000"
+
+
+async def _prepare_tokens(db_path: Path, k: int, per_bot: int) -> list[int]:
+    """``k`` rural districts, the first on the deployment's bot, each other with its own bot whose
+    ``per_bot`` residents write to it; one announcement in each. The districts' bot ids."""
+    from bot.rules.clock import SystemClock
+    from storage import audit, bots, operator, outbox
+    from storage.db import Database
+
+    db = await Database(db_path).connect()
+    ids = []
+    try:
+        actor = audit.CLI
+        region = await operator.add_region(db, actor, "Алматы облысы", "Алматинская область")
+        district = await operator.add_district(db, actor, region, "Қарасай ауданы", "Карасайский район")
+        for i in range(k):
+            rd = await operator.add_rural_district(db, actor, district, f"Округ {i}", f"Округ {i}")
+            village = await operator.add_village(db, actor, rd, f"Ауыл {i}", f"Село {i}")
+            bot_id = None
+            if i:
+                bot_id = 700_000 + i
+                ids.append(bot_id)
+                token = _district_token(i)
+                await bots.add(
+                    db, actor, rd, token=token, telegram_id=bot_id, username=f"d{i}_bot", now=SystemClock().now()
+                )
+            async with db.transaction() as tx:
+                first = FIRST_CHAT + i * per_bot
+                await tx.executemany(
+                    "INSERT INTO people (telegram_id, language, language_chosen, rural_district_id, village_id,"
+                    " consent_version, bot_id) VALUES (?, 'kk', 1, ?, ?, 0, ?)",
+                    ((first + j, rd, village, bot_id) for j in range(per_bot)),
+                )
+                people = await outbox.residents(tx, rd)
+                await outbox.enqueue(
+                    tx,
+                    rural_district_id=rd,
+                    kind="announcement",
+                    respect_quiet=False,
+                    texts={"kk": "📣 <b>Хабарландыру</b>\n\nЕртең су болмайды."},
+                    recipients=people,
+                )
+    finally:
+        await db.close()
+    return ids
+
+
+async def _tokens(k: int, per_bot: int, workdir: Path) -> dict[str, Any]:
+    """One process, ``k`` tokens, each with Telegram's limits of its own (30 a second): the sender
+    of each bot (``bot.app.App.senders``) against the fake Bot API. Rate per token and in total."""
+    from dataclasses import replace
+
+    from bot.app import build_bot
+    from bot.i18n import build_i18n
+    from bot.jobs import JobContext
+    from bot.rules.clock import SystemClock
+    from bot.sender import Sender, run_sender
+    from storage import outbox
+    from storage.db import Database
+    from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Limits
+
+    db_path = workdir / f"tokens_{k}.sqlite3"
+    bot_ids = await _prepare_tokens(db_path, k, per_bot)
+
+    def limits() -> Limits:
+        return Limits(per_second=30, per_chat_per_second=1, retry_after=1)
+
+    server = await FakeBotAPIServer(FakeTelegram(limits=limits())).start()
+    fakes = [server.telegram]
+    for i in range(1, k):
+        fakes.append(server.add_bot(_district_token(i), FakeTelegram(bot_id=700_000 + i, limits=limits())))
+    settings = _settings(db_path, server.url)
+    db = await Database(db_path).connect()
+    ctx = JobContext(db, build_bot(settings), SystemClock(), settings, build_i18n())
+    if k == 1:
+        senders = [Sender(ctx)]  # a deployment with one bot, as today
+    else:
+        senders = [Sender(ctx, route=outbox.OWN_BOT)]
+        for i, bot_id in enumerate(bot_ids, start=1):
+            senders.append(Sender(replace(ctx, bot=build_bot(settings, token=_district_token(i))), route=bot_id))
+    tasks = [asyncio.create_task(run_sender(s.ctx, s)) for s in senders]
+    try:
+        while _open_rows(db_path):
+            await asyncio.sleep(0.2)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for sender in senders:
+            await sender.ctx.bot.session.close()
+        await db.close()
+        await server.stop()
+    sends = [[r for r in f.requests if r.method.lower() == "sendmessage"] for f in fakes]
+    rates = [(len(s) - 1) / (s[-1].at - s[0].at) for s in sends if len(s) > 1]
+    every = sorted(r.at for s in sends for r in s)
+    delivered = sum(1 for s in sends for r in s if r.status == 200)
+    return {
+        f"tokens_{k}_per_token": round(sum(rates) / len(rates), 1),
+        f"tokens_{k}_total": round((len(every) - 1) / (every[-1] - every[0]), 1),
+        f"tokens_{k}_429": sum(f.count_429 for f in fakes),
+        f"tokens_{k}_lost": k * per_bot - delivered,
+    }
+
+
+async def tokens(quick: bool = False, workdir: Path | None = None) -> dict[str, Any]:
+    """The send rate with 1, 2 and 4 tokens in one process."""
+    per_bot = 150 if quick else 900
+    found: dict[str, Any] = {"tokens_recipients_per_token": per_bot}
+    with tempfile.TemporaryDirectory(prefix="bench-tokens-") as tmp:
+        for k in TOKENS:
+            found |= await _tokens(k, per_bot, workdir or Path(tmp))
+    found["tokens_4_speedup"] = round(found["tokens_4_total"] / found["tokens_1_total"], 2)
+    return found
+
+
 async def run(quick: bool = False) -> dict[str, Any]:
     """Both runs; the figures for bench/results/delivery.json."""
     n = 500 if quick else 5000
@@ -206,6 +330,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
         workdir = Path(tmp)
         first = await _in_process(n, workdir)
         second = await _killed(n, workdir)
+        several = await tokens(quick, workdir)
     return {
         "recipients": n,
         "limit_fraction": first["limit_fraction"],
@@ -216,6 +341,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
         "requests": first["requests"],
         "send_seconds": first["send_seconds"],
         **second,
+        **several,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -251,6 +377,8 @@ def _worker(db_path: str, api_url: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "worker":
         _worker(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "tokens":  # only the several-tokens part
+        print(asyncio.run(tokens(quick="--quick" in sys.argv)))
     else:
         sys.exit("usage: python -m bench delivery   (python -m bench.delivery worker DB URL is its sender process)")
 
@@ -271,5 +399,12 @@ def targets(figures: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
             ),
             (f"lost, {label}", figures[prefix + "lost"], "0", figures[prefix + "lost"] == 0),
             (f"duplicates, {label}", figures[prefix + "duplicates"], "none", None),
+        ]
+    if "tokens_4_speedup" in figures:
+        speedup = figures["tokens_4_speedup"]
+        rows += [
+            ("sends a second, 1 / 2 / 4 tokens", "/".join(str(figures[f"tokens_{k}_total"]) for k in TOKENS), "", None),
+            ("4 tokens' rate / 1 token's", speedup, "≥ 3.5", speedup >= 3.5),
+            ("lost, several tokens", sum(figures[f"tokens_{k}_lost"] for k in TOKENS), "0", None),
         ]
     return rows

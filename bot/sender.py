@@ -284,8 +284,8 @@ class Sender:
         self.limiter.pause(retry_after, time.monotonic())
         until = self.ctx.clock.now() + timedelta(seconds=retry_after)
         self._pause_seen = to_db(until)
-        await outbox.pause(self.ctx.db, until)
-        log.warning("Telegram asked to wait %s s; every sender pauses", retry_after)
+        await outbox.pause(self.ctx.db, until, route=self.route)
+        log.warning("Telegram asked bot %s to wait %s s; every sender of it pauses", self.ctx.bot.id, retry_after)
 
     async def _finish(
         self, row: Claimed, outcome: Outcome, *, description: str = "", telegram_message_id: int | None = None

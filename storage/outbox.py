@@ -291,7 +291,10 @@ async def claim(
     quiet = [(rd, until) for rd, tz, start, end in districts if (until := quiet_until(now, tz, start, end))]
     routed, route_params = _route_sql(route)
     async with db.transaction() as tx:
-        pause = await tx.fetchval("SELECT until FROM delivery_pause WHERE id = 1")
+        if route > OWN_BOT:  # a district's bot: Telegram's pause for its token only
+            pause = await tx.fetchval("SELECT until FROM bot_pauses WHERE bot_id = ?", (route,))
+        else:
+            pause = await tx.fetchval("SELECT until FROM delivery_pause WHERE id = 1")
         await tx.execute(
             "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ?"
             " WHERE state = 'pending' AND message_id IN"
@@ -384,9 +387,17 @@ async def start(db: Database, token: str, row: Claimed, kind: str, now: datetime
     return int(person[0]), str(person[1])
 
 
-async def pause(db: Database, until: datetime) -> None:
-    """Telegram asked for a pause: every sender reads it at its next claim."""
+async def pause(db: Database, until: datetime, *, route: int = ANY_BOT) -> None:
+    """Telegram asked for a pause: every sender of the bot reads it at its next claim (``route``:
+    a district's bot's pause is its own)."""
     async with db.transaction() as tx:
+        if route > OWN_BOT:
+            await tx.execute(
+                "INSERT INTO bot_pauses (bot_id, until) VALUES (?, ?)"
+                " ON CONFLICT (bot_id) DO UPDATE SET until = max(until, excluded.until)",
+                (route, to_db(until)),
+            )
+            return
         await tx.execute(
             "INSERT INTO delivery_pause (id, until) VALUES (1, ?)"
             " ON CONFLICT (id) DO UPDATE SET until = max(until, excluded.until)",

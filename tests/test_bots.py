@@ -368,3 +368,16 @@ async def test_the_old_bot_announces_the_new_one_and_a_resident_who_starts_it_ke
     assert moved.last.text == "Новость"  # from now on through the district's bot
     assert dana.last is told
     await own.intake.drain(0)
+
+
+async def test_a_pause_telegram_asks_of_one_bot_holds_only_its_senders(world: World) -> None:
+    kainar = await second_district(world)
+    own = await district_bot(world, kainar)
+    district = Sender(own.job_context, route=B_ID)
+    deployment = Sender(world.job_context, route=outbox.OWN_BOT)
+    await district._paused(5)
+    assert (await outbox.claim(world.db, "x", world.clock.now(), 1, route=B_ID))[1] is not None
+    assert (await outbox.claim(world.db, "x", world.clock.now(), 1, route=outbox.OWN_BOT))[1] is None
+    await deployment._paused(3)
+    assert (await outbox.claim(world.db, "x", world.clock.now(), 1, route=outbox.OWN_BOT))[1] is not None
+    await own.intake.drain(0)

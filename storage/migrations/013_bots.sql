@@ -23,3 +23,10 @@ CREATE INDEX people_by_bot ON people (bot_id) WHERE bot_id IS NOT NULL;
 -- holder silent for SENDER_LEASE_SECONDS, or whose pid is gone on this host, loses it.
 ALTER TABLE senders ADD COLUMN leads INTEGER NOT NULL DEFAULT 0 CHECK (leads IN (0, 1));
 CREATE UNIQUE INDEX senders_one_leader ON senders (leads) WHERE leads = 1;
+
+-- The pause Telegram asked a district's bot for (429 retry_after): its senders wait, the other
+-- bots' do not (Telegram counts each token on its own). The deployment's bot keeps delivery_pause.
+CREATE TABLE bot_pauses (
+    bot_id  INTEGER PRIMARY KEY,
+    until   TEXT NOT NULL
+);
