@@ -34,6 +34,7 @@ running it for years:
   python bot.py health                                 exit code 0 when well, 1 when not
   python bot.py district 1 quiet 22:00-08:00           a district's settings (district 1: show them)
   python bot.py export /srv/open-data                  public lists as CSV and JSON
+  python bot.py add-bot 1 123456789:AAE...             a rural district's own bot (then: announce-bot 1)
 """
 
 

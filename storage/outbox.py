@@ -11,6 +11,7 @@ outcome, and the shared pause after a 429. The life of a row is drawn in ``bot/s
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -352,39 +353,44 @@ async def start(db: Database, token: str, row: Claimed, kind: str, now: datetime
     """Mark the request as leaving now: the (chat, language) to send to.
 
     None when the row is not to be sent: the person is gone, unreachable or took announcements
-    off, the message was cancelled (the row is marked so), or the row is no longer this sender's."""
-    async with db.transaction() as tx:
-        person = await tx.fetchone(
+    off, the message was cancelled (the row is marked so), or the row is no longer this sender's.
+    One transaction as one function (``Database.run``): it is written for every message, and the
+    senders of several bots share the connection."""
+    now_db = to_db(now)
+
+    def work(conn: sqlite3.Connection) -> tuple[int, str] | None:
+        person = conn.execute(
             "SELECT p.telegram_id, p.language, p.unreachable_at, p.notify_announcements, m.cancelled_at,"
             " m.expires_at FROM people p, outbox_messages m WHERE p.id = ? AND m.id = ?",
             (row.person_id, row.message_id),
-        )
+        ).fetchone()
         skip: tuple[str, str | None] | None = None
         if person is None:
             skip = ("skipped", "the person is gone")
         elif person[4] is not None:
             skip = ("cancelled", None)
-        elif person[5] is not None and person[5] <= to_db(now):
+        elif person[5] is not None and person[5] <= now_db:
             skip = ("skipped", EXPIRED)
         elif person[2] is not None:
             skip = ("skipped", "unreachable: blocked the bot or the chat is gone")
         elif kind == "announcement" and not person[3]:
             skip = ("skipped", "announcements turned off")
         if skip:
-            await tx.execute(
+            conn.execute(
                 "UPDATE outbox SET state = ?, error = ?, claimed_by = NULL WHERE id = ? AND claimed_by = ?",
                 (skip[0], skip[1], row.id, token),
             )
             return None
-        started = await tx.execute(
+        started = conn.execute(
             "UPDATE outbox SET started_at = ?, attempts = attempts + 1"
             " WHERE id = ? AND state = 'sending' AND claimed_by = ?",
-            (to_db(now), row.id, token),
-        )
-    if not started:  # cancelled meanwhile (or taken back): not ours to send
-        return None
-    assert person is not None
-    return int(person[0]), str(person[1])
+            (now_db, row.id, token),
+        ).rowcount
+        if not started:  # cancelled meanwhile (or taken back): not ours to send
+            return None
+        return int(person[0]), str(person[1])
+
+    return await db.run(work)
 
 
 async def pause(db: Database, until: datetime, *, route: int = ANY_BOT) -> None:
@@ -416,46 +422,51 @@ async def finish(
     description: str = "",
     telegram_message_id: int | None = None,
 ) -> None:
-    """Write a started row's outcome: sent, back to pending (a pause, a retry), skipped or failed."""
+    """Write a started row's outcome: sent, back to pending (a pause, a retry), skipped or failed.
+    One transaction as one function (``Database.run``), as ``start``."""
     now_db = to_db(now)
-    async with db.transaction() as tx:
-        where = " WHERE id = ? AND claimed_by = ?"
-        key = (row.id, token)
+    where = " WHERE id = ? AND claimed_by = ?"
+    key = (row.id, token)
+
+    def work(conn: sqlite3.Connection) -> None:
         if outcome is Outcome.SENT:
-            await tx.execute(
+            conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, telegram_message_id = ?, error = NULL,"
                 " claimed_by = NULL" + where,
                 (now_db, telegram_message_id, *key),
             )
         elif outcome is Outcome.PAUSE:  # not the row's fault: the attempt does not count
-            await tx.execute(
+            conn.execute(
                 "UPDATE outbox SET state = 'pending', attempts = max(0, attempts - 1), next_attempt = ?,"
                 " started_at = NULL, claimed_by = NULL, error = ?" + where,
                 (now_db, description, *key),
             )
         elif outcome is Outcome.UNREACHABLE:
-            await tx.execute(
+            conn.execute(
                 "UPDATE outbox SET state = 'skipped', claimed_by = NULL, error = ?" + where,
                 ("unreachable: " + description, *key),
             )
-            await tx.execute(
+            conn.execute(
                 "UPDATE people SET unreachable_at = ? WHERE id = ? AND unreachable_at IS NULL",
                 (now_db, row.person_id),
             )
         elif outcome is Outcome.RETRY:
-            attempts = int(await tx.fetchval("SELECT attempts FROM outbox WHERE id = ?", (row.id,)) or 0)
+            found = conn.execute("SELECT attempts FROM outbox WHERE id = ?", (row.id,)).fetchone()
+            attempts = int(found[0] or 0) if found else 0
             if gives_up(attempts, max_attempts):
-                await tx.execute(
+                conn.execute(
                     "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where,
                     (f"gave up after {attempts} attempts: {description}", *key),
                 )
             else:
-                await tx.execute(
+                conn.execute(
                     "UPDATE outbox SET state = 'pending', next_attempt = ?, started_at = NULL, claimed_by = NULL,"
                     " error = ?" + where,
                     (to_db(now + backoff(attempts)), description, *key),
                 )
         else:
-            await tx.execute(
+            conn.execute(
                 "UPDATE outbox SET state = 'failed', claimed_by = NULL, error = ?" + where, (description, *key)
             )
+
+    await db.run(work)
