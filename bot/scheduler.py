@@ -29,6 +29,9 @@ async def run_if_leading(ctx: JobContext, lease: Lease | None) -> bool:
     if lease is not None:
         try:
             if not await lease():
+                from bot.jobs.operations import note_last_error
+
+                await note_last_error(ctx)  # each process's own last error, wherever the jobs run
                 return False
         except Exception:
             log.exception("the singleton lease could not be read; the jobs wait for the next tick")

@@ -52,6 +52,15 @@ async def district_bot(world: World, rural_district_id: int, *, own_files_only: 
     return view
 
 
+async def send_all(world: World, own: World) -> None:
+    """What the senders of both bots send now, as the process runs them (bot.app.App.senders)."""
+    with own_retries():
+        for ctx, route in ((world.job_context, outbox.OWN_BOT), (own.job_context, B_ID)):
+            sender = Sender(ctx, route=route)
+            await sender.run_once()
+            await sender.unregister()
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     world = await World.create(tmp_path)
@@ -295,11 +304,7 @@ async def test_an_attachment_of_one_bot_is_uploaded_again_for_another_then_sent_
             media_type="photo",
             media_ref=photo,
         )
-    with own_retries():
-        for ctx, route in ((world.job_context, outbox.OWN_BOT), (own.job_context, B_ID)):
-            sender = Sender(ctx, route=route)
-            await sender.run_once()
-            await sender.unregister()
+    await send_all(world, own)
     assert aigerim.last.method == "sendPhoto" and aigerim.last.params["photo"] == photo
     sent = [r for r in own.telegram.requests if r.method == "sendPhoto" and r.status == 200]
     assert len(sent) == 2
@@ -336,11 +341,7 @@ async def test_the_old_bot_announces_the_new_one_and_a_resident_who_starts_it_ke
     own = await district_bot(world, kainar)
     args = argparse.Namespace(rural_district_id=kainar)
     assert "1 resident(s) still on another bot are told about @kainar_bot" in await _announce_bot(world.db, args)
-    with own_retries():
-        for ctx, route in ((world.job_context, outbox.OWN_BOT), (own.job_context, B_ID)):
-            sender = Sender(ctx, route=route)
-            await sender.run_once()
-            await sender.unregister()
+    await send_all(world, own)
     told = dana.last
     assert "@kainar_bot" in told.text and "Откройте его" in told.text
     assert told.inline == [{"text": "Открыть @kainar_bot", "url": "https://t.me/kainar_bot?start=moved"}]
@@ -360,11 +361,7 @@ async def test_the_old_bot_announces_the_new_one_and_a_resident_who_starts_it_ke
     async with world.db.transaction() as tx:
         people = await outbox.residents(tx, kainar)
         await outbox.enqueue(tx, rural_district_id=kainar, kind="notice", texts={"ru": "Новость"}, recipients=people)
-    with own_retries():
-        for ctx, route in ((world.job_context, outbox.OWN_BOT), (own.job_context, B_ID)):
-            sender = Sender(ctx, route=route)
-            await sender.run_once()
-            await sender.unregister()
+    await send_all(world, own)
     assert moved.last.text == "Новость"  # from now on through the district's bot
     assert dana.last is told
     await own.intake.drain(0)

@@ -18,7 +18,7 @@ BACKUP_EVERY = timedelta(hours=24)
 
 
 async def tick(ctx: JobContext) -> None:
-    await _note_last_error(ctx)
+    await note_last_error(ctx)
     await personal.forget_closed_ballots(ctx.db)
     now = ctx.clock.now()
     today = now.date().isoformat()
@@ -31,7 +31,7 @@ async def tick(ctx: JobContext) -> None:
         await daily_backup(ctx)
 
 
-async def _note_last_error(ctx: JobContext) -> None:
+async def note_last_error(ctx: JobContext) -> None:
     if ctx.errors is None or ctx.errors.last is None:
         return
     text, at = ctx.errors.last
