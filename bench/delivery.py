@@ -262,6 +262,7 @@ async def _tokens(k: int, per_bot: int, workdir: Path) -> dict[str, Any]:
     from bot.app import build_bot
     from bot.i18n import build_i18n
     from bot.jobs import JobContext
+    from bot.retry import own_retries
     from bot.rules.clock import SystemClock
     from bot.sender import Sender, run_sender
     from storage import outbox
@@ -287,7 +288,8 @@ async def _tokens(k: int, per_bot: int, workdir: Path) -> dict[str, Any]:
         senders = [Sender(ctx, route=outbox.OWN_BOT)]
         for i, bot_id in enumerate(bot_ids, start=1):
             senders.append(Sender(replace(ctx, bot=build_bot(settings, token=_district_token(i))), route=bot_id))
-    tasks = [asyncio.create_task(run_sender(s.ctx, s)) for s in senders]
+    with own_retries():  # as bot.app starts them: each sender retries its rows itself
+        tasks = [asyncio.create_task(run_sender(s.ctx, s)) for s in senders]
     try:
         while _open_rows(db_path):
             await asyncio.sleep(0.2)
