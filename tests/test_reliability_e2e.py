@@ -14,33 +14,23 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.keyboards.contests import Act, ContestCb
 from storage import outbox
 from storage.db import Database
 from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Faults, Request
 from tests.harness import World, published_contest
-from tests.test_e2e import bot_process, free_port
+from tests.test_e2e import bot_process, free_port, webhook_env
 
 FIRST = 700_000  # the residents' Telegram ids
 COUNTED = "учтён. Его можно изменить"  # the vote's confirmation, in Russian
 APOLOGY = "Извините, у нас произошла ошибка"
 BUSY = "Извините, бот сейчас перегружен"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakeBotAPIServer]:
-    server = await FakeBotAPIServer().start()
-    yield server
-    await server.stop()
-    assert not server.telegram.violations, server.telegram.violations
 
 
 def value(database: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -192,14 +182,7 @@ async def test_sigkill_in_a_vote_storm_by_webhook_loses_none_and_doubles_none(
     database, log = tmp_path / "bot.sqlite3", tmp_path / "bot.log"
     contest_id, project_id = await seed(database, n, phones=True)
     telegram = server.telegram
-    port = free_port()
-    env = {
-        "MODE": "webhook",
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook",
-        "WEBHOOK_SECRET": "s3cret",
-        "WEBHOOK_HOST": "127.0.0.1",
-        "WEBHOOK_PORT": str(port),
-    }
+    env = webhook_env(free_port())
     async with bot_process(tmp_path, server, prepare=False, log=log, **env) as bot:
         for i in range(n):
             telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
