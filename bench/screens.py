@@ -37,8 +37,9 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import Update
 
+from bench._bare_bot import echo_dispatcher
 from bench._data import STAFF_TELEGRAM_ID, DataSet, data_set
 from bot.app import build_dispatcher
 from bot.config import Settings
@@ -310,19 +311,8 @@ def plan_problems(path: Path, statements: list[str]) -> list[str]:
 
 def _bare(telegram: FakeTelegram) -> tuple[Dispatcher, Bot]:
     """The baseline: aiogram alone, echoing."""
-    dp = Dispatcher()
-
-    @dp.message()
-    async def echo_message(message: Message) -> None:
-        await message.answer(message.text or "…")
-
-    @dp.callback_query()
-    async def echo_callback(query: CallbackQuery) -> None:
-        await query.answer()
-        assert isinstance(query.message, Message)
-        await query.message.answer(query.data or "…")
-
-    return dp, Bot(TOKEN, session=RecordingSession(telegram), default=DefaultBotProperties(parse_mode="HTML"))
+    bot = Bot(TOKEN, session=RecordingSession(telegram), default=DefaultBotProperties(parse_mode="HTML"))
+    return echo_dispatcher(), bot
 
 
 def _collection_ms() -> float:
