@@ -4,8 +4,6 @@ and exported as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import sqlite3
 from pathlib import Path
@@ -17,6 +15,7 @@ from handlers.operator.audit import parse_days
 from storage import audit, operator
 from storage.audit import CLI
 from tests.harness import World
+from tests.steps import sent_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANGES_AUDIT = re.compile(
@@ -105,11 +104,7 @@ async def test_the_operator_reads_the_trail_with_filters_and_pages(tmp_path: Pat
         assert "Записей нет." in op.last.text
         await op.press("✖️ Все записи")
         await op.press("📥 CSV")
-        document = op.last
-        assert document.method == "sendDocument"
-        data = document.params["document"]
-        assert data.startswith(b"\xef\xbb\xbf")
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        rows = sent_csv(op.last)
         assert rows[0] == list(audit.CSV_FIELDS) and len(rows) > 28
         assert "audit_exported" in [e["action"] for e in await audit.entries(world.db)]
     finally:
