@@ -1,11 +1,13 @@
-"""Steps that several test modules take the same way (a flow, or reading what the bot sent)."""
+"""Set-ups and steps that several test modules share (a world, a flow, reading what the bot sent)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from tests.fake_telegram import Request
+from tests.harness import World
 
 
 def sent_csv(document: Request) -> list[list[str]]:
@@ -14,3 +16,18 @@ def sent_csv(document: Request) -> list[list[str]]:
     data = document.params["document"]
     assert data.startswith(b"\xef\xbb\xbf")
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+class operator_world:
+    """A world whose Telegram id 777 is an operator; no request Telegram would refuse."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+
+    async def __aenter__(self) -> World:
+        self.world = await World.create(self.tmp_path, operator_ids=frozenset({777}))
+        return self.world
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.world.close()
+        assert not self.world.telegram.violations, self.world.telegram.violations

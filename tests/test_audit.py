@@ -15,7 +15,7 @@ from handlers.operator.audit import parse_days
 from storage import audit, operator
 from storage.audit import CLI
 from tests.harness import World
-from tests.steps import sent_csv
+from tests.steps import operator_world, sent_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANGES_AUDIT = re.compile(
@@ -84,8 +84,7 @@ async def filled(world: World) -> int:
 
 
 async def test_the_operator_reads_the_trail_with_filters_and_pages(tmp_path: Path) -> None:
-    world = await World.create(tmp_path, operator_ids=frozenset({777}))
-    try:
+    async with operator_world(tmp_path) as world:
         other = await filled(world)
         op = world.person("Operator", user_id=777, language_code="ru")
         await op.send("/audit")
@@ -107,9 +106,6 @@ async def test_the_operator_reads_the_trail_with_filters_and_pages(tmp_path: Pat
         rows = sent_csv(op.last)
         assert rows[0] == list(audit.CSV_FIELDS) and len(rows) > 28
         assert "audit_exported" in [e["action"] for e in await audit.entries(world.db)]
-    finally:
-        await world.close()
-        assert not world.telegram.violations
 
 
 async def test_the_chair_reads_only_their_own_district_and_a_resident_not_at_all(world: World) -> None:
