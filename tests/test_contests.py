@@ -177,10 +177,16 @@ async def test_vote_is_changed_not_duplicated_and_the_resident_sees_her_vote(wor
     assert "🗳 Голосовать" not in ivan.last.buttons
 
 
-async def test_someone_elses_contact_is_refused(world: World) -> None:
+async def asked_for_a_number(world: World, name: str = "Aigerim", lang: str = "kk") -> tuple[int, Person]:
+    """A published contest, and a resident who pressed to vote for its playground: the bot asks for the number."""
     contest_id, (playground, _) = await published_contest(world)
-    aigerim = await world.resident()
-    await vote(aigerim, contest_id, playground)
+    person = await world.resident(name, lang=lang)
+    await vote(person, contest_id, playground)
+    return contest_id, person
+
+
+async def test_someone_elses_contact_is_refused(world: World) -> None:
+    contest_id, aigerim = await asked_for_a_number(world)
     await aigerim.share_contact("77011234567", own=False)
     assert "басқа адамның контактісі" in aigerim.last.text
     assert await aigerim.stored("phone") is None
@@ -188,18 +194,14 @@ async def test_someone_elses_contact_is_refused(world: World) -> None:
 
 
 async def test_a_number_that_is_not_a_kazakhstan_mobile_cannot_vote(world: World) -> None:
-    contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await vote(ivan, contest_id, playground)
+    contest_id, ivan = await asked_for_a_number(world, "Ivan", lang="ru")
     await ivan.share_contact("79161234567")
     assert "нужен мобильный номер Казахстана" in ivan.last.text
     assert await votes(world, contest_id) == []
 
 
 async def test_typing_a_number_instead_of_the_button_is_not_accepted(world: World) -> None:
-    contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await vote(ivan, contest_id, playground)
+    contest_id, ivan = await asked_for_a_number(world, "Ivan", lang="ru")
     await ivan.send("+7 701 123 45 67")
     assert "нажмите кнопку «📱 Отправить мой номер»" in ivan.last.text
     await ivan.press("✖️ Отмена")
@@ -321,27 +323,27 @@ async def test_forged_vote_in_a_closed_contest_is_refused(world: World) -> None:
     assert await votes(world, contest_id) == []
 
 
+async def refused_to_a_resident(world: World, contest_id: int, project: int) -> None:
+    """A resident with a number can neither open the contest nor vote in it, even with forged buttons."""
+    ivan = await world.resident("Ivan", lang="ru")
+    await with_phone(ivan, "+77011234567")
+    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
+    assert "Этот конкурс недоступен." in ivan.last.text
+    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack())
+    assert await votes(world, contest_id) == []
+
+
 async def test_forged_vote_in_another_districts_contest_is_refused(world: World) -> None:
     other_rd = await world.add_rural_district(
         "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
     )
     contest_id, (project, _) = await published_contest(world, rural_district_id=other_rd)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
-    assert "Этот конкурс недоступен." in ivan.last.text
-    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack())
-    assert await votes(world, contest_id) == []
+    await refused_to_a_resident(world, contest_id, project)
 
 
 async def test_a_draft_is_not_shown_or_votable_for_residents(world: World) -> None:
     contest_id, (project, _) = await published_contest(world, publish=False)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
-    assert "Этот конкурс недоступен." in ivan.last.text
-    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack())
-    assert await votes(world, contest_id) == []
+    await refused_to_a_resident(world, contest_id, project)
 
 
 async def test_an_admin_action_from_a_resident_is_refused_and_changes_nothing(world: World) -> None:
