@@ -61,12 +61,9 @@ class DistrictSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class Initiative:
-    id: int
-    rural_district_id: int
-    number: int
-    village_id: int | None
-    author_id: int | None
+class Written:
+    """What a resident writes in the form: the topic, the title and text, photos, a place, a voice message."""
+
     topic: str
     title: str
     body: str
@@ -74,6 +71,15 @@ class Initiative:
     latitude: float | None
     longitude: float | None
     voice_file_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Initiative(Written):
+    id: int
+    rural_district_id: int
+    number: int
+    village_id: int | None
+    author_id: int | None
     status: str
     published: bool
     forwarded_to: str | None
@@ -114,17 +120,10 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Draft:
-    """What the resident entered, ready to be stored."""
+class Draft(Written):
+    """What the resident entered, ready to be stored (``token``: the form's, so a double tap stores it once)."""
 
     token: str
-    topic: str
-    title: str
-    body: str
-    photos: list[str]
-    latitude: float | None
-    longitude: float | None
-    voice_file_id: str | None
     village_id: int
 
 
