@@ -49,12 +49,27 @@ async def open_documents(person: Person) -> None:
     await person.send("📄 Құжаттар" if person.language_code == "kk" else "📄 Документы")
 
 
+STAFF_LABELS = {
+    "kk": ("🛠 Басқару", "📄 Құжаттар", "➕ Жаңа құжат", "🗂 Жарияланғандар", "🆕 Жаңа нұсқа"),
+    "ru": ("🛠 Управление", "📄 Документы", "➕ Новый документ", "🗂 Опубликованные", "🆕 Новая версия"),
+}
+
+
 async def new_document(staff: Person, kind: str) -> None:
     """A staff member starts a new document of a kind (its section's label) from the admin menu."""
-    await staff.send("🛠 Басқару")
-    await staff.press("📄 Құжаттар")
-    await staff.press("➕ Жаңа құжат")
+    admin, documents, new, _published, _version = STAFF_LABELS[staff.language_code or "kk"]
+    await staff.send(admin)
+    await staff.press(documents)
+    await staff.press(new)
     await staff.press(kind)
+
+
+async def new_version(staff: Person, title: str) -> None:
+    """A staff member, in the documents' admin, starts a new version of a published document."""
+    *_, published, version = STAFF_LABELS[staff.language_code or "kk"]
+    await staff.press(published)
+    await staff.press(title)
+    await staff.press(version)
 
 
 # -- the rules ------------------------------------------------------------------------------
@@ -149,9 +164,7 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
     assert "Жарияланды" in staff.inbox[-2].text
     first = await world.db.fetchval("SELECT id FROM documents WHERE kind = 'paid_services'")
 
-    await staff.press("🗂 Жарияланғандар")
-    await staff.press("Ақылы қызметтер тізбесі")
-    await staff.press("🆕 Жаңа нұсқа")
+    await new_version(staff, "Ақылы қызметтер тізбесі")
     await staff.press("⏭ Өткізіп жіберу")  # keeps the title
     await staff.press("⏭ Өткізіп жіберу")
     await staff.send("1. Анықтама беру — 300 теңге.")
@@ -191,10 +204,7 @@ async def test_a_text_with_ampersands_and_brackets_reads_as_written_in_every_ver
     written = ("Освещение & вода (<50% жителей) — «Да» > «Нет».", "Освещение & вода: версия 2 (<50%).")
     shown = [html.escape(text, quote=False) for text in written]
     staff = await world.staff(lang="ru")
-    await staff.send("🛠 Управление")
-    await staff.press("📄 Документы")
-    await staff.press("➕ Новый документ")
-    await staff.press("Решения")
+    await new_document(staff, "Решения")
     await staff.send("Шешім №7")
     await staff.send("Решение №7")
     await staff.press("⏭ Пропустить")
@@ -203,9 +213,7 @@ async def test_a_text_with_ampersands_and_brackets_reads_as_written_in_every_ver
     await staff.press("⏭ Пропустить")
     assert shown[0] in staff.last.text  # the draft's preview
     await staff.press("✅ Опубликовать")
-    await staff.press("🗂 Опубликованные")
-    await staff.press("Решение №7")
-    await staff.press("🆕 Новая версия")
+    await new_version(staff, "Решение №7")
     await staff.press("⏭ Пропустить")
     await staff.press("⏭ Пропустить")
     await staff.press("⏭ Пропустить")
