@@ -86,6 +86,11 @@ def inline(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def with_back(rows: list[list[InlineKeyboardButton]], back: str) -> InlineKeyboardMarkup:
+    """The rows, then «⬅️ Back» (to the callback data ``back``) and «🏠 Main menu» side by side."""
+    return inline([*rows, [back_button(back), menu_button()]])
+
+
 class Lang(CallbackData, prefix="lang"):
     code: str
 

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
-from bot.keyboards.common import back_button, cancel_button, inline, menu_button, yes_no
+from bot.keyboards.common import back_button, cancel_button, inline, menu_button, with_back, yes_no
 from bot.rules.contests import Category, Phase
 from bot.web.links import web_row
 from storage.contests import Contest
@@ -170,8 +170,7 @@ def contest_keyboard(
         rows.append([_button(_("⚠️ Anomalies"), WatchCb(act=WatchAct.LIST, contest=contest.id))])
     rows.append([_button(_("🆘 Report pressure or vote buying"), ContestCb(act=Act.REPORT, contest=contest.id))])
     rows += web_row("contests", contest.id)
-    rows.append([back_button(ContestCb(act=Act.LIST).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.LIST).pack())
 
 
 def ballot_keyboard(contest_id: int, projects: list[tuple[int, str]], chosen: set[int]) -> InlineKeyboardMarkup:
@@ -194,8 +193,7 @@ def ballot_keyboard(contest_id: int, projects: list[tuple[int, str]], chosen: se
                 )
             ]
         )
-    rows.append([back_button(ContestCb(act=Act.CONTEST, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.CONTEST, contest=contest_id).pack())
 
 
 def progress_keyboard(contest_id: int, project_id: int, *, may_answer: bool) -> InlineKeyboardMarkup:
@@ -207,8 +205,7 @@ def progress_keyboard(contest_id: int, project_id: int, *, may_answer: bool) -> 
                 _button(_("⚠️ There is a problem"), ContestCb(act=Act.PROBLEM, contest=contest_id, project=project_id)),
             ]
         )
-    rows.append([back_button(ContestCb(act=Act.RESULTS, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.RESULTS, contest=contest_id).pack())
 
 
 def progress_buttons(contest_id: int, project_id: int) -> list[list[dict[str, str]]]:
@@ -230,8 +227,7 @@ def report_voice_buttons(report_id: int) -> list[list[dict[str, str]]]:
 def anomalies_keyboard(contest_id: int, flags: list[tuple[str, str]], back: str) -> InlineKeyboardMarkup:
     """The flags of a contest (key, label), one per row, then back."""
     rows = [[_button(label, WatchCb(act=WatchAct.FLAG, contest=contest_id, flag=key))] for key, label in flags]
-    rows.append([back_button(back), menu_button()])
-    return inline(rows)
+    return with_back(rows, back)
 
 
 def flag_keyboard(contest_id: int, flag: str, *, may_decide: bool) -> InlineKeyboardMarkup:
@@ -243,8 +239,7 @@ def flag_keyboard(contest_id: int, flag: str, *, may_decide: bool) -> InlineKeyb
                 _button(_("❌ Annul the votes"), WatchCb(act=WatchAct.ANNUL, contest=contest_id, flag=flag)),
             ]
         )
-    rows.append([back_button(WatchCb(act=WatchAct.LIST, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, WatchCb(act=WatchAct.LIST, contest=contest_id).pack())
 
 
 def project_keyboard(
@@ -260,8 +255,7 @@ def project_keyboard(
         paging.append(_button("▶️", ContestCb(act=Act.PROJECT, contest=contest_id, project=following)))
     if paging:
         rows.append(paging)
-    rows.append([back_button(ContestCb(act=Act.CONTEST, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.CONTEST, contest=contest_id).pack())
 
 
 def confirm_keyboard(contest_id: int, project_id: int) -> InlineKeyboardMarkup:
