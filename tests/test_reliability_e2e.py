@@ -94,6 +94,19 @@ def press(i: int, data: str, message_id: int = 1) -> dict[str, Any]:
     }
 
 
+def press_to_vote(telegram: FakeTelegram, n: int, contest_id: int, project_id: int) -> None:
+    """Each of the ``n`` residents presses to vote for the project."""
+    for i in range(n):
+        telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+
+
+async def killed_at_half_the_votes(bot: asyncio.subprocess.Process, database: Path, n: int) -> None:
+    """SIGKILL once half of the ``n`` votes are stored."""
+    await until(lambda: value(database, "SELECT count(*) FROM contest_votes") >= n // 2, "half the votes")
+    bot.kill()
+    await bot.wait()
+
+
 def say(i: int, **content: Any) -> dict[str, Any]:
     return {"message": {"message_id": 1, "date": int(time.time()), "chat": chat(i), "from": user(i), **content}}
 
@@ -134,17 +147,14 @@ async def test_sigkill_in_a_vote_storm_loses_no_vote_doubles_none_and_everyone_i
     telegram = server.telegram
     server.send_delay = 0.01  # answers take a moment: requests are in flight when the process dies
     async with bot_process(tmp_path, server, prepare=False, log=log) as bot:
-        for i in range(n):
-            telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+        press_to_vote(telegram, n, contest_id, project_id)
         asked = lambda: sum(1 for i in range(n) if any(r.markup.get("keyboard") for r in to(telegram, i)))  # noqa: E731
         await until(lambda: asked() == n, "every resident asked for the phone")
         for i in range(n):
             telegram.push_update(
                 say(i, contact={"phone_number": f"7701{i:07d}", "first_name": "R", "user_id": FIRST + i})
             )
-        await until(lambda: value(database, "SELECT count(*) FROM contest_votes") >= n // 2, "half the votes")
-        bot.kill()
-        await bot.wait()
+        await killed_at_half_the_votes(bot, database, n)
     at_kill = value(database, "SELECT count(*) FROM contest_votes")
     kept = value(database, "SELECT count(*) FROM inbox WHERE reply_json IS NOT NULL")
     answered_at_kill = len(confirmations(telegram, n))
@@ -184,11 +194,8 @@ async def test_sigkill_in_a_vote_storm_by_webhook_loses_none_and_doubles_none(
     telegram = server.telegram
     env = webhook_env(free_port())
     async with bot_process(tmp_path, server, prepare=False, log=log, **env) as bot:
-        for i in range(n):
-            telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
-        await until(lambda: value(database, "SELECT count(*) FROM contest_votes") >= n // 2, "half the votes")
-        bot.kill()
-        await bot.wait()
+        press_to_vote(telegram, n, contest_id, project_id)
+        await killed_at_half_the_votes(bot, database, n)
     kept = value(database, "SELECT count(*) FROM inbox WHERE reply_json IS NOT NULL")
     started = time.monotonic()
     async with bot_process(tmp_path, server, prepare=False, log=log, **env):
@@ -410,8 +417,7 @@ async def test_the_database_locked_past_the_bound_the_bot_apologises_and_then_co
         held.wait()
         started = time.monotonic()
         try:
-            for i in range(n):
-                telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+            press_to_vote(telegram, n, contest_id, project_id)
             busy = lambda: sum(1 for i in range(n) if any(BUSY in r.text for r in to(telegram, i)))  # noqa: E731
             await until(lambda: busy() == n, "every resident told to try again")
             waited = time.monotonic() - started
@@ -419,8 +425,7 @@ async def test_the_database_locked_past_the_bound_the_bot_apologises_and_then_co
         finally:
             release.set()
             thread.join()
-        for i in range(n):
-            telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+        press_to_vote(telegram, n, contest_id, project_id)
         await until(lambda: len(confirmations(telegram, n)) == n, "every vote, once the lock is gone")
     report("database locked 5+ s", told_to_retry_within_s=round(waited, 2), counted_after=n)
     # Bounded: every resident was told to try again while the other process still held the lock
