@@ -108,6 +108,21 @@ async def test_the_operator_reads_the_trail_with_filters_and_pages(tmp_path: Pat
         assert "audit_exported" in [e["action"] for e in await audit.entries(world.db)]
 
 
+async def test_the_person_and_the_days_filters_ask_their_own_question(tmp_path: Path) -> None:
+    async with operator_world(tmp_path) as world:
+        await filled(world)
+        op = world.person("Operator", user_id=777, language_code="ru")
+        await op.send("/audit")
+        await op.press("👤 Человек")
+        assert op.last.text.startswith("Отправьте идентификатор человека (число после действующего лица в записи)")
+        await op.send("кто-то")
+        assert op.last.text == "Отправьте число, например 12, или 0 — для всех."
+        await op.send("0")
+        assert "<b>Журнал действий</b>: записей" in op.last.text
+        await op.press("📅 Даты")
+        assert op.last.text == "Отправьте день в виде 25.11.2026 или дни в виде 01.11.2026-25.11.2026."
+
+
 async def test_the_chair_reads_only_their_own_district_and_a_resident_not_at_all(world: World) -> None:
     other = await filled(world)
     chair = await world.resident("Chair", lang="ru")
