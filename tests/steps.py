@@ -18,6 +18,13 @@ def sent_csv(document: Request) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
 
+async def koktobe(world: World) -> int:
+    """A second rural district beside the world's own (same district), with one village, Коктобе; its id."""
+    return await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+
+
 class operator_world:
     """A world whose Telegram id 777 is an operator; no request Telegram would refuse."""
 

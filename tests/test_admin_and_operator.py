@@ -6,7 +6,7 @@ import pytest
 
 from storage import audit, consent
 from tests.harness import World
-from tests.steps import operator_world
+from tests.steps import koktobe, operator_world
 
 
 async def test_staff_see_admin_and_residents_do_not(world: World) -> None:
@@ -45,9 +45,7 @@ async def test_a_staff_members_admin_button_from_an_older_release_is_out_of_date
 
 
 async def test_staff_of_one_district_are_residents_in_another(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     staff_elsewhere = await world.staff("Elsewhere", rural_district_id=other)
     visitor = world.person("Visitor")
     await visitor.send("/start")

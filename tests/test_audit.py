@@ -15,7 +15,7 @@ from handlers.operator.audit import parse_days
 from storage import audit, operator
 from storage.audit import CLI
 from tests.harness import World
-from tests.steps import operator_world, sent_csv
+from tests.steps import koktobe, operator_world, sent_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANGES_AUDIT = re.compile(
@@ -74,9 +74,7 @@ def test_days_are_read_as_a_span_in_almaty_time() -> None:
 
 async def filled(world: World) -> int:
     """A second district and entries in both."""
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     for i in range(25):
         await operator.add_village(world.db, CLI, world.rural_district_id, f"Ауыл {i}", f"Село {i}")
     await operator.add_village(world.db, CLI, other, "Басқа ауыл", "Другое село")

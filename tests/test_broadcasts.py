@@ -9,6 +9,7 @@ from bot.keyboards.admin import AdminMenu
 from bot.keyboards.broadcasts import Act, Bc, Unversioned
 from storage import audit
 from tests.harness import Person, World
+from tests.steps import koktobe
 
 
 def almaty(day: int, hour: int) -> str:
@@ -312,9 +313,7 @@ async def test_a_resident_cannot_start_or_stop_an_announcement_with_forged_butto
 async def test_staff_of_another_district_cannot_stop_ours(world: World) -> None:
     staff = await world.staff("Staff")
     await world.resident("Aigerim")
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     stranger = await world.staff("Stranger", rural_district_id=other_rd)
     await scheduled_for_tomorrow(staff)
     broadcast = (await broadcasts_rows(world))[0]

@@ -16,6 +16,7 @@ from bot.rules import contests as rules
 from bot.rules import phones
 from bot.rules.errors import NotAllowed
 from tests.harness import NOW, Person, World, published_contest
+from tests.steps import koktobe
 
 # --- helpers: the staff's data, set up the way the admin flow stores it --------------------------
 
@@ -334,9 +335,7 @@ async def refused_to_a_resident(world: World, contest_id: int, project: int) -> 
 
 
 async def test_forged_vote_in_another_districts_contest_is_refused(world: World) -> None:
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     contest_id, (project, _) = await published_contest(world, rural_district_id=other_rd)
     await refused_to_a_resident(world, contest_id, project)
 
@@ -359,9 +358,7 @@ async def test_an_admin_action_from_a_resident_is_refused_and_changes_nothing(wo
 
 async def test_staff_of_another_district_cannot_act_on_this_contest(world: World) -> None:
     contest_id, _ = await published_contest(world)
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
     await stranger.press_data(AdminContestCb(act=AdmAct.CLOSE, id=contest_id).pack())
     assert "Этот конкурс недоступен." in stranger.last.text
@@ -384,9 +381,7 @@ async def test_a_contest_button_from_before_its_version_is_answered_politely(wor
 
 
 async def test_a_forged_village_in_the_drafting_flow_is_refused(world: World) -> None:
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     foreign = await world.db.fetchval("SELECT id FROM villages WHERE rural_district_id = ?", (other_rd,))
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.NEW).pack())
@@ -406,9 +401,7 @@ async def test_every_write_refuses_an_actor_of_another_district(world: World) ->
 
     contest_id, (playground, _) = await published_contest(world)
     draft_id, _ = await published_contest(world, publish=False)
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     stranger = Actor(STAFF_KIND, person_id=None, telegram_id=1, rural_district_id=other_rd)
     now = world.clock.now()
     writes = [

@@ -22,6 +22,7 @@ from storage import outbox
 from storage.db import Database
 from tests.fake_telegram import Limits
 from tests.harness import World
+from tests.steps import koktobe
 
 ALMATY = "Asia/Almaty"
 
@@ -124,9 +125,7 @@ async def test_a_text_missing_in_one_language_goes_in_the_other(world: World) ->
 
 
 async def test_reminders_go_before_announcements_and_districts_take_turns(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     big = await add_people(world, 4, first_id=600000)
     small = await add_people(world, 1, rural_district_id=other, first_id=700000)
     await queue(world, big, texts={"kk": "big", "ru": "big"})

@@ -15,6 +15,7 @@ from storage import documents as docs
 from storage.audit import STAFF_KIND, Actor
 from storage.db import MIGRATIONS_DIR, _statements
 from tests.harness import NOW, Person, World
+from tests.steps import koktobe
 
 
 async def publish(
@@ -364,9 +365,7 @@ async def test_search_with_no_results_or_only_spaces(world: World) -> None:
 
 
 async def test_search_does_not_find_drafts_or_other_districts(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     await publish(world, title_kk="Хаттама жобасы", draft=True)
     await publish(world, title_kk="Көктөбе хаттамасы", rural_district_id=other)
     aigerim = await world.resident()
@@ -380,9 +379,7 @@ async def test_search_does_not_find_drafts_or_other_districts(world: World) -> N
 
 
 async def test_a_resident_cannot_read_a_draft_or_another_districts_document(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     draft = await publish(world, title_kk="Құпия жоба", text_kk="жарияланбаған мәтін", draft=True)
     foreign_draft = await publish(
         world, title_kk="Көрші жоба", text_kk="басқа округтің жобасы", rural_district_id=other, draft=True
@@ -406,9 +403,7 @@ async def test_a_resident_forging_publish_is_refused_and_logged(world: World) ->
 
 
 async def test_staff_of_another_district_cannot_publish_our_draft(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     draft = await publish(world, title_kk="Жоба", draft=True)
     stranger = await world.staff("Stranger", rural_district_id=other)
     await stranger.press_data(AdmDoc(act=AdmAct.PUBLISH, id=draft).pack())
@@ -427,9 +422,7 @@ async def test_an_open_button_of_the_unversioned_kind_is_answered_as_out_of_date
 
 
 async def test_the_writes_refuse_staff_of_another_district_and_change_nothing(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     stranger = Actor(STAFF_KIND, rural_district_id=other)
     draft = await publish(world, title_kk="Жоба", draft=True)
     report = await publish(world, kind="akim_report", title_kk="Есеп")
@@ -559,9 +552,7 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
 
 
 async def test_a_resident_cannot_support_a_question_of_another_district(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     report = await publish(world, kind="akim_report", title_kk="Есеп", rural_district_id=other)
     stranger = await world.resident("Stranger", rural_district_id=other)
     await stranger.press_data(Doc(act=DocAct.ASK, id=report).pack())

@@ -17,6 +17,7 @@ from storage import events as store
 from storage import people
 from storage.audit import STAFF_KIND, Actor
 from tests.harness import NOW, Person, World
+from tests.steps import koktobe
 
 START = "10.12.2026 15:00"  # Thursday, 10:00 UTC: Almaty is UTC+5
 START_UTC = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
@@ -656,9 +657,7 @@ async def test_storage_refuses_staff_of_another_district_whatever_the_handler_ch
 
 async def test_staff_of_another_district_cannot_touch_this_ones_events(world: World) -> None:
     _, event_id = await planned(world)
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
     await stranger.press_data(AdmEv(act=AdmAct.CANCEL_YES, id=event_id).pack())
     assert stranger.last.text == "Это мероприятие больше недоступно."

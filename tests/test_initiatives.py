@@ -15,7 +15,7 @@ from bot.rules.initiatives import Status
 from storage import audit
 from storage import initiatives as store
 from tests.harness import NOW, Person, World
-from tests.steps import sent_csv
+from tests.steps import koktobe, sent_csv
 
 # --- the rules, with plain values ----------------------------------------------------------------
 
@@ -454,9 +454,7 @@ async def test_status_change_by_a_resident_with_forged_data_is_refused(world: Wo
 
 
 async def test_staff_of_another_district_cannot_change_it(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other)
@@ -471,9 +469,7 @@ async def test_staff_of_another_district_cannot_change_it(world: World) -> None:
 
 async def test_storage_checks_the_district_of_every_write_itself(world: World) -> None:
     """Whatever a handler checked before: staff of another district change nothing, and nothing is audited."""
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
     stranger = audit.Actor(audit.STAFF_KIND, await aigerim.person_id(), aigerim.user_id, other)

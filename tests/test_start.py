@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from storage import people
 from tests.harness import Person, World
+from tests.steps import koktobe
 
 
 async def test_start_greets_in_kazakh_and_offers_both_languages(world: World) -> None:
@@ -63,7 +64,7 @@ async def test_declining_consent_still_opens_the_menu_and_keeps_nothing_personal
 
 
 async def test_many_rural_districts_are_chosen_region_district_rural_district(world: World) -> None:
-    await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),))
+    await koktobe(world)
     ivan = await in_russian(world, "ru")
     # same region and district: the list starts at the rural districts
     assert ivan.last.text == "Выберите сельский округ."
