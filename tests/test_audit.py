@@ -118,7 +118,7 @@ async def test_the_person_and_the_days_filters_ask_their_own_question(tmp_path: 
         await op.send("0")
         assert "<b>Журнал действий</b>: записей" in op.last.text
         await op.press("📅 Даты")
-        assert op.last.text == "Отправьте день в виде 25.11.2026 или дни в виде 01.11.2026-25.11.2026."
+        assert op.last.text == "Отправьте день в виде 25.11.2026 или период в виде 01.11.2026-25.11.2026."
 
 
 async def test_the_chair_reads_only_their_own_district_and_a_resident_not_at_all(world: World) -> None:
