@@ -6,8 +6,9 @@ import csv
 import io
 from pathlib import Path
 
+from bot.keyboards.contests import Act, ContestCb
 from tests.fake_telegram import Request
-from tests.harness import World
+from tests.harness import Person, World
 
 
 def sent_csv(document: Request) -> list[list[str]]:
@@ -16,6 +17,25 @@ def sent_csv(document: Request) -> list[list[str]]:
     data = document.params["document"]
     assert data.startswith(b"\xef\xbb\xbf")
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+async def with_phone(person: Person, phone: str) -> None:
+    """The person's phone number as if they had shared their contact."""
+    await person.world.db.conn.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
+
+
+async def vote(person: Person, contest_id: int, project_id: int) -> None:
+    """The two taps of a vote: «Vote» on the project, then «Yes» on the confirmation."""
+    await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
+    await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
+
+
+async def voted(world: World, name: str, phone: str, contest_id: int, project_id: int) -> Person:
+    """A resident (reading Russian) with this phone number, who voted for the project."""
+    person = await world.resident(name, lang="ru")
+    await with_phone(person, phone)
+    await vote(person, contest_id, project_id)
+    return person
 
 
 async def koktobe(world: World) -> int:

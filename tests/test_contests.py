@@ -16,19 +16,9 @@ from bot.rules import contests as rules
 from bot.rules import phones
 from bot.rules.errors import NotAllowed
 from tests.harness import NOW, Person, World, published_contest
-from tests.steps import koktobe
+from tests.steps import koktobe, vote, voted, with_phone
 
 # --- helpers: the staff's data, set up the way the admin flow stores it --------------------------
-
-
-async def with_phone(person: Person, phone: str) -> None:
-    await person.world.db.conn.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
-
-
-async def vote(person: Person, contest_id: int, project_id: int) -> None:
-    """The two taps of a vote: «Vote» on the project, then «Yes» on the confirmation."""
-    await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
-    await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
 
 
 def plain(text: str) -> str:
@@ -163,9 +153,7 @@ async def test_resident_browses_projects_and_votes_with_her_own_phone(world: Wor
 
 async def test_vote_is_changed_not_duplicated_and_the_resident_sees_her_vote(world: World) -> None:
     contest_id, (playground, sports) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77071112233")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77071112233", contest_id, playground)
     assert "Ваш голос за «Балалар ойын алаңы (ru)» учтён" in ivan.last.text
     await vote(ivan, contest_id, sports)
     assert "Ваш голос изменён: теперь «Спорт алаңы (ru)»" in ivan.last.text
@@ -279,9 +267,7 @@ async def test_a_storm_of_concurrent_double_taps_stores_exactly_one_vote(world: 
 
 async def test_a_stale_vote_button_after_the_deadline_is_refused_and_not_counted(world: World) -> None:
     contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(hours=1))
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77011234567", contest_id, playground)
     await ivan.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=sports).pack())
     world.clock.advance(hours=1)  # the deadline passes; the scheduler has not run yet
     await ivan.press("✅ Да, голосовать")
@@ -509,9 +495,7 @@ async def test_a_deadline_passed_while_the_bot_was_down_is_closed_at_start(world
 
 async def test_nothing_public_or_exported_shows_who_voted_for_what(world: World) -> None:
     contest_id, (playground, _) = await published_contest(world, closes=NOW + timedelta(hours=1))
-    ivan = await world.resident("Ivanov", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivanov", "+77011234567", contest_id, playground)
     staff = await world.staff("Staff", lang="ru")
     world.clock.advance(hours=1)
     await world.tick()
@@ -646,9 +630,7 @@ async def test_turnout_per_village_and_day_as_a_share_of_registered_residents(wo
 
 async def test_close_early_with_a_reason_residents_see_and_results_at_once(world: World) -> None:
     contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77011234567", contest_id, playground)
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
     await staff.press("⏹ Закрыть досрочно")
@@ -670,9 +652,7 @@ async def test_closed_early_at_night_the_staff_learn_when_voters_get_the_results
     world: World,
 ) -> None:
     contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77011234567", contest_id, playground)
     world.clock.set(datetime(2026, 11, 25, 18, 30, tzinfo=UTC))  # 23:30 in Almaty: quiet hours until 08:00
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
