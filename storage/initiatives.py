@@ -23,6 +23,7 @@ from bot.rules.texts import N_
 from storage import audit, outbox
 from storage.audit import Actor
 from storage.db import Database, Tx
+from storage.places import timezone as timezone  # the district's, in which deadlines are counted
 
 
 class Setting(StrEnum):
@@ -138,12 +139,6 @@ async def settings(db: Database | Tx, rural_district_id: int) -> DistrictSetting
     )
     assert row is not None, rural_district_id
     return DistrictSettings(*row)
-
-
-async def timezone(db: Database | Tx, rural_district_id: int) -> str:
-    """The district's time zone, in which its days and deadlines are counted."""
-    value = await db.fetchval("SELECT timezone FROM rural_districts WHERE id = ?", (rural_district_id,))
-    return str(value or "Asia/Almaty")
 
 
 async def set_setting(db: Database, actor: Actor, rural_district_id: int, name: Setting, value: int) -> None:

@@ -81,6 +81,12 @@ async def rural_district(db: Database | Tx, rural_district_id: int | None) -> Ru
     return RuralDistrict.from_row(row) if row else None
 
 
+async def timezone(db: Database | Tx, rural_district_id: int | None) -> str:
+    """The rural district's time zone, in which its people read every date and its deadlines are counted."""
+    value = await db.fetchval("SELECT timezone FROM rural_districts WHERE id = ?", (rural_district_id,))
+    return str(value or "Asia/Almaty")
+
+
 async def villages(db: Database | Tx, rural_district_id: int) -> list[Place]:
     rows = await db.fetchall(
         "SELECT id, name_kk, name_ru FROM villages WHERE rural_district_id = ? ORDER BY name_kk",

@@ -35,11 +35,11 @@ from bot.rules.errors import DomainError, NotAllowed
 from handlers.common import NotMenu, target
 from handlers.contests import steps
 from handlers.contests.browse import watcher
-from handlers.contests.texts import timezone
 from storage import contests, oversight, places
 from storage.contests import Contest
 from storage.db import Database
 from storage.people import CHAIR, Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 MARK = {Kind.BURST: "📈", Kind.NIGHT: "🌙", Kind.NEW: "🆕", Kind.MINUTE: "⏱"}

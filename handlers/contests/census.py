@@ -19,11 +19,11 @@ from bot.keyboards.contests import AdmAct, AdminContestCb, census_keyboard
 from bot.rules import census as rules
 from bot.rules.clock import Clock
 from handlers.common import NotMenu, sent_file, target
-from handlers.contests.texts import timezone
 from storage import census
 from storage.audit import Actor
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 

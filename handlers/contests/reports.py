@@ -28,11 +28,11 @@ from bot.keyboards.contests import (
 )
 from bot.rules.clock import Clock
 from handlers.common import NotMenu, target
-from handlers.contests.texts import timezone
 from storage import contests, oversight, places
 from storage.db import Database
 from storage.oversight import Report
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 REPORT_MAX = 2000

@@ -38,12 +38,13 @@ from bot.texts.contests import results_text
 from handlers.common import target
 from handlers.contests import steps
 from handlers.contests.browse import ballot_line
-from handlers.contests.texts import MARKS, money_lines, timezone, when
+from handlers.contests.texts import MARKS, money_lines, when
 from storage import contests, places
 from storage.audit import Actor
 from storage.contests import Contest
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 
