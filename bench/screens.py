@@ -41,6 +41,7 @@ from aiogram.types import Update
 
 from bench._bare_bot import echo_dispatcher
 from bench._data import STAFF_TELEGRAM_ID, DataSet, data_set
+from bench.votes import _ms
 from bot.app import build_dispatcher
 from bot.config import Settings
 from bot.i18n import build_i18n
@@ -319,11 +320,6 @@ def _collection_ms() -> float:
     started = time.perf_counter()
     gc.collect()
     return (time.perf_counter() - started) * 1000
-
-
-def _ms(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
 
 
 async def _run_once(benches: list[Bench], rounds: int) -> dict[str, Any]:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import socket
 from pathlib import Path
 
 from bot.keyboards.contests import Act, ContestCb
 from tests.fake_telegram import Request
 from tests.harness import Person, World
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def sent_csv(document: Request) -> list[list[str]]:
@@ -36,6 +44,14 @@ async def voted(world: World, name: str, phone: str, contest_id: int, project_id
     await with_phone(person, phone)
     await vote(person, contest_id, project_id)
     return person
+
+
+async def make_chair(world: World, person: Person) -> None:
+    """The person becomes the chair of the meeting of the world's rural district."""
+    await world.db.execute(
+        "INSERT INTO roles (person_id, rural_district_id, role) VALUES (?, ?, 'chair')",
+        (await person.person_id(), world.rural_district_id),
+    )
 
 
 async def koktobe(world: World) -> int:

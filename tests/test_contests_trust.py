@@ -27,7 +27,7 @@ from bot.rules.anomalies import Kind, Stamp, Thresholds
 from storage import census, contests
 from storage.audit import CLI
 from tests.harness import NOW, Person, World, published_contest
-from tests.steps import vote, voted, with_phone
+from tests.steps import make_chair, vote, voted, with_phone
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -70,13 +70,6 @@ def xlsx(rows: list[list[object]]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-async def make_chair(world: World, person: Person) -> None:
-    await world.db.execute(
-        "INSERT INTO roles (person_id, rural_district_id, role) VALUES (?, ?, 'chair')",
-        (await person.person_id(), world.rural_district_id),
-    )
 
 
 # --- the census ------------------------------------------------------------------------------------

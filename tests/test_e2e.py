@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,16 +18,11 @@ import aiohttp
 from storage import audit, operator
 from storage.db import Database
 from tests.fake_telegram import TOKEN, FakeBotAPIServer, FakeTelegram, Request
+from tests.steps import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = {"id": 5001, "is_bot": False, "first_name": "Aigerim", "language_code": "kk"}
 CHAT = {"id": 5001, "type": "private", "first_name": "Aigerim"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def webhook_env(port: int, secret: str = "s3cret-Value") -> dict[str, str]:

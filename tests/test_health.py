@@ -22,7 +22,8 @@ from bot.rules.clock import to_db
 from storage import operations
 from tests.fake_telegram import FakeBotAPIServer
 from tests.harness import NOW, World
-from tests.test_e2e import bot_process, free_port, wait_for, walk_onboarding, webhook_env
+from tests.steps import free_port
+from tests.test_e2e import bot_process, wait_for, walk_onboarding, webhook_env
 from tests.test_operations import cli, set_up
 
 ROOT = Path(__file__).resolve().parent.parent

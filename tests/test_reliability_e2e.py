@@ -25,7 +25,8 @@ from storage import outbox
 from storage.db import Database
 from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Faults, Request
 from tests.harness import World, published_contest
-from tests.test_e2e import bot_process, free_port, webhook_env
+from tests.steps import free_port
+from tests.test_e2e import bot_process, webhook_env
 
 FIRST = 700_000  # the residents' Telegram ids
 COUNTED = "учтён. Его можно изменить"  # the vote's confirmation, in Russian

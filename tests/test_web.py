@@ -573,7 +573,8 @@ async def _page_of(url: str, timeout: float = 120.0) -> tuple[int, str]:
 
 async def test_the_real_bot_serves_the_pages_beside_polling_and_beside_the_webhook(tmp_path: Path) -> None:
     from tests.fake_telegram import FakeBotAPIServer
-    from tests.test_e2e import bot_process, free_port, walk_onboarding, webhook_env
+    from tests.steps import free_port
+    from tests.test_e2e import bot_process, walk_onboarding, webhook_env
 
     server = await FakeBotAPIServer().start()
     try:

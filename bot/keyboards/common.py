@@ -70,6 +70,11 @@ class Nav(CallbackData, prefix="nav"):
     to: str
 
 
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    """A button that sends this callback data (packed here)."""
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
 def menu_button() -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_("🏠 Main menu"), callback_data=Nav(to="menu").pack())
 
