@@ -16,9 +16,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import CallbackQuery, Message
 
 
-async def main() -> None:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"]))
-    bot = Bot(os.environ["BOT_TOKEN"], session=session, default=DefaultBotProperties(parse_mode="HTML"))
+def echo_dispatcher() -> Dispatcher:
+    """aiogram alone: a message is answered with its text, a button with its data (also ``bench screens``' baseline)."""
     dp = Dispatcher()
 
     @dp.message()
@@ -31,6 +30,13 @@ async def main() -> None:
         assert isinstance(query.message, Message)
         await query.message.answer(query.data or "…")
 
+    return dp
+
+
+async def main() -> None:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"]))
+    bot = Bot(os.environ["BOT_TOKEN"], session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    dp = echo_dispatcher()
     await bot.delete_webhook(drop_pending_updates=False)
     await dp.start_polling(bot, handle_signals=True, close_bot_session=True)
 

@@ -33,7 +33,10 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.fake_telegram import FakeBotAPIServer, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_CHAT = 10_000_000
@@ -120,6 +123,16 @@ def _figures(telegram: Any, n: int, unreachable: set[int], send_rate: float) -> 
     }
 
 
+async def _fake_telegram(blocked: set[int], gone: set[int]) -> tuple[FakeTelegram, FakeBotAPIServer]:
+    """A fake Telegram at its real limits (30 a second, 1 a chat), 1 % server errors, the blocked and gone
+    chats refusing; served on a local port (the caller stops it)."""
+    from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Limits
+
+    telegram = FakeTelegram(limits=Limits(per_second=30, per_chat_per_second=1, retry_after=1))
+    telegram.blocked, telegram.gone, telegram.server_error_rate = set(blocked), set(gone), 0.01
+    return telegram, await FakeBotAPIServer(telegram).start()
+
+
 async def _in_process(n: int, workdir: Path) -> dict[str, Any]:
     from bot.app import build_bot
     from bot.i18n import build_i18n
@@ -127,13 +140,10 @@ async def _in_process(n: int, workdir: Path) -> dict[str, Any]:
     from bot.rules.clock import SystemClock
     from bot.sender import run_sender
     from storage.db import Database
-    from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Limits
 
     db_path = workdir / "in_process.sqlite3"
     blocked, gone = await _prepare(db_path, n)
-    telegram = FakeTelegram(limits=Limits(per_second=30, per_chat_per_second=1, retry_after=1))
-    telegram.blocked, telegram.gone, telegram.server_error_rate = set(blocked), set(gone), 0.01
-    server = await FakeBotAPIServer(telegram).start()
+    telegram, server = await _fake_telegram(blocked, gone)
     settings = _settings(db_path, server.url)
     db = await Database(db_path).connect()
     bot = build_bot(settings)
@@ -160,13 +170,9 @@ def _start_worker(db_path: Path, url: str, log: Path) -> subprocess.Popen[bytes]
 
 
 async def _killed(n: int, workdir: Path) -> dict[str, Any]:
-    from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Limits
-
     db_path = workdir / "killed.sqlite3"
     blocked, gone = await _prepare(db_path, n)
-    telegram = FakeTelegram(limits=Limits(per_second=30, per_chat_per_second=1, retry_after=1))
-    telegram.blocked, telegram.gone, telegram.server_error_rate = set(blocked), set(gone), 0.01
-    server = await FakeBotAPIServer(telegram).start()
+    telegram, server = await _fake_telegram(blocked, gone)
     log = workdir / "worker.log"
     in_flight = 0
     kills = 0

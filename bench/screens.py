@@ -37,9 +37,11 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import Update
 
+from bench._bare_bot import echo_dispatcher
 from bench._data import STAFF_TELEGRAM_ID, DataSet, data_set
+from bench.votes import _ms
 from bot.app import build_dispatcher
 from bot.config import Settings
 from bot.i18n import build_i18n
@@ -310,30 +312,14 @@ def plan_problems(path: Path, statements: list[str]) -> list[str]:
 
 def _bare(telegram: FakeTelegram) -> tuple[Dispatcher, Bot]:
     """The baseline: aiogram alone, echoing."""
-    dp = Dispatcher()
-
-    @dp.message()
-    async def echo_message(message: Message) -> None:
-        await message.answer(message.text or "…")
-
-    @dp.callback_query()
-    async def echo_callback(query: CallbackQuery) -> None:
-        await query.answer()
-        assert isinstance(query.message, Message)
-        await query.message.answer(query.data or "…")
-
-    return dp, Bot(TOKEN, session=RecordingSession(telegram), default=DefaultBotProperties(parse_mode="HTML"))
+    bot = Bot(TOKEN, session=RecordingSession(telegram), default=DefaultBotProperties(parse_mode="HTML"))
+    return echo_dispatcher(), bot
 
 
 def _collection_ms() -> float:
     started = time.perf_counter()
     gc.collect()
     return (time.perf_counter() - started) * 1000
-
-
-def _ms(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 3)
 
 
 async def _run_once(benches: list[Bench], rounds: int) -> dict[str, Any]:

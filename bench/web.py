@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import sys
 import tempfile
@@ -27,15 +26,10 @@ from bench.votes import _callback, _ms, _residents
 from bot import demo
 from bot.web.app import open_app
 from tests.harness import World
+from tests.steps import free_port
 
 UPDATES_PER_SECOND = 40.0
 WEB_RATE = 200.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _message(update_id: int, user_id: int, text: str) -> Any:
@@ -98,7 +92,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
                     batch.append(_callback(n, user, f"ct:v:{contest}:{projects[i % len(projects)]}"))
             return batch
 
-        port = _free_port()
+        port = free_port()
         app = await open_app(world.settings.model_copy(update={"web_port": port}), world.i18n, world.clock)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

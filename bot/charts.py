@@ -21,7 +21,7 @@ import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -114,33 +114,21 @@ def _bars(ax: Axes, title: str, items: list[tuple[str, int]], colors: list[str],
     ax.set_xlim(0, top * 1.3)
 
 
-async def draw(
-    *,
-    title: str,
-    revenue_title: str,
-    spending_title: str,
-    revenues: list[tuple[str, int, bool]],
-    spending: list[tuple[str, int]],
-    legend_own: str,
-    legend_transfer: str,
-    lang: str,
-    in_process: bool = False,
-) -> bytes:
+class Chart(TypedDict):
+    """A budget chart's texts (already translated) and amounts: what ``draw`` sends the worker."""
+
+    title: str
+    revenue_title: str
+    spending_title: str
+    revenues: list[tuple[str, int, bool]]
+    spending: list[tuple[str, int]]
+    legend_own: str
+    legend_transfer: str
+
+
+async def draw(*, lang: str, in_process: bool = False, **chart: Unpack[Chart]) -> bytes:
     """``budget_chart`` with amounts in ``lang``, drawn in a worker process (or, ``in_process``, here)."""
-    request = json.dumps(
-        {
-            "title": title,
-            "revenue_title": revenue_title,
-            "spending_title": spending_title,
-            "revenues": revenues,
-            "spending": spending,
-            "legend_own": legend_own,
-            "legend_transfer": legend_transfer,
-            "lang": lang,
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
+    request = json.dumps({**chart, "lang": lang}, ensure_ascii=False, sort_keys=True)
     kept = _kept.get(request)
     if kept is not None:
         _kept.move_to_end(request)

@@ -1,7 +1,11 @@
-"""What several routers share: scope filters, the main menu, and the consent gate."""
+"""What several routers share: scope filters, the main menu, the consent gate, a file someone sent."""
 
 from __future__ import annotations
 
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import BaseFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
@@ -13,6 +17,8 @@ from bot.keyboards.common import MENU_LABELS, consent_keyboard, continue_keyboar
 from storage import consent, operations, places
 from storage.db import Database
 from storage.people import Person
+
+log = logging.getLogger(__name__)
 
 
 class NotMenu(BaseFilter):
@@ -93,6 +99,18 @@ def target(event: Message | CallbackQuery) -> Message:
         assert isinstance(event.message, Message)
         return event.message
     return event
+
+
+async def sent_file(message: Message, bot: Bot, file_id: str, limit: int = -1) -> bytes | None:
+    """The bytes of a file the person sent (at most ``limit``), or None once they are told that
+    Telegram did not give it back."""
+    try:
+        content = await bot.download(file_id)
+    except TelegramBadRequest:
+        log.warning("could not download file %s", file_id)
+        await message.answer(_("Telegram did not give the file back. Please send it again."))
+        return None
+    return content.read(limit) if content is not None else b""
 
 
 async def greet(message: Message, person: Person) -> None:

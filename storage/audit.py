@@ -31,6 +31,7 @@ CLI_KIND = "cli"  # the operator at the command line (``bot.py …``)
 SYSTEM_KIND = "system"  # a scheduled job
 CHAIR_KIND = "chair"  # the meeting's chair: approves large announcements, reads the audit trail
 RESIDENT_KIND = "resident"  # a resident acting on their own data (deleting it)
+REFUSED_KIND = "refused"  # someone who pressed an admin button not meant for them (nothing changes)
 # What a forged or stale admin button is answered with: it names no other district's data.
 REFUSED = N_("This button is out of date. Here is the main menu.")
 
@@ -109,26 +110,6 @@ async def write(
     )
 
 
-async def record(
-    tx: Tx,
-    *,
-    actor_kind: str,
-    action: str,
-    actor_telegram_id: int | None = None,
-    rural_district_id: int | None = None,
-    object_type: str | None = None,
-    object_id: int | None = None,
-    before: Any = None,
-    after: Any = None,
-) -> int:
-    """The row for code that knows only a Telegram id; prefer ``write`` with an ``Actor``.
-    The Telegram id is turned into the person's id, and is not kept."""
-    person_id = None
-    if actor_telegram_id is not None:
-        person_id = await tx.fetchval("SELECT id FROM people WHERE telegram_id = ?", (actor_telegram_id,))
-    return await _insert(tx, actor_kind, person_id, rural_district_id, action, object_type, object_id, before, after)
-
-
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
@@ -154,14 +135,10 @@ async def _insert(
 async def refused(db: Database, *, telegram_id: int, rural_district_id: int | None, data: str | None) -> None:
     """An admin button pressed by someone it is not for (forged, or from before a role was removed)."""
     async with db.transaction() as tx:
-        await record(
-            tx,
-            actor_kind="refused",
-            actor_telegram_id=telegram_id,
-            rural_district_id=rural_district_id,
-            action="admin_callback_refused",
-            after={"data": data},
-        )
+        # the Telegram id is turned into the person's id, and is not kept
+        person_id = await tx.fetchval("SELECT id FROM people WHERE telegram_id = ?", (telegram_id,))
+        actor = Actor(REFUSED_KIND, person_id=person_id, telegram_id=telegram_id)
+        await write(tx, actor, "admin_callback_refused", rural_district_id=rural_district_id, after={"data": data})
 
 
 # --- reading it -------------------------------------------------------------------------------

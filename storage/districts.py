@@ -21,6 +21,7 @@ from storage import audit, census, initiatives, outbox
 from storage.audit import Actor
 from storage.db import Database, Tx
 from storage.operator import BAD_NUMBER, BAD_ON_OFF, BAD_QUIET, UNKNOWN_TZ, _operator, _rural_district
+from storage.places import Named
 
 REVIEW_DAYS = (1, 40)  # the schema's bounds (003)
 THRESHOLD_MAX = 100_000
@@ -39,7 +40,7 @@ class Key(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class DistrictSettings:
+class DistrictSettings(Named):
     id: int
     name_kk: str
     name_ru: str
@@ -52,9 +53,6 @@ class DistrictSettings:
     approval: int
     office_kk: str | None
     office_ru: str | None
-
-    def name(self, lang: str) -> str:
-        return self.name_ru if lang == "ru" else self.name_kk
 
 
 async def get(db: Database | Tx, rural_district_id: int) -> DistrictSettings | None:

@@ -24,6 +24,7 @@ from storage import audit, documents, outbox, people, places
 from storage.audit import Actor
 from storage.db import Database, Tx
 from storage.people import CHAIR, REPRESENTATIVE
+from storage.places import Named
 
 log = logging.getLogger(__name__)
 
@@ -204,15 +205,12 @@ async def answer_of(db: Db, event_id: int, person_id: int) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class VillageAnswers:
+class VillageAnswers(Named):
     village_id: int | None
     name_kk: str
     name_ru: str
     yes: int
     no: int
-
-    def name(self, lang: str) -> str:
-        return self.name_ru if lang == "ru" else self.name_kk
 
 
 async def answers_by_village(db: Db, event_id: int) -> list[VillageAnswers]:

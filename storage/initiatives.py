@@ -23,6 +23,7 @@ from bot.rules.texts import N_
 from storage import audit, outbox
 from storage.audit import Actor
 from storage.db import Database, Tx
+from storage.places import timezone as timezone  # the district's, in which deadlines are counted
 
 
 class Setting(StrEnum):
@@ -61,12 +62,9 @@ class DistrictSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class Initiative:
-    id: int
-    rural_district_id: int
-    number: int
-    village_id: int | None
-    author_id: int | None
+class Written:
+    """What a resident writes in the form: the topic, the title and text, photos, a place, a voice message."""
+
     topic: str
     title: str
     body: str
@@ -74,6 +72,15 @@ class Initiative:
     latitude: float | None
     longitude: float | None
     voice_file_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Initiative(Written):
+    id: int
+    rural_district_id: int
+    number: int
+    village_id: int | None
+    author_id: int | None
     status: str
     published: bool
     forwarded_to: str | None
@@ -114,17 +121,10 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Draft:
-    """What the resident entered, ready to be stored."""
+class Draft(Written):
+    """What the resident entered, ready to be stored (``token``: the form's, so a double tap stores it once)."""
 
     token: str
-    topic: str
-    title: str
-    body: str
-    photos: list[str]
-    latitude: float | None
-    longitude: float | None
-    voice_file_id: str | None
     village_id: int
 
 
@@ -139,12 +139,6 @@ async def settings(db: Database | Tx, rural_district_id: int) -> DistrictSetting
     )
     assert row is not None, rural_district_id
     return DistrictSettings(*row)
-
-
-async def timezone(db: Database | Tx, rural_district_id: int) -> str:
-    """The district's time zone, in which its days and deadlines are counted."""
-    value = await db.fetchval("SELECT timezone FROM rural_districts WHERE id = ?", (rural_district_id,))
-    return str(value or "Asia/Almaty")
 
 
 async def set_setting(db: Database, actor: Actor, rural_district_id: int, name: Setting, value: int) -> None:

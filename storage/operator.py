@@ -210,7 +210,7 @@ async def refused(db: Database, person_id: int, rural_district_id: int | None, c
     async with db.transaction() as tx:
         await audit.write(
             tx,
-            Actor("refused", person_id),
+            Actor(audit.REFUSED_KIND, person_id),
             "operator_command_refused",
             rural_district_id=rural_district_id,
             after={"command": command},

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Protocol
 
 from storage.db import Database, Tx
 
 
+class _Names(Protocol):
+    @property
+    def name_kk(self) -> str: ...
+    @property
+    def name_ru(self) -> str: ...
+
+
+class Named:
+    """A mixin for a row with a name in each language (``name_kk``, ``name_ru``)."""
+
+    __slots__ = ()
+
+    def name(self: _Names, lang: str) -> str:
+        """The name in ``lang``: Russian when asked for, Kazakh otherwise."""
+        return self.name_ru if lang == "ru" else self.name_kk
+
+
 @dataclass(frozen=True, slots=True)
-class RuralDistrict:
+class RuralDistrict(Named):
     id: int
     district_id: int
     kind: str
@@ -21,24 +39,18 @@ class RuralDistrict:
     quiet_start: str
     quiet_end: str
 
-    def name(self, lang: str) -> str:
-        return self.name_ru if lang == "ru" else self.name_kk
-
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RuralDistrict:
         return cls(**{k: row[k] for k in cls.__slots__})  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
-class Place:
+class Place(Named):
     """A region, district or village as a choice in a list."""
 
     id: int
     name_kk: str
     name_ru: str
-
-    def name(self, lang: str) -> str:
-        return self.name_ru if lang == "ru" else self.name_kk
 
 
 _RD_COLUMNS = "id, district_id, kind, name_kk, name_ru, office_kk, office_ru, timezone, quiet_start, quiet_end"
@@ -79,6 +91,12 @@ async def rural_district(db: Database | Tx, rural_district_id: int | None) -> Ru
         return None
     row = await db.fetchone(f"SELECT {_RD_COLUMNS} FROM rural_districts WHERE id = ?", (rural_district_id,))
     return RuralDistrict.from_row(row) if row else None
+
+
+async def timezone(db: Database | Tx, rural_district_id: int | None) -> str:
+    """The rural district's time zone, in which its people read every date and its deadlines are counted."""
+    value = await db.fetchval("SELECT timezone FROM rural_districts WHERE id = ?", (rural_district_id,))
+    return str(value or "Asia/Almaty")
 
 
 async def villages(db: Database | Tx, rural_district_id: int) -> list[Place]:

@@ -15,6 +15,7 @@ from bot.rules.clock import from_db, to_db
 from storage import contests as contest_store
 from storage.contests import Contest
 from storage.db import Database
+from storage.places import Named
 
 
 async def data_version(db: Database) -> int:
@@ -23,7 +24,7 @@ async def data_version(db: Database) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Listed:
+class Listed(Named):
     """A rural district in the index, under its region and district."""
 
     id: int
@@ -33,9 +34,6 @@ class Listed:
     district_ru: str
     region_kk: str
     region_ru: str
-
-    def name(self, lang: str) -> str:
-        return self.name_ru if lang == "ru" else self.name_kk
 
     def district(self, lang: str) -> str:
         return self.district_ru if lang == "ru" else self.district_kk

@@ -1,4 +1,5 @@
-"""Fixtures: a world (bot, dispatcher, SQLite file, fixed clock) per test, and no request Telegram would refuse."""
+"""Fixtures: a world (bot, dispatcher, SQLite file, fixed clock) per test, a fake Bot API server for the tests
+that run ``bot.py`` itself, and no request Telegram would refuse."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_telegram import FakeBotAPIServer
 from tests.harness import World
 
 
@@ -16,3 +18,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     yield world
     await world.close()
     assert not world.telegram.violations, world.telegram.violations
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeBotAPIServer]:
+    server = await FakeBotAPIServer().start()
+    yield server
+    await server.stop()
+    assert not server.telegram.violations, server.telegram.violations

@@ -6,6 +6,7 @@ import pytest
 
 from storage import audit, consent
 from tests.harness import World
+from tests.steps import koktobe, operator_world
 
 
 async def test_staff_see_admin_and_residents_do_not(world: World) -> None:
@@ -44,9 +45,7 @@ async def test_a_staff_members_admin_button_from_an_older_release_is_out_of_date
 
 
 async def test_staff_of_one_district_are_residents_in_another(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     staff_elsewhere = await world.staff("Elsewhere", rural_district_id=other)
     visitor = world.person("Visitor")
     await visitor.send("/start")
@@ -59,8 +58,7 @@ async def test_staff_of_one_district_are_residents_in_another(world: World) -> N
 async def test_operator_adds_a_village_and_staff_from_the_chat(tmp_path: object) -> None:
     from pathlib import Path
 
-    world = await World.create(Path(str(tmp_path)), operator_ids=frozenset({777}))
-    try:
+    async with operator_world(Path(str(tmp_path))) as world:
         op = world.person("Operator", user_id=777)
         await op.send("/operator")
         assert "rural_district 1" in op.last.text
@@ -81,16 +79,28 @@ async def test_operator_adds_a_village_and_staff_from_the_chat(tmp_path: object)
         resident = await world.resident()
         await resident.send(f"/add_village {world.rural_district_id} | X | Y")
         assert "Мұндай команда жоқ" in resident.last.text
-    finally:
-        await world.close()
+
+
+async def test_operator_adds_a_district_to_a_region_from_the_chat(tmp_path: object) -> None:
+    from pathlib import Path
+
+    async with operator_world(Path(str(tmp_path))) as world:
+        op = world.person("Operator", user_id=777)
+        region = await world.db.fetchval("SELECT min(id) FROM regions")
+        await op.send(f"/add_district {region} | Жаңа аудан | Новый район")
+        assert op.last.text.startswith("Қосылды, id")
+        row = await world.db.fetchone("SELECT region_id, name_ru FROM districts WHERE name_kk = 'Жаңа аудан'")
+        assert row is not None and tuple(row) == (region, "Новый район")
+        await op.send("/add_district nonsense | Жаңа аудан | Новый район")
+        assert "Аргументтер қате" in op.last.text
+        assert (await audit.entries(world.db))[0]["action"] == "add_district"
 
 
 async def test_consent_text_flow_survives_a_restart(tmp_path: object) -> None:
     """An FSM flow started, the bot restarted on the same file, the flow finished."""
     from pathlib import Path
 
-    world = await World.create(Path(str(tmp_path)), operator_ids=frozenset({777}))
-    try:
+    async with operator_world(Path(str(tmp_path))) as world:
         op = world.person("Operator", user_id=777)
         await op.send("/set_consent")
         await op.send("Келісім мәтіні: {owner}")
@@ -103,15 +113,12 @@ async def test_consent_text_flow_survives_a_restart(tmp_path: object) -> None:
         ivan = await world.resident("Ivan", lang="ru")
         consent_message = next(t for t in ivan.texts() if t.startswith("Текст согласия"))
         assert consent_message == "Текст согласия: аппарат акима (Аксайский сельский округ)"
-    finally:
-        await world.close()
 
 
 async def test_cancel_leaves_an_operator_flow(tmp_path: object) -> None:
     from pathlib import Path
 
-    world = await World.create(Path(str(tmp_path)), operator_ids=frozenset({777}))
-    try:
+    async with operator_world(Path(str(tmp_path))) as world:
         op = await world.resident("Operator")
         world.settings = world.settings.model_copy(update={"operator_ids": frozenset({op.user_id})})
         world.restart_dispatcher()
@@ -120,8 +127,6 @@ async def test_cancel_leaves_an_operator_flow(tmp_path: object) -> None:
         assert op.last.text == "Бұл қадамнан шықтыңыз. Басты мәзір: бөлімді таңдаңыз."
         await op.send("Not a consent text")
         assert (await consent.current(world.db)).version == 0
-    finally:
-        await world.close()
 
 
 async def test_a_staff_members_out_of_date_button_is_not_logged_as_a_refusal(world: World) -> None:

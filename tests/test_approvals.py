@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.keyboards.broadcasts import ApproveCb
 from storage import audit, districts
 from tests.harness import Person, World
+from tests.steps import make_chair
 from tests.test_broadcasts import compose_one
 
 
@@ -14,13 +15,6 @@ async def send_to_everyone(staff: Person) -> None:
     await staff.press("🏘 Бүкіл округ")
     await staff.press("📤 Қазір жіберу")
     await staff.press("✅ Растау")
-
-
-async def make_chair(world: World, person: Person) -> None:
-    await world.db.execute(
-        "INSERT INTO roles (person_id, rural_district_id, role) VALUES (?, ?, 'chair')",
-        (await person.person_id(), world.rural_district_id),
-    )
 
 
 async def lower_threshold(world: World, to: int) -> None:

@@ -4,8 +4,6 @@ and exported as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import sqlite3
 from pathlib import Path
@@ -17,6 +15,7 @@ from handlers.operator.audit import parse_days
 from storage import audit, operator
 from storage.audit import CLI
 from tests.harness import World
+from tests.steps import koktobe, operator_world, sent_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANGES_AUDIT = re.compile(
@@ -75,9 +74,7 @@ def test_days_are_read_as_a_span_in_almaty_time() -> None:
 
 async def filled(world: World) -> int:
     """A second district and entries in both."""
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     for i in range(25):
         await operator.add_village(world.db, CLI, world.rural_district_id, f"Ауыл {i}", f"Село {i}")
     await operator.add_village(world.db, CLI, other, "Басқа ауыл", "Другое село")
@@ -85,8 +82,7 @@ async def filled(world: World) -> int:
 
 
 async def test_the_operator_reads_the_trail_with_filters_and_pages(tmp_path: Path) -> None:
-    world = await World.create(tmp_path, operator_ids=frozenset({777}))
-    try:
+    async with operator_world(tmp_path) as world:
         other = await filled(world)
         op = world.person("Operator", user_id=777, language_code="ru")
         await op.send("/audit")
@@ -105,16 +101,24 @@ async def test_the_operator_reads_the_trail_with_filters_and_pages(tmp_path: Pat
         assert "Записей нет." in op.last.text
         await op.press("✖️ Все записи")
         await op.press("📥 CSV")
-        document = op.last
-        assert document.method == "sendDocument"
-        data = document.params["document"]
-        assert data.startswith(b"\xef\xbb\xbf")
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        rows = sent_csv(op.last)
         assert rows[0] == list(audit.CSV_FIELDS) and len(rows) > 28
         assert "audit_exported" in [e["action"] for e in await audit.entries(world.db)]
-    finally:
-        await world.close()
-        assert not world.telegram.violations
+
+
+async def test_the_person_and_the_days_filters_ask_their_own_question(tmp_path: Path) -> None:
+    async with operator_world(tmp_path) as world:
+        await filled(world)
+        op = world.person("Operator", user_id=777, language_code="ru")
+        await op.send("/audit")
+        await op.press("👤 Человек")
+        assert op.last.text.startswith("Отправьте идентификатор человека (число после действующего лица в записи)")
+        await op.send("кто-то")
+        assert op.last.text == "Отправьте число, например 12, или 0 — для всех."
+        await op.send("0")
+        assert "<b>Журнал действий</b>: записей" in op.last.text
+        await op.press("📅 Даты")
+        assert op.last.text == "Отправьте день в виде 25.11.2026 или период в виде 01.11.2026-25.11.2026."
 
 
 async def test_the_chair_reads_only_their_own_district_and_a_resident_not_at_all(world: World) -> None:

@@ -19,6 +19,7 @@ from bot.rules.errors import DomainError
 from storage import backups, operations
 from storage.db import Database
 from tests.harness import NOW, World, published_contest
+from tests.steps import operator_world
 
 LEASE = timedelta(seconds=30)
 
@@ -72,8 +73,7 @@ async def test_a_backup_includes_the_documents_files_and_restores_them(world: Wo
 
 
 async def test_a_backup_to_a_path_that_cannot_be_written_says_so_and_the_bot_goes_on(tmp_path: Path) -> None:
-    world = await World.create(tmp_path, operator_ids=frozenset({777}))
-    try:
+    async with operator_world(tmp_path) as world:
         op = world.person("Operator", user_id=777, language_code="ru")
         await op.send("/backup /nonexistent/folder/b.tar.gz")
         assert "Не удаётся записать в /nonexistent/folder/b.tar.gz" in op.last.text
@@ -87,9 +87,6 @@ async def test_a_backup_to_a_path_that_cannot_be_written_says_so_and_the_bot_goe
         assert "Состояние" in op.last.text
         await op.send(f"/backup {tmp_path}/fine.tar.gz")
         assert "проверка целостности пройдена" in op.last.text and (tmp_path / "fine.tar.gz").exists()
-    finally:
-        await world.close()
-        assert not world.telegram.violations
 
 
 def test_a_restore_refuses_what_is_not_this_bots_database(tmp_path: Path) -> None:

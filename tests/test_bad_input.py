@@ -7,6 +7,7 @@ import pytest
 from bot.keyboards.common import Lang
 from storage import places
 from tests.harness import World
+from tests.steps import koktobe
 
 SORRY_KK = "Кешіріңіз, түсінбедім"
 SORRY_RU = "Извините, не удалось понять сообщение"
@@ -66,9 +67,7 @@ async def test_forged_callback_data_changes_nothing(world: World, data: str) -> 
 
 
 async def test_a_village_of_another_rural_district_cannot_be_picked(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     foreign_village = (await places.villages(world.db, other))[0].id
     aigerim = await world.resident()
     await aigerim.press_data(f"pick:v:{foreign_village}")

@@ -9,6 +9,7 @@ from bot.keyboards.admin import AdminMenu
 from bot.keyboards.broadcasts import Act, Bc, Unversioned
 from storage import audit
 from tests.harness import Person, World
+from tests.steps import koktobe
 
 
 def almaty(day: int, hour: int) -> str:
@@ -21,11 +22,25 @@ async def open_announcements(staff: Person) -> None:
     await staff.press("📣 Хабарландырулар")
 
 
-async def compose_one(staff: Person, text: str = "Ертең 10:00-де су болмайды.") -> None:
+async def one_text_for_both(staff: Person) -> None:
+    """A new announcement, one text for both languages: the text is asked next."""
     await open_announcements(staff)
     await staff.press("✍️ Жаңа хабарландыру")
     await staff.press("Екі тілге бір мәтін")
+
+
+async def compose_one(staff: Person, text: str = "Ертең 10:00-де су болмайды.") -> None:
+    await one_text_for_both(staff)
     await staff.send(text)
+
+
+async def scheduled_for_tomorrow(staff: Person) -> None:
+    """An announcement to the whole rural district, composed and scheduled for tomorrow at 09:00."""
+    await compose_one(staff)
+    await staff.press("🏘 Бүкіл округ")
+    await staff.press("🕒 Кейінірек жіберу")
+    await staff.press("Ертең 09:00")
+    await staff.press("✅ Растау")
 
 
 async def send_now(world: World, staff: Person) -> None:
@@ -168,9 +183,7 @@ async def test_event_invitees_audience_uses_the_events_hook(world: World) -> Non
 async def test_a_photo_with_a_caption_goes_as_a_photo(world: World) -> None:
     staff = await world.staff("Staff")
     aigerim = await world.resident("Aigerim")
-    await open_announcements(staff)
-    await staff.press("✍️ Жаңа хабарландыру")
-    await staff.press("Екі тілге бір мәтін")
+    await one_text_for_both(staff)
     await staff.send_photo("PHOTO42", caption="Жаңа саябақ ашылды")
     await staff.press("🏘 Бүкіл округ")
     previews = [r for r in world.telegram.requests if r.method == "sendPhoto" and r.chat_id == staff.user_id]
@@ -182,9 +195,7 @@ async def test_a_photo_with_a_caption_goes_as_a_photo(world: World) -> None:
 
 async def test_bad_texts_are_refused_with_a_reason(world: World) -> None:
     staff = await world.staff("Staff")
-    await open_announcements(staff)
-    await staff.press("✍️ Жаңа хабарландыру")
-    await staff.press("Екі тілге бір мәтін")
+    await one_text_for_both(staff)
     await staff.send_sticker()
     assert staff.last.text == "Мәтін, фото немесе құжат жіберіңіз."
     await staff.send("а" * 4090)  # fits a message, but not with the heading
@@ -279,11 +290,7 @@ async def test_confirming_twice_sends_once(world: World) -> None:
 async def test_a_resident_cannot_start_or_stop_an_announcement_with_forged_buttons(world: World) -> None:
     staff = await world.staff("Staff")
     aigerim = await world.resident("Aigerim")
-    await compose_one(staff)
-    await staff.press("🏘 Бүкіл округ")
-    await staff.press("🕒 Кейінірек жіберу")
-    await staff.press("Ертең 09:00")
-    await staff.press("✅ Растау")
+    await scheduled_for_tomorrow(staff)
     broadcast = (await broadcasts_rows(world))[0]
     forged = [
         AdminMenu(section="broadcasts"),
@@ -306,15 +313,9 @@ async def test_a_resident_cannot_start_or_stop_an_announcement_with_forged_butto
 async def test_staff_of_another_district_cannot_stop_ours(world: World) -> None:
     staff = await world.staff("Staff")
     await world.resident("Aigerim")
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     stranger = await world.staff("Stranger", rural_district_id=other_rd)
-    await compose_one(staff)
-    await staff.press("🏘 Бүкіл округ")
-    await staff.press("🕒 Кейінірек жіберу")
-    await staff.press("Ертең 09:00")
-    await staff.press("✅ Растау")
+    await scheduled_for_tomorrow(staff)
     broadcast = (await broadcasts_rows(world))[0]
     await stranger.press_data(Bc(act=Act.STOP_YES, id=int(broadcast["id"])).pack())  # type: ignore[call-overload]
     assert stranger.last.text == "Бұл хабарландыру табылмады."
@@ -338,11 +339,7 @@ async def test_the_announcements_screen_lists_the_latest_with_their_counts(world
 async def test_a_button_of_before_the_version_is_out_of_date_and_stops_nothing(world: World) -> None:
     staff = await world.staff("Staff")
     await world.resident("Aigerim")
-    await compose_one(staff)
-    await staff.press("🏘 Бүкіл округ")
-    await staff.press("🕒 Кейінірек жіберу")
-    await staff.press("Ертең 09:00")
-    await staff.press("✅ Растау")
+    await scheduled_for_tomorrow(staff)
     assert all(b["callback_data"].startswith(Bc.__prefix__ + ":") for b in staff.last.inline)  # the progress
     broadcast = (await broadcasts_rows(world))[0]
     await staff.press_data(Unversioned(act="stopy", id=int(broadcast["id"])).pack())  # type: ignore[call-overload]

@@ -17,6 +17,7 @@ from storage import budget as budgets
 from storage import documents as docs
 from storage.audit import STAFF_KIND, Actor
 from tests.harness import Person, World
+from tests.steps import koktobe
 
 
 def test_targets_come_from_the_decree_for_2024_and_2025_and_from_staff_later() -> None:
@@ -279,9 +280,7 @@ async def test_a_resident_cannot_enter_budget_figures(world: World) -> None:
 
 
 async def test_entering_refuses_staff_of_another_district(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     stranger = Actor(STAFF_KIND, rural_district_id=other)
     audit_rows = await world.db.fetchval("SELECT COUNT(*) FROM audit_log")
     with pytest.raises(NotAllowed):

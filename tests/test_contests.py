@@ -16,18 +16,9 @@ from bot.rules import contests as rules
 from bot.rules import phones
 from bot.rules.errors import NotAllowed
 from tests.harness import NOW, Person, World, published_contest
+from tests.steps import koktobe, vote, voted, with_phone
 
 # --- helpers: the staff's data, set up the way the admin flow stores it --------------------------
-
-
-async def with_phone(person: Person, phone: str) -> None:
-    await person.world.db.conn.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
-
-
-async def vote(person: Person, contest_id: int, project_id: int) -> None:
-    """The two taps of a vote: «Vote» on the project, then «Yes» on the confirmation."""
-    await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
-    await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
 
 
 def plain(text: str) -> str:
@@ -162,9 +153,7 @@ async def test_resident_browses_projects_and_votes_with_her_own_phone(world: Wor
 
 async def test_vote_is_changed_not_duplicated_and_the_resident_sees_her_vote(world: World) -> None:
     contest_id, (playground, sports) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77071112233")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77071112233", contest_id, playground)
     assert "Ваш голос за «Балалар ойын алаңы (ru)» учтён" in ivan.last.text
     await vote(ivan, contest_id, sports)
     assert "Ваш голос изменён: теперь «Спорт алаңы (ru)»" in ivan.last.text
@@ -177,10 +166,16 @@ async def test_vote_is_changed_not_duplicated_and_the_resident_sees_her_vote(wor
     assert "🗳 Голосовать" not in ivan.last.buttons
 
 
-async def test_someone_elses_contact_is_refused(world: World) -> None:
+async def asked_for_a_number(world: World, name: str = "Aigerim", lang: str = "kk") -> tuple[int, Person]:
+    """A published contest, and a resident who pressed to vote for its playground: the bot asks for the number."""
     contest_id, (playground, _) = await published_contest(world)
-    aigerim = await world.resident()
-    await vote(aigerim, contest_id, playground)
+    person = await world.resident(name, lang=lang)
+    await vote(person, contest_id, playground)
+    return contest_id, person
+
+
+async def test_someone_elses_contact_is_refused(world: World) -> None:
+    contest_id, aigerim = await asked_for_a_number(world)
     await aigerim.share_contact("77011234567", own=False)
     assert "басқа адамның контактісі" in aigerim.last.text
     assert await aigerim.stored("phone") is None
@@ -188,18 +183,14 @@ async def test_someone_elses_contact_is_refused(world: World) -> None:
 
 
 async def test_a_number_that_is_not_a_kazakhstan_mobile_cannot_vote(world: World) -> None:
-    contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await vote(ivan, contest_id, playground)
+    contest_id, ivan = await asked_for_a_number(world, "Ivan", lang="ru")
     await ivan.share_contact("79161234567")
     assert "нужен мобильный номер Казахстана" in ivan.last.text
     assert await votes(world, contest_id) == []
 
 
 async def test_typing_a_number_instead_of_the_button_is_not_accepted(world: World) -> None:
-    contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await vote(ivan, contest_id, playground)
+    contest_id, ivan = await asked_for_a_number(world, "Ivan", lang="ru")
     await ivan.send("+7 701 123 45 67")
     assert "нажмите кнопку «📱 Отправить мой номер»" in ivan.last.text
     await ivan.press("✖️ Отмена")
@@ -276,9 +267,7 @@ async def test_a_storm_of_concurrent_double_taps_stores_exactly_one_vote(world: 
 
 async def test_a_stale_vote_button_after_the_deadline_is_refused_and_not_counted(world: World) -> None:
     contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(hours=1))
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77011234567", contest_id, playground)
     await ivan.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=sports).pack())
     world.clock.advance(hours=1)  # the deadline passes; the scheduler has not run yet
     await ivan.press("✅ Да, голосовать")
@@ -321,27 +310,25 @@ async def test_forged_vote_in_a_closed_contest_is_refused(world: World) -> None:
     assert await votes(world, contest_id) == []
 
 
-async def test_forged_vote_in_another_districts_contest_is_refused(world: World) -> None:
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
-    contest_id, (project, _) = await published_contest(world, rural_district_id=other_rd)
+async def refused_to_a_resident(world: World, contest_id: int, project: int) -> None:
+    """A resident with a number can neither open the contest nor vote in it, even with forged buttons."""
     ivan = await world.resident("Ivan", lang="ru")
     await with_phone(ivan, "+77011234567")
     await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
     assert "Этот конкурс недоступен." in ivan.last.text
     await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack())
     assert await votes(world, contest_id) == []
+
+
+async def test_forged_vote_in_another_districts_contest_is_refused(world: World) -> None:
+    other_rd = await koktobe(world)
+    contest_id, (project, _) = await published_contest(world, rural_district_id=other_rd)
+    await refused_to_a_resident(world, contest_id, project)
 
 
 async def test_a_draft_is_not_shown_or_votable_for_residents(world: World) -> None:
     contest_id, (project, _) = await published_contest(world, publish=False)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await ivan.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
-    assert "Этот конкурс недоступен." in ivan.last.text
-    await ivan.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack())
-    assert await votes(world, contest_id) == []
+    await refused_to_a_resident(world, contest_id, project)
 
 
 async def test_an_admin_action_from_a_resident_is_refused_and_changes_nothing(world: World) -> None:
@@ -357,9 +344,7 @@ async def test_an_admin_action_from_a_resident_is_refused_and_changes_nothing(wo
 
 async def test_staff_of_another_district_cannot_act_on_this_contest(world: World) -> None:
     contest_id, _ = await published_contest(world)
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
     await stranger.press_data(AdminContestCb(act=AdmAct.CLOSE, id=contest_id).pack())
     assert "Этот конкурс недоступен." in stranger.last.text
@@ -382,9 +367,7 @@ async def test_a_contest_button_from_before_its_version_is_answered_politely(wor
 
 
 async def test_a_forged_village_in_the_drafting_flow_is_refused(world: World) -> None:
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     foreign = await world.db.fetchval("SELECT id FROM villages WHERE rural_district_id = ?", (other_rd,))
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.NEW).pack())
@@ -404,9 +387,7 @@ async def test_every_write_refuses_an_actor_of_another_district(world: World) ->
 
     contest_id, (playground, _) = await published_contest(world)
     draft_id, _ = await published_contest(world, publish=False)
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other_rd = await koktobe(world)
     stranger = Actor(STAFF_KIND, person_id=None, telegram_id=1, rural_district_id=other_rd)
     now = world.clock.now()
     writes = [
@@ -514,9 +495,7 @@ async def test_a_deadline_passed_while_the_bot_was_down_is_closed_at_start(world
 
 async def test_nothing_public_or_exported_shows_who_voted_for_what(world: World) -> None:
     contest_id, (playground, _) = await published_contest(world, closes=NOW + timedelta(hours=1))
-    ivan = await world.resident("Ivanov", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivanov", "+77011234567", contest_id, playground)
     staff = await world.staff("Staff", lang="ru")
     world.clock.advance(hours=1)
     await world.tick()
@@ -651,9 +630,7 @@ async def test_turnout_per_village_and_day_as_a_share_of_registered_residents(wo
 
 async def test_close_early_with_a_reason_residents_see_and_results_at_once(world: World) -> None:
     contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77011234567", contest_id, playground)
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
     await staff.press("⏹ Закрыть досрочно")
@@ -675,9 +652,7 @@ async def test_closed_early_at_night_the_staff_learn_when_voters_get_the_results
     world: World,
 ) -> None:
     contest_id, (playground, _) = await published_contest(world)
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77011234567", contest_id, playground)
     world.clock.set(datetime(2026, 11, 25, 18, 30, tzinfo=UTC))  # 23:30 in Almaty: quiet hours until 08:00
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())

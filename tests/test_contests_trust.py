@@ -27,17 +27,9 @@ from bot.rules.anomalies import Kind, Stamp, Thresholds
 from storage import census, contests
 from storage.audit import CLI
 from tests.harness import NOW, Person, World, published_contest
+from tests.steps import make_chair, vote, voted, with_phone
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-async def with_phone(person: Person, phone: str) -> None:
-    await person.world.db.conn.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
-
-
-async def vote(person: Person, contest_id: int, project_id: int) -> None:
-    await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
-    await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
 
 
 async def counted(world: World, contest_id: int) -> int:
@@ -78,13 +70,6 @@ def xlsx(rows: list[list[object]]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-async def make_chair(world: World, person: Person) -> None:
-    await world.db.execute(
-        "INSERT INTO roles (person_id, rural_district_id, role) VALUES (?, ?, 'chair')",
-        (await person.person_id(), world.rural_district_id),
-    )
 
 
 # --- the census ------------------------------------------------------------------------------------
@@ -224,9 +209,7 @@ async def test_a_new_census_applies_to_contests_not_voted_in_yet_and_frozen_ones
     assert (await contests.get(world.db, voted_id, world.rural_district_id)).census_id == first
     assert (await contests.get(world.db, quiet_id, world.rural_district_id)).census_id != first
     # the second voter of the frozen contest is checked against its first list
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77021234567")
-    await vote(ivan, voted_id, p1)
+    ivan = await voted(world, "Ivan", "+77021234567", voted_id, p1)
     assert "учтён" in ivan.last.text
 
 
@@ -235,9 +218,7 @@ async def test_a_new_census_applies_to_contests_not_voted_in_yet_and_frozen_ones
 
 async def test_the_polling_table_and_the_bot_share_one_register(world: World) -> None:
     contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(days=2))
-    online = await world.resident("Online", lang="ru")
-    await with_phone(online, "+77011234567")
-    await vote(online, contest_id, playground)
+    await voted(world, "Online", "+77011234567", contest_id, playground)
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data(AdminContestCb(act=AdmAct.TABLE, id=contest_id).pack())
     assert "Стол для голосования" in staff.last.text
@@ -250,9 +231,7 @@ async def test_the_polling_table_and_the_bot_share_one_register(world: World) ->
     await staff.send("привет")
     assert "Отправьте мобильный номер Казахстана" in staff.last.text
     # the paper voter cannot vote in the bot afterwards, whatever account they use
-    paper = await world.resident("Paper", lang="ru")
-    await with_phone(paper, "+77020001122")
-    await vote(paper, contest_id, sports)
+    paper = await voted(world, "Paper", "+77020001122", contest_id, sports)
     assert "уже голосовали на бумаге" in paper.last.text
     assert await counted(world, contest_id) == 1
     # and the database refuses it too, whatever a handler does
@@ -311,9 +290,7 @@ async def test_projects_costs_and_the_ballot_change_until_the_first_vote_and_nev
     await staff.press("Балалар ойын алаңы (ru)")
     await staff.send("2 500 000")
     assert await world.db.fetchval("SELECT cost FROM contest_projects WHERE id = ?", (playground,)) == 2_500_000
-    ivan = await world.resident("Ivan", lang="ru")
-    await with_phone(ivan, "+77011234567")
-    await vote(ivan, contest_id, playground)
+    ivan = await voted(world, "Ivan", "+77011234567", contest_id, playground)
     await staff.press_data(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack())
     assert "🔒 Закреплено с первого голоса (25 ноября 2026 г., 15:00)" in staff.last.text.replace("\u202f", " ")
     assert "💰 Изменить стоимость" not in staff.last.buttons and "➕ Добавить проект" not in staff.last.buttons
@@ -569,9 +546,7 @@ async def test_the_contest_screen_shows_the_public_turnout_curve(world: World) -
         await with_phone(person, f"+770120000{i:02d}")
         await vote(person, contest_id, playground)
     world.clock.advance(days=1)
-    late = await world.resident("Late", lang="ru")
-    await with_phone(late, "+77012000099")
-    await vote(late, contest_id, playground)
+    late = await voted(world, "Late", "+77012000099", contest_id, playground)
     await late.press_data(ContestCb(act=Act.CONTEST, contest=contest_id).pack())
     text = late.last.text.replace("\u202f", " ")
     assert "Голоса в боте по дням" in text
@@ -650,9 +625,7 @@ async def test_a_funded_projects_progress_reaches_its_voters_and_village_who_ans
     world: World,
 ) -> None:
     contest_id, (playground, sports) = await published_contest(world, closes=NOW + timedelta(hours=1))
-    voter = await world.resident("Voter", lang="ru")
-    await with_phone(voter, "+77014000001")
-    await vote(voter, contest_id, playground)
+    voter = await voted(world, "Voter", "+77014000001", contest_id, playground)
     neighbour = await world.resident("Neighbour", lang="ru")  # the same village, did not vote
     far = await world.resident("Far", lang="ru", village=1)  # another village
     staff = await world.staff("Staff", lang="ru")

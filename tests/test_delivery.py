@@ -22,6 +22,7 @@ from storage import outbox
 from storage.db import Database
 from tests.fake_telegram import Limits
 from tests.harness import World
+from tests.steps import koktobe
 
 ALMATY = "Asia/Almaty"
 
@@ -70,6 +71,19 @@ async def rows(world: World, message_id: int) -> list[dict[str, object]]:
     return [dict(r) for r in found]
 
 
+async def one_failing(world: World, status: int, error: str, times: int = 1) -> int:
+    """A message queued to one person; Telegram answers its first ``times`` sends with ``status``."""
+    message = await queue(world, await add_people(world, 1))
+    world.telegram.fail(lambda r: r.method == "sendMessage", status, error, times=times)
+    return message
+
+
+async def outcome(world: World, message_id: int) -> tuple[object, object, object]:
+    """The state, attempts and error of a message's only row."""
+    row = (await rows(world, message_id))[0]
+    return row["state"], row["attempts"], row["error"]
+
+
 def sends(world: World) -> list[tuple[int | None, str]]:
     return [(r.chat_id, r.text) for r in world.telegram.requests if r.method == "sendMessage"]
 
@@ -111,9 +125,7 @@ async def test_a_text_missing_in_one_language_goes_in_the_other(world: World) ->
 
 
 async def test_reminders_go_before_announcements_and_districts_take_turns(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     big = await add_people(world, 4, first_id=600000)
     small = await add_people(world, 1, rural_district_id=other, first_id=700000)
     await queue(world, big, texts={"kk": "big", "ru": "big"})
@@ -210,25 +222,20 @@ async def test_chat_not_found_marks_the_person_unreachable(world: World) -> None
 
 
 async def test_server_errors_are_retried_after_a_backoff(world: World) -> None:
-    people = await add_people(world, 1)
-    message = await queue(world, people)
-    world.telegram.fail(lambda r: r.method == "sendMessage", 502, "Bad Gateway")
+    message = await one_failing(world, 502, "Bad Gateway")
     await world.deliver()
+    assert await outcome(world, message) == ("pending", 1, "Bad Gateway")
     row = (await rows(world, message))[0]
-    assert (row["state"], row["attempts"], row["error"]) == ("pending", 1, "Bad Gateway")
     assert from_db(str(row["next_attempt"])) == world.clock.now() + timedelta(seconds=2)
     await world.deliver()  # not yet
     assert (await rows(world, message))[0]["state"] == "pending"
     world.clock.advance(seconds=2)
     await world.deliver()
-    row = (await rows(world, message))[0]
-    assert (row["state"], row["attempts"], row["error"]) == ("sent", 2, None)
+    assert await outcome(world, message) == ("sent", 2, None)
 
 
 async def test_the_sender_gives_up_after_max_attempts_and_says_why(world: World) -> None:
-    people = await add_people(world, 1)
-    message = await queue(world, people)
-    world.telegram.fail(lambda r: r.method == "sendMessage", 502, "Bad Gateway", times=10)
+    message = await one_failing(world, 502, "Bad Gateway", times=10)
     for _ in range(world.settings.send_max_attempts):
         await world.deliver()
         world.clock.advance(minutes=10)
@@ -243,12 +250,9 @@ async def test_the_sender_gives_up_after_max_attempts_and_says_why(world: World)
 
 
 async def test_a_message_telegram_refuses_fails_at_once(world: World) -> None:
-    people = await add_people(world, 1)
-    message = await queue(world, people)
-    world.telegram.fail(lambda r: r.method == "sendMessage", 400, "Bad Request: can't parse entities")
+    message = await one_failing(world, 400, "Bad Request: can't parse entities")
     await world.deliver()
-    row = (await rows(world, message))[0]
-    assert (row["state"], row["attempts"], row["error"]) == ("failed", 1, "Bad Request: can't parse entities")
+    assert await outcome(world, message) == ("failed", 1, "Bad Request: can't parse entities")
 
 
 # --- claims, recovery, two processes -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from storage import documents as docs
 from storage.audit import STAFF_KIND, Actor
 from storage.db import MIGRATIONS_DIR, _statements
 from tests.harness import NOW, Person, World
+from tests.steps import koktobe
 
 
 async def publish(
@@ -49,12 +50,27 @@ async def open_documents(person: Person) -> None:
     await person.send("📄 Құжаттар" if person.language_code == "kk" else "📄 Документы")
 
 
+STAFF_LABELS = {
+    "kk": ("🛠 Басқару", "📄 Құжаттар", "➕ Жаңа құжат", "🗂 Жарияланғандар", "🆕 Жаңа нұсқа"),
+    "ru": ("🛠 Управление", "📄 Документы", "➕ Новый документ", "🗂 Опубликованные", "🆕 Новая версия"),
+}
+
+
 async def new_document(staff: Person, kind: str) -> None:
     """A staff member starts a new document of a kind (its section's label) from the admin menu."""
-    await staff.send("🛠 Басқару")
-    await staff.press("📄 Құжаттар")
-    await staff.press("➕ Жаңа құжат")
+    admin, documents, new, _published, _version = STAFF_LABELS[staff.language_code or "kk"]
+    await staff.send(admin)
+    await staff.press(documents)
+    await staff.press(new)
     await staff.press(kind)
+
+
+async def new_version(staff: Person, title: str) -> None:
+    """A staff member, in the documents' admin, starts a new version of a published document."""
+    *_, published, version = STAFF_LABELS[staff.language_code or "kk"]
+    await staff.press(published)
+    await staff.press(title)
+    await staff.press(version)
 
 
 # -- the rules ------------------------------------------------------------------------------
@@ -149,9 +165,7 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
     assert "Жарияланды" in staff.inbox[-2].text
     first = await world.db.fetchval("SELECT id FROM documents WHERE kind = 'paid_services'")
 
-    await staff.press("🗂 Жарияланғандар")
-    await staff.press("Ақылы қызметтер тізбесі")
-    await staff.press("🆕 Жаңа нұсқа")
+    await new_version(staff, "Ақылы қызметтер тізбесі")
     await staff.press("⏭ Өткізіп жіберу")  # keeps the title
     await staff.press("⏭ Өткізіп жіберу")
     await staff.send("1. Анықтама беру — 300 теңге.")
@@ -191,10 +205,7 @@ async def test_a_text_with_ampersands_and_brackets_reads_as_written_in_every_ver
     written = ("Освещение & вода (<50% жителей) — «Да» > «Нет».", "Освещение & вода: версия 2 (<50%).")
     shown = [html.escape(text, quote=False) for text in written]
     staff = await world.staff(lang="ru")
-    await staff.send("🛠 Управление")
-    await staff.press("📄 Документы")
-    await staff.press("➕ Новый документ")
-    await staff.press("Решения")
+    await new_document(staff, "Решения")
     await staff.send("Шешім №7")
     await staff.send("Решение №7")
     await staff.press("⏭ Пропустить")
@@ -203,9 +214,7 @@ async def test_a_text_with_ampersands_and_brackets_reads_as_written_in_every_ver
     await staff.press("⏭ Пропустить")
     assert shown[0] in staff.last.text  # the draft's preview
     await staff.press("✅ Опубликовать")
-    await staff.press("🗂 Опубликованные")
-    await staff.press("Решение №7")
-    await staff.press("🆕 Новая версия")
+    await new_version(staff, "Решение №7")
     await staff.press("⏭ Пропустить")
     await staff.press("⏭ Пропустить")
     await staff.press("⏭ Пропустить")
@@ -356,9 +365,7 @@ async def test_search_with_no_results_or_only_spaces(world: World) -> None:
 
 
 async def test_search_does_not_find_drafts_or_other_districts(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     await publish(world, title_kk="Хаттама жобасы", draft=True)
     await publish(world, title_kk="Көктөбе хаттамасы", rural_district_id=other)
     aigerim = await world.resident()
@@ -372,9 +379,7 @@ async def test_search_does_not_find_drafts_or_other_districts(world: World) -> N
 
 
 async def test_a_resident_cannot_read_a_draft_or_another_districts_document(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     draft = await publish(world, title_kk="Құпия жоба", text_kk="жарияланбаған мәтін", draft=True)
     foreign_draft = await publish(
         world, title_kk="Көрші жоба", text_kk="басқа округтің жобасы", rural_district_id=other, draft=True
@@ -398,9 +403,7 @@ async def test_a_resident_forging_publish_is_refused_and_logged(world: World) ->
 
 
 async def test_staff_of_another_district_cannot_publish_our_draft(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     draft = await publish(world, title_kk="Жоба", draft=True)
     stranger = await world.staff("Stranger", rural_district_id=other)
     await stranger.press_data(AdmDoc(act=AdmAct.PUBLISH, id=draft).pack())
@@ -419,9 +422,7 @@ async def test_an_open_button_of_the_unversioned_kind_is_answered_as_out_of_date
 
 
 async def test_the_writes_refuse_staff_of_another_district_and_change_nothing(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     stranger = Actor(STAFF_KIND, rural_district_id=other)
     draft = await publish(world, title_kk="Жоба", draft=True)
     report = await publish(world, kind="akim_report", title_kk="Есеп")
@@ -551,9 +552,7 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
 
 
 async def test_a_resident_cannot_support_a_question_of_another_district(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     report = await publish(world, kind="akim_report", title_kk="Есеп", rural_district_id=other)
     stranger = await world.resident("Stranger", rural_district_id=other)
     await stranger.press_data(Doc(act=DocAct.ASK, id=report).pack())

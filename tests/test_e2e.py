@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -15,21 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from storage import audit, operator
 from storage.db import Database
 from tests.fake_telegram import TOKEN, FakeBotAPIServer, FakeTelegram, Request
+from tests.steps import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = {"id": 5001, "is_bot": False, "first_name": "Aigerim", "language_code": "kk"}
 CHAT = {"id": 5001, "type": "private", "first_name": "Aigerim"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def webhook_env(port: int, secret: str = "s3cret-Value") -> dict[str, str]:
+    """The settings of webhook mode on a local port (the webhook's URL: ``WEBHOOK_URL`` of the result)."""
+    return {
+        "MODE": "webhook",
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook",
+        "WEBHOOK_SECRET": secret,
+        "WEBHOOK_HOST": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+    }
 
 
 async def prepare_database(path: Path) -> None:
@@ -136,14 +140,6 @@ async def walk_onboarding(telegram: FakeTelegram) -> None:
     assert {c.params.get("language_code") for c in commands} >= {"kk", "ru"}
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FakeBotAPIServer]:
-    server = await FakeBotAPIServer().start()
-    yield server
-    await server.stop()
-    assert not server.telegram.violations, server.telegram.violations
-
-
 async def test_polling_walks_start_to_menu_and_stops_cleanly_on_sigterm(
     tmp_path: Path, server: FakeBotAPIServer
 ) -> None:
@@ -164,17 +160,9 @@ async def test_polling_walks_start_to_menu_and_stops_cleanly_on_sigterm(
 
 
 async def test_webhook_mode_checks_the_secret_and_walks_start_to_menu(tmp_path: Path, server: FakeBotAPIServer) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/webhook"
-    async with bot_process(
-        tmp_path,
-        server,
-        MODE="webhook",
-        WEBHOOK_URL=url,
-        WEBHOOK_SECRET="s3cret-Value",
-        WEBHOOK_HOST="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-    ) as process:
+    env = webhook_env(free_port())
+    url = env["WEBHOOK_URL"]
+    async with bot_process(tmp_path, server, **env) as process:
         hook = await wait_for(server.telegram, lambda r: r.method == "setWebhook")
         assert hook.params["url"] == url and hook.params["secret_token"] == "s3cret-Value"
         async with aiohttp.ClientSession() as http:

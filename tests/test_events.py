@@ -17,6 +17,7 @@ from storage import events as store
 from storage import people
 from storage.audit import STAFF_KIND, Actor
 from tests.harness import NOW, Person, World
+from tests.steps import koktobe
 
 START = "10.12.2026 15:00"  # Thursday, 10:00 UTC: Almaty is UTC+5
 START_UTC = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
@@ -25,6 +26,15 @@ START_UTC = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
 def plain(text: str) -> str:
     """Babel puts a narrow no-break space before «г.» / «ж.»; the tests read it as a space."""
     return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+async def staff_event(staff: Person, *labels: str) -> None:
+    """Staff (in Russian) open the events from the admin menu, then press these buttons (an event's, or
+    «➕ New event» and a kind)."""
+    await staff.press("🛠 Управление")
+    await staff.press("📅 Мероприятия")
+    for label in labels:
+        await staff.press(label)
 
 
 async def plan(
@@ -42,10 +52,7 @@ async def plan(
 ) -> int:
     """Staff (in Russian) go through the new-event steps; return the new event's id."""
     await staff.send("/menu")
-    await staff.press("🛠 Управление")
-    await staff.press("📅 Мероприятия")
-    await staff.press("➕ Новое мероприятие")
-    await staff.press(kind)
+    await staff_event(staff, "➕ Новое мероприятие", kind)
     if village:
         await staff.press(village)
     else:
@@ -66,6 +73,19 @@ async def plan(
     return int(await staff.world.db.fetchval("SELECT MAX(id) FROM events"))
 
 
+async def planned(world: World) -> tuple[Person, int]:
+    """Staff (in Russian) who have planned the gathering; its id."""
+    staff = await world.staff(lang="ru")
+    return staff, await plan(staff)
+
+
+async def planned_for_ivan(world: World) -> tuple[Person, Person, int]:
+    """Staff (in Russian) and Ivan, a resident; the staff have planned the gathering Ivan is invited to."""
+    staff = await world.staff(lang="ru")
+    ivan = await world.resident("Ivan", lang="ru")
+    return staff, ivan, await plan(staff)
+
+
 async def queued(world: World, kind: str | None = None) -> list[tuple[int, str, str]]:
     """(person id, kind, Russian text) of every outbox row."""
     rows = await world.db.fetchall(
@@ -74,6 +94,13 @@ async def queued(world: World, kind: str | None = None) -> list[tuple[int, str, 
         (kind, kind),
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def reminded_two_hours_before(world: World) -> list[int]:
+    """Who is queued a reminder once the clock is two hours before the gathering's start."""
+    world.clock.set(START_UTC - timedelta(hours=2))
+    await world.tick()
+    return [p for p, _k, _t in await queued(world, "reminder")]
 
 
 async def make_representative(world: World, person: Person, *, chair: bool = False) -> None:
@@ -101,8 +128,7 @@ def test_dates_that_are_not_dates_are_refused() -> None:
 
 
 async def test_event_is_stored_in_utc_and_shown_in_the_district_zone(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    staff, event_id = await planned(world)
     stored = await world.db.fetchone("SELECT starts_at, ends_at FROM events WHERE id = ?", (event_id,))
     assert tuple(stored) == ("2026-12-10T10:00:00.000Z", "2026-12-10T12:00:00.000Z")
     assert "🕒 четверг, 10 декабря 2026 г., 15:00–17:00" in plain(staff.last.text)
@@ -175,10 +201,7 @@ async def test_meeting_invites_representatives_and_the_chair_not_every_resident(
 
 async def test_bad_input_while_planning_is_explained(world: World) -> None:
     staff = await world.staff(lang="ru")
-    await staff.press("🛠 Управление")
-    await staff.press("📅 Мероприятия")
-    await staff.press("➕ Новое мероприятие")
-    await staff.press("Сход")
+    await staff_event(staff, "➕ Новое мероприятие", "Сход")
     await staff.press("✅ Аксай")
     await staff.press("✅ Бесагаш")
     sent = await staff.press("➡️ Далее")
@@ -208,10 +231,7 @@ async def test_bad_input_while_planning_is_explained(world: World) -> None:
 
 async def _until_the_start(staff: Person) -> None:
     """Staff (in Russian) plan a meeting up to the step that asks when it starts."""
-    await staff.press("🛠 Управление")
-    await staff.press("📅 Мероприятия")
-    await staff.press("➕ Новое мероприятие")
-    await staff.press("Собрание")
+    await staff_event(staff, "➕ Новое мероприятие", "Собрание")
     await staff.press("➡️ Далее")
     await staff.send("Жиналыс")
     await staff.send("Собрание")
@@ -281,14 +301,7 @@ async def test_initiatives_flagged_for_the_agenda_are_offered(world: World) -> N
         await add(tx, 2, "water", "Не набрала поддержки", "…")
         await tx.execute("UPDATE initiatives SET agenda_flagged_at = ? WHERE id = ?", (to_db(NOW), flagged))
     staff = await world.staff(lang="ru")
-    await staff.press("🛠 Управление")
-    await staff.press("📅 Мероприятия")
-    await staff.press("➕ Новое мероприятие")
-    await staff.press("Собрание")
-    await staff.press("➡️ Далее")
-    await staff.send("Жиналыс")
-    await staff.send("Собрание")
-    await staff.send("Клуб")
+    await _until_the_start(staff)
     await staff.send(START)
     await staff.press("1 ч")
     assert "➕ Освещение улицы Абая" in staff.last.buttons
@@ -323,8 +336,7 @@ async def test_upcoming_soonest_first_and_past_ones_apart(world: World) -> None:
 
 
 async def test_answer_is_kept_and_can_be_changed(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    staff, event_id = await planned(world)
     aigerim = await world.resident("Aigerim")
     await aigerim.press("📅 Іс-шаралар")
     await aigerim.press("10.12 15:00 · Көктемгі жиын")
@@ -333,30 +345,24 @@ async def test_answer_is_kept_and_can_be_changed(world: World) -> None:
     assert "☑️ Келемін" in aigerim.last.buttons
     await aigerim.press("Келе алмаймын")
     assert await store.answer_of(world.db, event_id, await aigerim.person_id()) == "no"
-    await staff.press("🛠 Управление")
-    await staff.press("📅 Мероприятия")
-    await staff.press("10.12 15:00 · Весенний сход")
+    await staff_event(staff, "10.12 15:00 · Весенний сход")
     assert "• Аксай: 0 / 1" in staff.last.text
     assert "Всего: придут — 0, не смогут — 1." in staff.last.text
 
 
 async def test_staff_see_answers_per_village(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    staff, event_id = await planned(world)
     for name, village, answer in (("A", 0, "Приду"), ("B", 0, "Приду"), ("C", 1, "Приду"), ("D", 1, "Не смогу")):
         resident = await world.resident(name, lang="ru", village=village)
         await resident.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
         await resident.press(answer)
-    await staff.press("🛠 Управление")
-    await staff.press("📅 Мероприятия")
-    await staff.press("10.12 15:00 · Весенний сход")
+    await staff_event(staff, "10.12 15:00 · Весенний сход")
     assert "• Аксай: 2 / 0\n• Бесагаш: 1 / 1" in staff.last.text
     assert "Приглашено: 5" in staff.last.text
 
 
 async def test_answering_needs_consent_and_resumes_after_it(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    _, event_id = await planned(world)
     ivan = await world.resident("Ivan", lang="ru", consent=False)
     await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     await ivan.press("Приду")
@@ -369,8 +375,7 @@ async def test_answering_needs_consent_and_resumes_after_it(world: World) -> Non
 
 
 async def test_an_event_in_the_past_cannot_be_answered(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    _, event_id = await planned(world)
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     world.clock.set(START_UTC + timedelta(minutes=1))
@@ -380,8 +385,7 @@ async def test_an_event_in_the_past_cannot_be_answered(world: World) -> None:
 
 
 async def test_calendar_file_is_rfc5545_in_utc_with_crlf(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    _, event_id = await planned(world)
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     sent = await ivan.press("📆 В календарь")
@@ -442,8 +446,7 @@ async def test_reminders_a_day_and_two_hours_before_once_even_after_a_restart(wo
 
 
 async def test_a_reminder_missed_during_downtime_is_skipped(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    _, event_id = await planned(world)
     # the bot was down from before the day-before reminder until 40 minutes after it
     world.clock.set(START_UTC - timedelta(hours=24) + timedelta(minutes=world.settings.reminder_late_minutes + 10))
     await world.restart()
@@ -462,29 +465,21 @@ async def test_a_person_can_turn_reminders_off(world: World) -> None:
     await aigerim.press("⚙️ Баптаулар")
     await aigerim.press("🔔 Іс-шаралар туралы еске салу")
     await plan(staff)
-    world.clock.set(START_UTC - timedelta(hours=2))
-    await world.tick()
-    assert [p for p, _k, _t in await queued(world, "reminder")] == [await staff.person_id()]
+    assert await reminded_two_hours_before(world) == [await staff.person_id()]
 
 
 async def test_those_who_cannot_come_are_not_reminded(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    ivan = await world.resident("Ivan", lang="ru")
-    event_id = await plan(staff)
+    staff, ivan, event_id = await planned_for_ivan(world)
     await ivan.press_data(Ev(act=EvAct.OPEN, id=event_id).pack())
     await ivan.press("Не смогу")
-    world.clock.set(START_UTC - timedelta(hours=2))
-    await world.tick()
-    assert [p for p, _k, _t in await queued(world, "reminder")] == [await staff.person_id()]
+    assert await reminded_two_hours_before(world) == [await staff.person_id()]
 
 
 # --- moving and cancelling ------------------------------------------------------------------
 
 
 async def test_moving_tells_the_invited_and_reminders_follow(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    ivan = await world.resident("Ivan", lang="ru")
-    event_id = await plan(staff)
+    staff, ivan, event_id = await planned_for_ivan(world)
     await staff.press("🕒 Перенести")
     await staff.send("12.12.2026 10:00")
     assert staff.inbox[-2].text == "Перенесено. Приглашённым придёт сообщение."
@@ -497,24 +492,18 @@ async def test_moving_tells_the_invited_and_reminders_follow(world: World) -> No
     assert plain(ivan.last.text).startswith(
         "🕒 <b>Время изменилось</b>\nСход: Весенний сход\nНовое время: суббота, 12 декабря 2026 г., 10:00–12:00"
     )
-    world.clock.set(START_UTC - timedelta(hours=2))  # the old moment: nothing
-    await world.tick()
-    assert await queued(world, "reminder") == []
+    assert await reminded_two_hours_before(world) == []  # the old moment: nothing
 
 
 async def test_a_cancelled_event_sends_no_reminder(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    ivan = await world.resident("Ivan", lang="ru")
-    event_id = await plan(staff)
+    staff, ivan, event_id = await planned_for_ivan(world)
     await staff.press("❌ Отменить")
     await staff.press("Да, отменить")
     assert staff.last.text == "Отменено. Приглашённым придёт сообщение."
     await world.deliver()
     assert ivan.last.text.startswith("❌ <b>Отменено</b>\nСход: Весенний сход")
     assert [s for _m, _d, s in await store.reminders(world.db, event_id)] == ["cancelled", "cancelled"]
-    world.clock.set(START_UTC - timedelta(hours=2))
-    await world.tick()
-    assert await queued(world, "reminder") == []
+    assert await reminded_two_hours_before(world) == []
     await ivan.press("📅 Мероприятия")
     assert "Пока мероприятий не запланировано." in ivan.last.text
     await ivan.press_data(Ev(act=EvAct.YES, id=event_id).pack())
@@ -611,8 +600,7 @@ async def test_a_notice_about_an_event_is_never_sent_after_it_began(world: World
 
 
 async def test_a_resident_cannot_create_or_change_events_with_forged_buttons(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    _, event_id = await planned(world)
     ivan = await world.resident("Ivan", lang="ru")
     for data in (
         AdminMenu(section="events").pack(),
@@ -633,9 +621,7 @@ async def test_a_resident_cannot_create_or_change_events_with_forged_buttons(wor
 
 
 async def test_the_invitation_button_is_versioned_and_an_old_one_is_answered_politely(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    ivan = await world.resident("Ivan", lang="ru")
-    event_id = await plan(staff)
+    _, ivan, event_id = await planned_for_ivan(world)
     buttons = await world.db.fetchval("SELECT json_extract(buttons_json, '$.ru') FROM outbox_messages")
     assert Ev(act=EvAct.OPEN, id=event_id).pack() in buttons and '"ev1:open:' in buttons
     await world.deliver()
@@ -648,8 +634,7 @@ async def test_the_invitation_button_is_versioned_and_an_old_one_is_answered_pol
 
 
 async def test_storage_refuses_staff_of_another_district_whatever_the_handler_checked(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
+    _, event_id = await planned(world)
     rep = await world.resident("Rep")
     await make_representative(world, rep)
     other_rd = await world.add_rural_district("Көктөбе", "Коктобе", (("Көктөбе", "Коктобе"),))
@@ -671,11 +656,8 @@ async def test_storage_refuses_staff_of_another_district_whatever_the_handler_ch
 
 
 async def test_staff_of_another_district_cannot_touch_this_ones_events(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    event_id = await plan(staff)
-    other_rd = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    _, event_id = await planned(world)
+    other_rd = await koktobe(world)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other_rd)
     await stranger.press_data(AdmEv(act=AdmAct.CANCEL_YES, id=event_id).pack())
     assert stranger.last.text == "Это мероприятие больше недоступно."
@@ -752,9 +734,7 @@ async def test_protocol_and_akim_report_are_published_and_the_invited_told(world
     await staff.press_data(AdmEv(act=AdmAct.PROTOCOL, id=event_id).pack())
     assert staff.last.text == "Протокол можно приложить только после мероприятия."
     world.clock.set(START_UTC + timedelta(hours=3))
-    await staff.press("🛠 Управление")
-    await staff.press("📅 Мероприятия")
-    await staff.press("📎 10.12 15:00 · Весенний сход")
+    await staff_event(staff, "📎 10.12 15:00 · Весенний сход")
     assert "Протокол: ещё не приложен." in staff.last.text
     await staff.press("📎 Протокол")
     sent = await staff.press_data(AdmEv(act=AdmAct.ATTACH_DONE).pack())

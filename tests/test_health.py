@@ -11,7 +11,6 @@ import re
 import shutil
 import signal
 import subprocess
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from bot.rules.clock import to_db
 from storage import operations
 from tests.fake_telegram import FakeBotAPIServer
 from tests.harness import NOW, World
-from tests.test_e2e import bot_process, free_port, wait_for, walk_onboarding
+from tests.steps import free_port
+from tests.test_e2e import bot_process, wait_for, walk_onboarding, webhook_env
 from tests.test_operations import cli, set_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +35,6 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATABASE_PATH", str(path))
     monkeypatch.chdir(tmp_path)
     return path
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakeBotAPIServer]:
-    server = await FakeBotAPIServer().start()
-    yield server
-    await server.stop()
-    assert not server.telegram.violations, server.telegram.violations
 
 
 def test_health_exits_non_zero_when_the_bot_is_not_running(database: Path) -> None:
@@ -90,17 +82,7 @@ async def test_webhook_mode_answers_get_health_and_logs_one_json_line_per_update
     tmp_path: Path, server: FakeBotAPIServer
 ) -> None:
     port = free_port()
-    url = f"http://127.0.0.1:{port}/webhook"
-    async with bot_process(
-        tmp_path,
-        server,
-        MODE="webhook",
-        WEBHOOK_URL=url,
-        WEBHOOK_SECRET="s3cret-Value",
-        WEBHOOK_HOST="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        LOG_FORMAT="json",
-    ) as process:
+    async with bot_process(tmp_path, server, **webhook_env(port), LOG_FORMAT="json") as process:
         await wait_for(server.telegram, lambda r: r.method == "setWebhook")
         async with aiohttp.ClientSession() as http:
             for _ in range(600):  # the sender reports within a moment of the start (a busy machine: a minute)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from bot.rules.initiatives import Status
 from storage import audit
 from storage import initiatives as store
 from tests.harness import NOW, Person, World
+from tests.steps import koktobe, sent_csv
 
 # --- the rules, with plain values ----------------------------------------------------------------
 
@@ -141,6 +140,15 @@ async def submitted(world: World, person: Person, **form: object) -> store.Initi
     return initiative
 
 
+async def staff_and_author(
+    world: World, *, lang: str = "kk", **form: object
+) -> tuple[Person, Person, store.Initiative]:
+    """A staff member (speaking ``lang``) and Aigerim, who has submitted an initiative (``form``)."""
+    staff = await world.staff(lang=lang)
+    aigerim = await world.resident()
+    return staff, aigerim, await submitted(world, aigerim, **form)
+
+
 async def test_resident_submits_an_initiative_in_kazakh(world: World) -> None:
     staff = await world.staff()
     aigerim = await world.resident()
@@ -190,9 +198,15 @@ async def test_resident_submits_an_initiative_in_kazakh(world: World) -> None:
     assert "Жаңа бастама №1 «Балалар алаңы»" in staff.last.text
 
 
-async def test_back_keeps_what_was_entered_and_cancel_leaves(world: World) -> None:
+async def water_form(world: World) -> Person:
+    """Ivan (Russian) in a new initiative's form, the topic «Water» picked: step 2, the title."""
     ivan = await world.resident("Ivan", lang="ru")
     await new_initiative(ivan, "🚰 Вода")
+    return ivan
+
+
+async def test_back_keeps_what_was_entered_and_cancel_leaves(world: World) -> None:
+    ivan = await water_form(world)
     await ivan.send("Колонка на улице")
     assert "Шаг 3 из 7" in ivan.last.text
     await ivan.press("⬅️ Назад")
@@ -208,8 +222,7 @@ async def test_back_keeps_what_was_entered_and_cancel_leaves(world: World) -> No
 
 
 async def test_menu_and_cancel_commands_in_the_middle_leave_the_form(world: World) -> None:
-    ivan = await world.resident("Ivan", lang="ru")
-    await new_initiative(ivan, "🚰 Вода")
+    ivan = await water_form(world)
     await ivan.send("/menu")
     assert ivan.last.text == "Главное меню. Выберите раздел."
     await ivan.send("Колонка")  # no longer a title
@@ -221,8 +234,7 @@ async def test_menu_and_cancel_commands_in_the_middle_leave_the_form(world: Worl
 
 
 async def test_location_step_has_back_and_cancel_on_its_keyboard(world: World) -> None:
-    ivan = await world.resident("Ivan", lang="ru")
-    await new_initiative(ivan, "🚰 Вода")
+    ivan = await water_form(world)
     await ivan.send("Колонка")
     await ivan.send("Сломана колонка")
     await ivan.press("⏭ Пропустить")
@@ -338,9 +350,7 @@ async def test_submitting_needs_consent_and_resumes_after_it(world: World) -> No
 
 
 async def test_html_in_a_title_is_shown_escaped(world: World) -> None:
-    staff = await world.staff()
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title="<script>alert(1)</script> <b>Жол</b>")
+    staff, aigerim, _ = await staff_and_author(world, title="<script>alert(1)</script> <b>Жол</b>")
     await aigerim.send("💡 Бастамалар")
     await aigerim.press("📋 Менің бастамаларым")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;Жол&lt;/b&gt;" in aigerim.last.text
@@ -360,6 +370,13 @@ async def open_queue(staff: Person) -> None:
 async def open_in_queue(staff: Person, number: int) -> None:
     await open_queue(staff)
     await staff.press(f"№{number} ")
+
+
+async def reviewing(world: World) -> tuple[Person, Person, store.Initiative]:
+    """Aigerim's initiative №1, open before a staff member who speaks Russian."""
+    staff, aigerim, initiative = await staff_and_author(world, lang="ru")
+    await open_in_queue(staff, 1)
+    return staff, aigerim, initiative
 
 
 async def test_staff_review_accept_and_the_author_is_told_in_their_language(world: World) -> None:
@@ -394,10 +411,7 @@ async def test_staff_review_accept_and_the_author_is_told_in_their_language(worl
 
 
 async def test_rejection_needs_a_reason(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    await submitted(world, aigerim)
-    await open_in_queue(staff, 1)
+    staff, aigerim, _ = await reviewing(world)
     await staff.press("❌ Отклонить")
     assert "Без ответа" not in staff.last.buttons
     await staff.send_sticker()
@@ -408,10 +422,7 @@ async def test_rejection_needs_a_reason(world: World) -> None:
 
 
 async def test_extension_with_a_reason_and_a_new_date(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    await submitted(world, aigerim)
-    await open_in_queue(staff, 1)
+    staff, aigerim, _ = await reviewing(world)
     await staff.press("⏳ Продлить срок")
     assert any(b.startswith("25 января 2027") for b in staff.last.buttons)
     await staff.send("26.01.2027")  # past two months from submission
@@ -425,10 +436,7 @@ async def test_extension_with_a_reason_and_a_new_date(world: World) -> None:
 
 
 async def test_forwarded_names_the_body(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    await submitted(world, aigerim)
-    await open_in_queue(staff, 1)
+    staff, aigerim, _ = await reviewing(world)
     await staff.press("↪️ Передать")
     await staff.send("Отдел ЖКХ района")
     await staff.send("Это вопрос района.")
@@ -446,9 +454,7 @@ async def test_status_change_by_a_resident_with_forged_data_is_refused(world: Wo
 
 
 async def test_staff_of_another_district_cannot_change_it(world: World) -> None:
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
     stranger = await world.staff("Stranger", lang="ru", rural_district_id=other)
@@ -463,9 +469,7 @@ async def test_staff_of_another_district_cannot_change_it(world: World) -> None:
 
 async def test_storage_checks_the_district_of_every_write_itself(world: World) -> None:
     """Whatever a handler checked before: staff of another district change nothing, and nothing is audited."""
-    other = await world.add_rural_district(
-        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
-    )
+    other = await koktobe(world)
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
     stranger = audit.Actor(audit.STAFF_KIND, await aigerim.person_id(), aigerim.user_id, other)
@@ -487,10 +491,7 @@ async def test_storage_checks_the_district_of_every_write_itself(world: World) -
 
 
 async def test_a_stale_status_button_changes_nothing(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    initiative = await submitted(world, aigerim)
-    await open_in_queue(staff, 1)
+    staff, _, initiative = await reviewing(world)
     await staff.press("❌ Отклонить")
     await staff.send("Нет")
     await staff.press_data(AdmStatus(id=initiative.id, to=Status.ACCEPTED).pack())
@@ -512,9 +513,7 @@ async def publish(world: World, staff: Person, number: int) -> None:
 
 
 async def test_support_once_never_ones_own_and_the_author_sees_the_count(world: World) -> None:
-    staff = await world.staff()
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title="Саябақ")
+    staff, aigerim, _ = await staff_and_author(world, title="Саябақ")
     await publish(world, staff, 1)
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("💡 Инициативы")
@@ -540,9 +539,7 @@ async def test_support_once_never_ones_own_and_the_author_sees_the_count(world: 
 
 async def test_residents_see_the_photos_and_the_location_of_a_published_initiative(world: World) -> None:
     """What the author sent shows what they ask support for; the voice stays between them and the office."""
-    staff = await world.staff()
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title="Жарық", photos=2, location=True, voice=True)
+    staff, aigerim, _ = await staff_and_author(world, title="Жарық", photos=2, location=True, voice=True)
     await publish(world, staff, 1)
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("💡 Инициативы")
@@ -564,9 +561,7 @@ async def test_residents_see_the_photos_and_the_location_of_a_published_initiati
 
 
 async def test_supporting_needs_consent(world: World) -> None:
-    staff = await world.staff()
-    aigerim = await world.resident()
-    await submitted(world, aigerim)
+    staff, _, _ = await staff_and_author(world)
     await publish(world, staff, 1)
     ivan = await world.resident("Ivan", lang="ru", consent=False)
     await ivan.press_data(SUPPORT_1)
@@ -634,9 +629,7 @@ async def publish_ru(staff: Person, number: int) -> None:
 
 
 async def test_hide_tells_the_author_why_and_is_audited(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    await submitted(world, aigerim)
+    staff, aigerim, _ = await staff_and_author(world, lang="ru")
     await publish_ru(staff, 1)
     await staff.press("🚫 Скрыть")
     await staff.send("Оскорбительные слова.")
@@ -678,9 +671,7 @@ async def test_browse_orders_by_newest_or_most_supported_page_by_page(world: Wor
 
 
 async def test_queue_by_status_and_village_with_age_and_overdue_on_the_menu(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title="Старая", village=0)
+    staff, aigerim, _ = await staff_and_author(world, lang="ru", title="Старая", village=0)
     world.clock.advance(days=30)
     await submitted(world, aigerim, title="Новая", village=1)
     await staff.send("🛠 Управление")
@@ -697,9 +688,7 @@ async def test_queue_by_status_and_village_with_age_and_overdue_on_the_menu(worl
 
 
 async def test_staff_are_reminded_before_the_deadline_once(world: World) -> None:
-    staff = await world.staff()
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title="Су құбыры")
+    staff, _, _ = await staff_and_author(world, title="Су құбыры")
     await world.deliver()
     before = len(staff.inbox)
     world.clock.set(datetime(2026, 12, 14, 3, 59, tzinfo=UTC))
@@ -734,16 +723,10 @@ async def test_daily_digest_instead_of_each_notice(world: World) -> None:
 
 
 async def test_csv_export_is_utf8_with_bom(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title="Көгалдандыру, саябақ")
+    staff, _, _ = await staff_and_author(world, lang="ru", title="Көгалдандыру, саябақ")
     await open_queue(staff)
     await staff.press("📥 CSV")
-    document = staff.last
-    assert document.method == "sendDocument"
-    data = document.params["document"]
-    assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = sent_csv(staff.last)
     assert rows[0][:3] == ["Номер", "Подана", "Статус"]
     assert rows[1][0] == "1" and rows[1][4] == "Көгалдандыру, саябақ" and rows[1][6] == "Бесагаш"
     assert any(e["action"] == "initiative_export" for e in await audit.entries(world.db))
@@ -792,12 +775,10 @@ async def test_a_button_from_before_an_upgrade_keeps_the_draft_of_the_form(world
 
 
 async def test_a_title_that_looks_like_a_formula_stays_text_in_the_csv(world: World) -> None:
-    staff = await world.staff(lang="ru")
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title='=HYPERLINK("http://x.example","Көгал")')
+    staff, _, _ = await staff_and_author(world, lang="ru", title='=HYPERLINK("http://x.example","Көгал")')
     await open_queue(staff)
     await staff.press("📥 CSV")
-    rows = list(csv.reader(io.StringIO(staff.last.params["document"].decode("utf-8-sig"))))
+    rows = sent_csv(staff.last)
     assert rows[1][4] == '\'=HYPERLINK("http://x.example","Көгал")'
 
 
@@ -812,9 +793,7 @@ async def test_a_village_name_with_html_characters_is_shown_as_written_in_the_pr
 
 
 async def test_supporters_hear_the_outcome_but_not_every_step(world: World) -> None:
-    staff = await world.staff()
-    aigerim = await world.resident()
-    await submitted(world, aigerim, title="Саябақ")
+    staff, aigerim, _ = await staff_and_author(world, title="Саябақ")
     await publish(world, staff, 1)
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.press_data(SUPPORT_1)

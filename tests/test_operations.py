@@ -15,7 +15,8 @@ from bot.cli import register
 from bot.keyboards.operator import Op, OpCb
 from storage import audit, districts, operations, operator, outbox
 from storage.db import Database, SchemaTooNew
-from tests.harness import NOW, World
+from tests.harness import NOW, Person, World
+from tests.steps import operator_world
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -198,27 +199,18 @@ def test_the_bot_refuses_to_start_on_a_newer_database(database: Path) -> None:
 # --- in the chat -------------------------------------------------------------------------------
 
 
-class operator_world:
-    """A world whose Telegram id 777 is an operator; no request Telegram would refuse."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-
-    async def __aenter__(self) -> World:
-        self.world = await World.create(self.tmp_path, operator_ids=frozenset({777}))
-        return self.world
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.world.close()
-        assert not self.world.telegram.violations, self.world.telegram.violations
+async def operator_at_aksai(world: World) -> Person:
+    """The operator (Russian), in /operator at the Aksai rural district's card."""
+    op = world.person("Operator", user_id=777, language_code="ru")
+    await op.send("/operator")
+    await op.press("🏘 Сельские округа")
+    await op.press("Аксайский сельский округ")
+    return op
 
 
 async def test_an_operator_adds_staff_with_telegrams_user_picker(tmp_path: Path) -> None:
     async with operator_world(tmp_path) as world:
-        op = world.person("Operator", user_id=777, language_code="ru")
-        await op.send("/operator")
-        await op.press("🏘 Сельские округа")
-        await op.press("Аксайский сельский округ")
+        op = await operator_at_aksai(world)
         assert "Часовой пояс: Asia/Almaty" in op.last.text
         await op.press("👥 Сотрудники")
         assert "Пока никого." in op.last.text
@@ -256,10 +248,7 @@ async def test_an_operator_adds_staff_with_telegrams_user_picker(tmp_path: Path)
 async def test_removing_the_last_staff_member_in_the_chat_says_why(tmp_path: Path) -> None:
     async with operator_world(tmp_path) as world:
         staff = await world.staff("Staff", lang="ru")
-        op = world.person("Operator", user_id=777, language_code="ru")
-        await op.send("/operator")
-        await op.press("🏘 Сельские округа")
-        await op.press("Аксайский сельский округ")
+        op = await operator_at_aksai(world)
         await op.press("👥 Сотрудники")
         await op.press(f"➖ Убрать {staff.user_id}")
         await op.press("Да, убрать")
@@ -284,10 +273,7 @@ async def test_a_staff_member_trying_an_operator_command_is_refused_and_logged(w
 
 async def test_district_settings_from_the_chat(tmp_path: Path) -> None:
     async with operator_world(tmp_path) as world:
-        op = world.person("Operator", user_id=777, language_code="ru")
-        await op.send("/operator")
-        await op.press("🏘 Сельские округа")
-        await op.press("Аксайский сельский округ")
+        op = await operator_at_aksai(world)
         await op.press("⚙️ Настройки")
         await op.press("🕒 Часовой пояс")
         await op.send("Europe/Nowhere")

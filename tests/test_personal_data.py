@@ -7,18 +7,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from bot.keyboards.contests import Act, ContestCb
 from bot.rules.clock import to_db
 from storage import audit, consent, initiatives, personal
 from storage.audit import CLI
 from tests.harness import NOW, Person, World, published_contest
+from tests.steps import vote
 
 PHONE, DIGITS, NAME = "+77011234567", "7011234567", "Айгерім Сейітқызы"
-
-
-async def vote(person: Person, contest_id: int, project_id: int) -> None:
-    await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
-    await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
 
 
 async def initiative(world: World, person: Person, title: str, *, published: bool) -> int:

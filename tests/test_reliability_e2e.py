@@ -14,33 +14,24 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.keyboards.contests import Act, ContestCb
 from storage import outbox
 from storage.db import Database
 from tests.fake_telegram import FakeBotAPIServer, FakeTelegram, Faults, Request
 from tests.harness import World, published_contest
-from tests.test_e2e import bot_process, free_port
+from tests.steps import free_port
+from tests.test_e2e import bot_process, webhook_env
 
 FIRST = 700_000  # the residents' Telegram ids
 COUNTED = "учтён. Его можно изменить"  # the vote's confirmation, in Russian
 APOLOGY = "Извините, у нас произошла ошибка"
 BUSY = "Извините, бот сейчас перегружен"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakeBotAPIServer]:
-    server = await FakeBotAPIServer().start()
-    yield server
-    await server.stop()
-    assert not server.telegram.violations, server.telegram.violations
 
 
 def value(database: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -104,6 +95,19 @@ def press(i: int, data: str, message_id: int = 1) -> dict[str, Any]:
     }
 
 
+def press_to_vote(telegram: FakeTelegram, n: int, contest_id: int, project_id: int) -> None:
+    """Each of the ``n`` residents presses to vote for the project."""
+    for i in range(n):
+        telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+
+
+async def killed_at_half_the_votes(bot: asyncio.subprocess.Process, database: Path, n: int) -> None:
+    """SIGKILL once half of the ``n`` votes are stored."""
+    await until(lambda: value(database, "SELECT count(*) FROM contest_votes") >= n // 2, "half the votes")
+    bot.kill()
+    await bot.wait()
+
+
 def say(i: int, **content: Any) -> dict[str, Any]:
     return {"message": {"message_id": 1, "date": int(time.time()), "chat": chat(i), "from": user(i), **content}}
 
@@ -144,17 +148,14 @@ async def test_sigkill_in_a_vote_storm_loses_no_vote_doubles_none_and_everyone_i
     telegram = server.telegram
     server.send_delay = 0.01  # answers take a moment: requests are in flight when the process dies
     async with bot_process(tmp_path, server, prepare=False, log=log) as bot:
-        for i in range(n):
-            telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+        press_to_vote(telegram, n, contest_id, project_id)
         asked = lambda: sum(1 for i in range(n) if any(r.markup.get("keyboard") for r in to(telegram, i)))  # noqa: E731
         await until(lambda: asked() == n, "every resident asked for the phone")
         for i in range(n):
             telegram.push_update(
                 say(i, contact={"phone_number": f"7701{i:07d}", "first_name": "R", "user_id": FIRST + i})
             )
-        await until(lambda: value(database, "SELECT count(*) FROM contest_votes") >= n // 2, "half the votes")
-        bot.kill()
-        await bot.wait()
+        await killed_at_half_the_votes(bot, database, n)
     at_kill = value(database, "SELECT count(*) FROM contest_votes")
     kept = value(database, "SELECT count(*) FROM inbox WHERE reply_json IS NOT NULL")
     answered_at_kill = len(confirmations(telegram, n))
@@ -192,20 +193,10 @@ async def test_sigkill_in_a_vote_storm_by_webhook_loses_none_and_doubles_none(
     database, log = tmp_path / "bot.sqlite3", tmp_path / "bot.log"
     contest_id, project_id = await seed(database, n, phones=True)
     telegram = server.telegram
-    port = free_port()
-    env = {
-        "MODE": "webhook",
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook",
-        "WEBHOOK_SECRET": "s3cret",
-        "WEBHOOK_HOST": "127.0.0.1",
-        "WEBHOOK_PORT": str(port),
-    }
+    env = webhook_env(free_port())
     async with bot_process(tmp_path, server, prepare=False, log=log, **env) as bot:
-        for i in range(n):
-            telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
-        await until(lambda: value(database, "SELECT count(*) FROM contest_votes") >= n // 2, "half the votes")
-        bot.kill()
-        await bot.wait()
+        press_to_vote(telegram, n, contest_id, project_id)
+        await killed_at_half_the_votes(bot, database, n)
     kept = value(database, "SELECT count(*) FROM inbox WHERE reply_json IS NOT NULL")
     started = time.monotonic()
     async with bot_process(tmp_path, server, prepare=False, log=log, **env):
@@ -427,8 +418,7 @@ async def test_the_database_locked_past_the_bound_the_bot_apologises_and_then_co
         held.wait()
         started = time.monotonic()
         try:
-            for i in range(n):
-                telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+            press_to_vote(telegram, n, contest_id, project_id)
             busy = lambda: sum(1 for i in range(n) if any(BUSY in r.text for r in to(telegram, i)))  # noqa: E731
             await until(lambda: busy() == n, "every resident told to try again")
             waited = time.monotonic() - started
@@ -436,8 +426,7 @@ async def test_the_database_locked_past_the_bound_the_bot_apologises_and_then_co
         finally:
             release.set()
             thread.join()
-        for i in range(n):
-            telegram.push_update(press(i, ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack()))
+        press_to_vote(telegram, n, contest_id, project_id)
         await until(lambda: len(confirmations(telegram, n)) == n, "every vote, once the lock is gone")
     report("database locked 5+ s", told_to_retry_within_s=round(waited, 2), counted_after=n)
     # Bounded: every resident was told to try again while the other process still held the lock

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from storage import people
-from tests.harness import World
+from tests.harness import Person, World
+from tests.steps import koktobe
 
 
 async def test_start_greets_in_kazakh_and_offers_both_languages(world: World) -> None:
@@ -20,10 +21,16 @@ async def test_russian_telegram_starts_in_russian(world: World) -> None:
     assert "Этот бот связывает Вас" in ivan.last.text
 
 
-async def test_full_onboarding_in_russian_stores_choices(world: World) -> None:
-    ivan = world.person("Ivan", language_code="kk")
+async def in_russian(world: World, telegram_language: str) -> Person:
+    """Ivan, new, who starts the bot and picks Russian: the place he lives is asked next."""
+    ivan = world.person("Ivan", language_code=telegram_language)
     await ivan.send("/start")
     await ivan.press("Русский")
+    return ivan
+
+
+async def test_full_onboarding_in_russian_stores_choices(world: World) -> None:
+    ivan = await in_russian(world, "kk")
     # one rural district in the deployment: straight to the village
     assert ivan.last.text == "Выберите своё село."
     assert ivan.last.buttons == ["Аксай", "Бесагаш"]
@@ -57,10 +64,8 @@ async def test_declining_consent_still_opens_the_menu_and_keeps_nothing_personal
 
 
 async def test_many_rural_districts_are_chosen_region_district_rural_district(world: World) -> None:
-    await world.add_rural_district("Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),))
-    ivan = world.person("Ivan", language_code="ru")
-    await ivan.send("/start")
-    await ivan.press("Русский")
+    await koktobe(world)
+    ivan = await in_russian(world, "ru")
     # same region and district: the list starts at the rural districts
     assert ivan.last.text == "Выберите сельский округ."
     assert ivan.last.buttons == ["Аксайский сельский округ", "Коктобинский сельский округ"]

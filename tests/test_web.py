@@ -573,7 +573,8 @@ async def _page_of(url: str, timeout: float = 120.0) -> tuple[int, str]:
 
 async def test_the_real_bot_serves_the_pages_beside_polling_and_beside_the_webhook(tmp_path: Path) -> None:
     from tests.fake_telegram import FakeBotAPIServer
-    from tests.test_e2e import bot_process, free_port, walk_onboarding
+    from tests.steps import free_port
+    from tests.test_e2e import bot_process, walk_onboarding, webhook_env
 
     server = await FakeBotAPIServer().start()
     try:
@@ -583,15 +584,12 @@ async def test_the_real_bot_serves_the_pages_beside_polling_and_beside_the_webho
             assert status == 200 and "Аксайский сельский округ" in body
         server.telegram.requests.clear()
         port = free_port()
-        webhook = {"MODE": "webhook", "WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook", "WEBHOOK_SECRET": "s3cret"}
-        webhook |= {"WEBHOOK_HOST": "127.0.0.1", "WEBHOOK_PORT": str(port)}
-        async with bot_process(tmp_path / "webhook", server, **webhook, WEB_PORT=str(port)):
+        async with bot_process(tmp_path / "webhook", server, **webhook_env(port), WEB_PORT=str(port)):
             status, body = await _page_of(f"http://127.0.0.1:{port}/kk/1/documents/")
             assert status == 200 and "Құжаттар" in body
             await walk_onboarding(server.telegram)  # the webhook still works beside the pages
         port = free_port()
-        webhook |= {"WEBHOOK_URL": f"http://127.0.0.1:{port}/webhook", "WEBHOOK_PORT": str(port)}
-        async with bot_process(tmp_path / "unpublished", server, **webhook):
+        async with bot_process(tmp_path / "unpublished", server, **webhook_env(port)):
             status, _body = await _page_of(f"http://127.0.0.1:{port}/kk/")
             assert status == 404  # publishing is a decision: no WEB_PORT, no pages
         assert not server.telegram.violations

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from bot.rules.clock import FixedClock
 from bot.web.app import open_app
 from storage.db import Database
 from tests.harness import NOW
+from tests.steps import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -57,12 +57,6 @@ def _missing() -> str | None:
     if absent:
         return "no browser to test in: " + ", ".join(absent) + " (apt-get install chromium chromium-driver)"
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _browse(base: str, pages: list[tuple[str, str, str, list[str]]]) -> dict[str, Any]:
@@ -136,7 +130,7 @@ async def test_index_results_and_a_document_in_a_real_browser(tmp_path: Path) ->
     rd = await demo.fill(db, clock, staff_telegram_id=424242)
     closed = await db.fetchval("SELECT id FROM contests WHERE status = 'closed'")
     programme = await db.fetchval("SELECT id FROM documents WHERE kind = 'development_programme'")
-    port = _free_port()
+    port = free_port()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, database_path=path, web_port=port, public_url=f"http://127.0.0.1:{port}", web_rate_per_client=0
     )

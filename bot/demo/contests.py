@@ -3,14 +3,16 @@ closed last month with its paper ballots counted and its results."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.rules.clock import Clock
 from storage import contests
 from storage.audit import CLI_KIND, Actor
 from storage.db import Database
 
-OPEN_PROJECTS = [
+Project = tuple[tuple[str, str], tuple[str, str], str, int, int]  # titles, descriptions, category, village, cost
+OPEN_PROJECTS: list[Project] = [
     (
         ("Балалар ойын алаңы", "Детская площадка"),
         ("Мектеп жанындағы ойын алаңы", "Площадка у школы"),
@@ -35,108 +37,103 @@ OPEN_PROJECTS = [
 ]
 
 
+@dataclass(frozen=True)
+class Sample:
+    """A sample contest: titles and descriptions (kk, ru), its money, its window in days from now, its
+    projects, and how many of the district's villages it covers (None: all)."""
+
+    texts: tuple[tuple[str, str], tuple[str, str]]
+    money: dict[str, int]
+    days: tuple[int, int]
+    projects: list[Project]
+    villages: int | None = None
+
+
+OPEN = Sample(
+    (
+        ("Ауылды абаттандыру жобалары 2027", "Проекты благоустройства села 2027"),
+        ("Ауылға қай жоба керек екенін таңдаңыз.", "Выберите, какой проект нужен селу."),
+    ),
+    {"budget": 5_000_000, "fees": 1_000_000, "sponsors": 2_000_000},
+    (-1, 14),
+    OPEN_PROJECTS,
+)
+DRAFT = Sample(
+    (("Сквер жобасы", "Проект сквера"), ("", "")),
+    {"investors": 3_000_000},
+    (7, 21),
+    [(("Орталық сквер", "Центральный сквер"), ("", ""), "square", 0, 2_500_000)],
+    villages=1,
+)
+# voted on last month: the projects and the paper ballots counted for each at the gathering
+CLOSED_PROJECTS = [
+    (("Көше шамдары", "Уличные фонари"), "other", 0, 3_000_000, 64),
+    (("Мектеп жанындағы сквер", "Сквер у школы"), "square", 1, 2_500_000, 41),
+    (("Стадион трибунасы", "Трибуна стадиона"), "sports", 2, 4_000_000, 38),
+]
+CLOSED = Sample(
+    (
+        ("Абаттандыру жобалары 2026", "Проекты благоустройства 2026"),
+        ("Жиында және ботта дауыс берілді.", "Голосовали на сходе и в боте."),
+    ),
+    {"budget": 4_000_000, "fees": 1_500_000},
+    (-40, -26),
+    [(titles, ("", ""), kind, village, cost) for titles, kind, village, cost, _ in CLOSED_PROJECTS],
+)
+
+
+async def _create(
+    db: Database, cli: Actor, rural_district_id: int, village_ids: list[int], sample: Sample, now: datetime
+) -> tuple[int, list[int]]:
+    """The sample contest as a draft, with its projects (the village of each an index into the villages it
+    covers); the contest's and the projects' ids."""
+    (titles, descriptions), (opens, closes) = sample.texts, sample.days
+    covered = village_ids[: sample.villages]
+    contest_id = await contests.create(
+        db,
+        cli,
+        rural_district_id=rural_district_id,
+        titles=titles,
+        descriptions=descriptions,
+        village_ids=covered,
+        money=sample.money,
+        opens_at=now + timedelta(days=opens),
+        closes_at=now + timedelta(days=closes),
+    )
+    ids = [
+        await contests.add_project(
+            db,
+            cli,
+            contest_id=contest_id,
+            titles=project_titles,
+            descriptions=project_descriptions,
+            category=category,
+            village_id=covered[village % len(covered)],
+            cost=cost,
+            photo_file_id=None,
+        )
+        for project_titles, project_descriptions, category, village, cost in sample.projects
+    ]
+    return contest_id, ids
+
+
 async def fill(
     db: Database, rural_district_id: int, village_ids: list[int], staff_person_id: int | None, clock: Clock
 ) -> None:
     """Add sample contests (created at the command line, in the name of the district's staff member)."""
     now = clock.now()
     cli = Actor(CLI_KIND, person_id=staff_person_id)
-    contest_id = await contests.create(
-        db,
-        cli,
-        rural_district_id=rural_district_id,
-        titles=("Ауылды абаттандыру жобалары 2027", "Проекты благоустройства села 2027"),
-        descriptions=("Ауылға қай жоба керек екенін таңдаңыз.", "Выберите, какой проект нужен селу."),
-        village_ids=village_ids,
-        money={"budget": 5_000_000, "fees": 1_000_000, "sponsors": 2_000_000},
-        opens_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=14),
-    )
-    for titles, descriptions, category, village, cost in OPEN_PROJECTS:
-        await contests.add_project(
-            db,
-            cli,
-            contest_id=contest_id,
-            titles=titles,
-            descriptions=descriptions,
-            category=category,
-            village_id=village_ids[village % len(village_ids)],
-            cost=cost,
-            photo_file_id=None,
-        )
-    await contests.publish(
-        db,
-        cli,
-        contest_id=contest_id,
-        now=now,
-        texts={"kk": "🗳 Жаңа жобалар конкурсы", "ru": "🗳 Новый конкурс проектов"},
-        buttons=None,
-    )
-    draft = await contests.create(
-        db,
-        cli,
-        rural_district_id=rural_district_id,
-        titles=("Сквер жобасы", "Проект сквера"),
-        descriptions=("", ""),
-        village_ids=village_ids[:1],
-        money={"investors": 3_000_000},
-        opens_at=now + timedelta(days=7),
-        closes_at=now + timedelta(days=21),
-    )
-    await contests.add_project(
-        db,
-        cli,
-        contest_id=draft,
-        titles=("Орталық сквер", "Центральный сквер"),
-        descriptions=("", ""),
-        category="square",
-        village_id=village_ids[0],
-        cost=2_500_000,
-        photo_file_id=None,
-    )
-    await _closed(db, rural_district_id, village_ids, staff_person_id, clock)
+    contest_id, _ = await _create(db, cli, rural_district_id, village_ids, OPEN, now)
+    texts = {"kk": "🗳 Жаңа жобалар конкурсы", "ru": "🗳 Новый конкурс проектов"}
+    await contests.publish(db, cli, contest_id=contest_id, now=now, texts=texts, buttons=None)
+    await _create(db, cli, rural_district_id, village_ids, DRAFT, now)
+    await _closed(db, cli, rural_district_id, village_ids, now)
 
 
-CLOSED_PROJECTS = [
-    (("Көше шамдары", "Уличные фонари"), "other", 0, 3_000_000, 64),
-    (("Мектеп жанындағы сквер", "Сквер у школы"), "square", 1, 2_500_000, 41),
-    (("Стадион трибунасы", "Трибуна стадиона"), "sports", 2, 4_000_000, 38),
-]
-
-
-async def _closed(
-    db: Database, rural_district_id: int, village_ids: list[int], staff_person_id: int | None, clock: Clock
-) -> None:
-    """A contest voted on last month, with paper ballots counted at the gathering, and its results."""
-    now = clock.now()
-    opened = now - timedelta(days=40)
-    cli = Actor(CLI_KIND, person_id=staff_person_id)
-    contest_id = await contests.create(
-        db,
-        cli,
-        rural_district_id=rural_district_id,
-        titles=("Абаттандыру жобалары 2026", "Проекты благоустройства 2026"),
-        descriptions=("Жиында және ботта дауыс берілді.", "Голосовали на сходе и в боте."),
-        village_ids=village_ids,
-        money={"budget": 4_000_000, "fees": 1_500_000},
-        opens_at=opened,
-        closes_at=now - timedelta(days=26),
-    )
-    ids = []
-    for titles, category, village, cost, _paper in CLOSED_PROJECTS:
-        ids.append(
-            await contests.add_project(
-                db,
-                cli,
-                contest_id=contest_id,
-                titles=titles,
-                descriptions=("", ""),
-                category=category,
-                village_id=village_ids[village % len(village_ids)],
-                cost=cost,
-                photo_file_id=None,
-            )
-        )
+async def _closed(db: Database, cli: Actor, rural_district_id: int, village_ids: list[int], now: datetime) -> None:
+    """The contest voted on last month, with paper ballots counted at the gathering, and its results."""
+    contest_id, ids = await _create(db, cli, rural_district_id, village_ids, CLOSED, now)
+    opened = now + timedelta(days=CLOSED.days[0])
     texts = {"kk": "🗳 Жобалар конкурсы", "ru": "🗳 Конкурс проектов"}
     await contests.publish(db, cli, contest_id=contest_id, now=opened, texts=texts, buttons=None)
     await contests.record_offline(

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
 from bot.keyboards.admin import AdminMenu, back_to_admin
-from bot.keyboards.common import back_button, cancel_button, inline, menu_button
+from bot.keyboards.common import cancel_button, inline, with_back
 from bot.keyboards.documents import Doc, DocAct
 from bot.rules.documents import REVENUE_SOURCES, SPENDING_PROGRAMMES
 from bot.web.links import web_row
@@ -97,8 +97,7 @@ def budget_keyboard(
     if others:
         rows.append(others[:4])
     rows += web_row("budget", year) if year else []
-    rows.append([back_button(back), menu_button()])
-    return inline(rows)
+    return with_back(rows, back)
 
 
 # -- staff ------------------------------------------------------------------------------------

@@ -70,6 +70,11 @@ class Nav(CallbackData, prefix="nav"):
     to: str
 
 
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    """A button that sends this callback data (packed here)."""
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
 def menu_button() -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_("🏠 Main menu"), callback_data=Nav(to="menu").pack())
 
@@ -84,6 +89,11 @@ def back_button(callback_data: str) -> InlineKeyboardButton:
 
 def inline(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def with_back(rows: list[list[InlineKeyboardButton]], back: str) -> InlineKeyboardMarkup:
+    """The rows, then «⬅️ Back» (to the callback data ``back``) and «🏠 Main menu» side by side."""
+    return inline([*rows, [back_button(back), menu_button()]])
 
 
 class Lang(CallbackData, prefix="lang"):

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
-from bot.keyboards.common import back_button, cancel_button, inline, menu_button, yes_no
+from bot.keyboards.common import back_button, button, cancel_button, inline, menu_button, with_back, yes_no
 from bot.rules.contests import Category, Phase
 from bot.web.links import web_row
 from storage.contests import Contest
@@ -142,15 +142,11 @@ def category_label(category: str) -> str:
     return _(CATEGORY_LABELS.get(category, CATEGORY_LABELS[Category.OTHER]))
 
 
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
 # --- residents ----------------------------------------------------------------------------
 
 
 def list_keyboard(contests: list[Contest], lang: str) -> InlineKeyboardMarkup:
-    rows = [[_button(_short(c.title(lang)), ContestCb(act=Act.CONTEST, contest=c.id))] for c in contests]
+    rows = [[button(_short(c.title(lang)), ContestCb(act=Act.CONTEST, contest=c.id))] for c in contests]
     rows.append([menu_button()])
     return inline(rows)
 
@@ -161,24 +157,23 @@ def contest_keyboard(
     rows = []
     if first_project is not None:
         label = _("🗳 Projects and vote") if current is Phase.OPEN and contest.max_choices == 1 else _("📋 Projects")
-        rows.append([_button(label, ContestCb(act=Act.PROJECT, contest=contest.id, project=first_project))])
+        rows.append([button(label, ContestCb(act=Act.PROJECT, contest=contest.id, project=first_project))])
         if current is Phase.OPEN and contest.max_choices > 1:
-            rows.append([_button(_("🗳 My ballot"), ContestCb(act=Act.BALLOT, contest=contest.id))])
+            rows.append([button(_("🗳 My ballot"), ContestCb(act=Act.BALLOT, contest=contest.id))])
     if current is Phase.CLOSED:
-        rows.append([_button(_("🏆 Results"), ContestCb(act=Act.RESULTS, contest=contest.id))])
+        rows.append([button(_("🏆 Results"), ContestCb(act=Act.RESULTS, contest=contest.id))])
     if watcher:
-        rows.append([_button(_("⚠️ Anomalies"), WatchCb(act=WatchAct.LIST, contest=contest.id))])
-    rows.append([_button(_("🆘 Report pressure or vote buying"), ContestCb(act=Act.REPORT, contest=contest.id))])
+        rows.append([button(_("⚠️ Anomalies"), WatchCb(act=WatchAct.LIST, contest=contest.id))])
+    rows.append([button(_("🆘 Report pressure or vote buying"), ContestCb(act=Act.REPORT, contest=contest.id))])
     rows += web_row("contests", contest.id)
-    rows.append([back_button(ContestCb(act=Act.LIST).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.LIST).pack())
 
 
 def ballot_keyboard(contest_id: int, projects: list[tuple[int, str]], chosen: set[int]) -> InlineKeyboardMarkup:
     """An approval ballot: each project a toggle, then the vote."""
     rows = [
         [
-            _button(
+            button(
                 ("☑️ " if pid in chosen else "▫️ ") + _short(title),
                 ContestCb(act=Act.TOGGLE, contest=contest_id, project=pid),
             )
@@ -188,14 +183,13 @@ def ballot_keyboard(contest_id: int, projects: list[tuple[int, str]], chosen: se
     if chosen:
         rows.append(
             [
-                _button(
+                button(
                     _("✅ Vote for the chosen ({count})").format(count=len(chosen)),
                     ContestCb(act=Act.ASK, contest=contest_id),
                 )
             ]
         )
-    rows.append([back_button(ContestCb(act=Act.CONTEST, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.CONTEST, contest=contest_id).pack())
 
 
 def progress_keyboard(contest_id: int, project_id: int, *, may_answer: bool) -> InlineKeyboardMarkup:
@@ -203,12 +197,11 @@ def progress_keyboard(contest_id: int, project_id: int, *, may_answer: bool) -> 
     if may_answer:
         rows.append(
             [
-                _button(_("👍 Done as promised"), ContestCb(act=Act.DONE, contest=contest_id, project=project_id)),
-                _button(_("⚠️ There is a problem"), ContestCb(act=Act.PROBLEM, contest=contest_id, project=project_id)),
+                button(_("👍 Done as promised"), ContestCb(act=Act.DONE, contest=contest_id, project=project_id)),
+                button(_("⚠️ There is a problem"), ContestCb(act=Act.PROBLEM, contest=contest_id, project=project_id)),
             ]
         )
-    rows.append([back_button(ContestCb(act=Act.RESULTS, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.RESULTS, contest=contest_id).pack())
 
 
 def progress_buttons(contest_id: int, project_id: int) -> list[list[dict[str, str]]]:
@@ -229,9 +222,8 @@ def report_voice_buttons(report_id: int) -> list[list[dict[str, str]]]:
 
 def anomalies_keyboard(contest_id: int, flags: list[tuple[str, str]], back: str) -> InlineKeyboardMarkup:
     """The flags of a contest (key, label), one per row, then back."""
-    rows = [[_button(label, WatchCb(act=WatchAct.FLAG, contest=contest_id, flag=key))] for key, label in flags]
-    rows.append([back_button(back), menu_button()])
-    return inline(rows)
+    rows = [[button(label, WatchCb(act=WatchAct.FLAG, contest=contest_id, flag=key))] for key, label in flags]
+    return with_back(rows, back)
 
 
 def flag_keyboard(contest_id: int, flag: str, *, may_decide: bool) -> InlineKeyboardMarkup:
@@ -239,12 +231,11 @@ def flag_keyboard(contest_id: int, flag: str, *, may_decide: bool) -> InlineKeyb
     if may_decide:
         rows.append(
             [
-                _button(_("✅ Keep the votes"), WatchCb(act=WatchAct.KEEP, contest=contest_id, flag=flag)),
-                _button(_("❌ Annul the votes"), WatchCb(act=WatchAct.ANNUL, contest=contest_id, flag=flag)),
+                button(_("✅ Keep the votes"), WatchCb(act=WatchAct.KEEP, contest=contest_id, flag=flag)),
+                button(_("❌ Annul the votes"), WatchCb(act=WatchAct.ANNUL, contest=contest_id, flag=flag)),
             ]
         )
-    rows.append([back_button(WatchCb(act=WatchAct.LIST, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, WatchCb(act=WatchAct.LIST, contest=contest_id).pack())
 
 
 def project_keyboard(
@@ -252,30 +243,29 @@ def project_keyboard(
 ) -> InlineKeyboardMarkup:
     rows = []
     if can_vote and not is_my_vote:
-        rows.append([_button(_("🗳 Vote"), ContestCb(act=Act.ASK, contest=contest_id, project=project_id))])
+        rows.append([button(_("🗳 Vote"), ContestCb(act=Act.ASK, contest=contest_id, project=project_id))])
     paging = []
     if previous is not None:
-        paging.append(_button("◀️", ContestCb(act=Act.PROJECT, contest=contest_id, project=previous)))
+        paging.append(button("◀️", ContestCb(act=Act.PROJECT, contest=contest_id, project=previous)))
     if following is not None:
-        paging.append(_button("▶️", ContestCb(act=Act.PROJECT, contest=contest_id, project=following)))
+        paging.append(button("▶️", ContestCb(act=Act.PROJECT, contest=contest_id, project=following)))
     if paging:
         rows.append(paging)
-    rows.append([back_button(ContestCb(act=Act.CONTEST, contest=contest_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, ContestCb(act=Act.CONTEST, contest=contest_id).pack())
 
 
 def confirm_keyboard(contest_id: int, project_id: int) -> InlineKeyboardMarkup:
     return inline(
         [
-            [_button(_("✅ Yes, vote"), ContestCb(act=Act.VOTE, contest=contest_id, project=project_id))],
-            [_button(_("No"), ContestCb(act=Act.PROJECT, contest=contest_id, project=project_id))],
+            [button(_("✅ Yes, vote"), ContestCb(act=Act.VOTE, contest=contest_id, project=project_id))],
+            [button(_("No"), ContestCb(act=Act.PROJECT, contest=contest_id, project=project_id))],
         ]
     )
 
 
 def after_vote_keyboard(contest_id: int) -> InlineKeyboardMarkup:
     """Under a vote's confirmation and under the results."""
-    back = [_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))]
+    back = [button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))]
     return inline([*web_row("contests", contest_id), back, [menu_button()]])
 
 
@@ -301,22 +291,18 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
 
 def admin_list_keyboard(contests: list[Contest], lang: str, now_marks: dict[int, str]) -> InlineKeyboardMarkup:
     rows = [
-        [
-            _button(
-                f"{now_marks.get(c.id, '')} {_short(c.title(lang))}".strip(), AdminContestCb(act=AdmAct.VIEW, id=c.id)
-            )
-        ]
+        [button(f"{now_marks.get(c.id, '')} {_short(c.title(lang))}".strip(), AdminContestCb(act=AdmAct.VIEW, id=c.id))]
         for c in contests
     ]
-    rows.append([_button(_("➕ New contest"), AdminContestCb(act=AdmAct.NEW))])
-    rows.append([_button(_("📋 Census of voters"), AdminContestCb(act=AdmAct.CENSUS))])
+    rows.append([button(_("➕ New contest"), AdminContestCb(act=AdmAct.NEW))])
+    rows.append([button(_("📋 Census of voters"), AdminContestCb(act=AdmAct.CENSUS))])
     rows.append([back_to_admin()])
     return inline(rows)
 
 
 def admin_contest_keyboard(contest: Contest, current: Phase, *, frozen: bool = False) -> InlineKeyboardMarkup:
     def b(text: str, act: AdmAct) -> InlineKeyboardButton:
-        return _button(text, AdminContestCb(act=act, id=contest.id))
+        return button(text, AdminContestCb(act=act, id=contest.id))
 
     rows = []
     if current is Phase.DRAFT:
@@ -348,19 +334,19 @@ def admin_contest_keyboard(contest: Contest, current: Phase, *, frozen: bool = F
 
 
 def _watch(contest_id: int) -> InlineKeyboardButton:
-    return _button(_("⚠️ Anomalies"), WatchCb(act=WatchAct.LIST, contest=contest_id))
+    return button(_("⚠️ Anomalies"), WatchCb(act=WatchAct.LIST, contest=contest_id))
 
 
 def admin_projects_keyboard(contest_id: int, projects: list[tuple[int, str]], act: AdmAct) -> InlineKeyboardMarkup:
     """Choose a project to act on (its cost, its progress)."""
-    rows = [[_button(_short(title), ProjectCb(act=act, contest=contest_id, project=pid))] for pid, title in projects]
+    rows = [[button(_short(title), ProjectCb(act=act, contest=contest_id, project=pid))] for pid, title in projects]
     rows.append([back_button(AdminContestCb(act=AdmAct.VIEW, id=contest_id).pack()), back_to_admin()])
     return inline(rows)
 
 
 def stages_keyboard(contest_id: int, project_id: int) -> InlineKeyboardMarkup:
     rows = [
-        [_button(_(label), ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=project_id, stage=stage))]
+        [button(_(label), ProjectCb(act=AdmAct.PROGRESS, contest=contest_id, project=project_id, stage=stage))]
         for stage, label in STAGE_LABELS.items()
     ]
     rows.append([back_button(AdminContestCb(act=AdmAct.PROGRESS, id=contest_id).pack()), back_to_admin()])
@@ -372,8 +358,8 @@ def census_keyboard(pending_id: int | None) -> InlineKeyboardMarkup:
     if pending_id:
         rows.append(
             [
-                _button(_("✅ Replace the list"), AdminContestCb(act=AdmAct.CENSUS_OK, id=pending_id)),
-                _button(_("✖️ Keep the old list"), AdminContestCb(act=AdmAct.CENSUS_NO, id=pending_id)),
+                button(_("✅ Replace the list"), AdminContestCb(act=AdmAct.CENSUS_OK, id=pending_id)),
+                button(_("✖️ Keep the old list"), AdminContestCb(act=AdmAct.CENSUS_NO, id=pending_id)),
             ]
         )
     rows.append([back_button(AdminContestCb(act=AdmAct.LIST).pack()), back_to_admin()])
@@ -381,11 +367,11 @@ def census_keyboard(pending_id: int | None) -> InlineKeyboardMarkup:
 
 
 def table_keyboard(contest_id: int) -> InlineKeyboardMarkup:
-    return inline([[_button(_("✔️ Finish"), AdminContestCb(act=AdmAct.VIEW, id=contest_id))]])
+    return inline([[button(_("✔️ Finish"), AdminContestCb(act=AdmAct.VIEW, id=contest_id))]])
 
 
 def skip_keyboard() -> InlineKeyboardMarkup:
-    return inline([[_button(_("⏭ Skip"), FormCb(act=FormAct.SKIP))], [cancel_button()]])
+    return inline([[button(_("⏭ Skip"), FormCb(act=FormAct.SKIP))], [cancel_button()]])
 
 
 def cancel_keyboard() -> InlineKeyboardMarkup:
@@ -394,22 +380,22 @@ def cancel_keyboard() -> InlineKeyboardMarkup:
 
 def villages_keyboard(villages: list[Place], selected: set[int], lang: str) -> InlineKeyboardMarkup:
     rows = [
-        [_button(("✅ " if v.id in selected else "▫️ ") + v.name(lang), FormCb(act=FormAct.VILLAGE, village=v.id))]
+        [button(("✅ " if v.id in selected else "▫️ ") + v.name(lang), FormCb(act=FormAct.VILLAGE, village=v.id))]
         for v in villages
     ]
-    rows.append([_button(_("All villages"), FormCb(act=FormAct.ALL)), _button(_("✔️ Done"), FormCb(act=FormAct.DONE))])
+    rows.append([button(_("All villages"), FormCb(act=FormAct.ALL)), button(_("✔️ Done"), FormCb(act=FormAct.DONE))])
     rows.append([cancel_button()])
     return inline(rows)
 
 
 def opens_keyboard() -> InlineKeyboardMarkup:
-    return inline([[_button(_("▶️ Right away"), FormCb(act=FormAct.NOW))], [cancel_button()]])
+    return inline([[button(_("▶️ Right away"), FormCb(act=FormAct.NOW))], [cancel_button()]])
 
 
 def categories_keyboard() -> InlineKeyboardMarkup:
     keys = list(Category)
     rows = [
-        [_button(_(CATEGORY_LABELS[k]), FormCb(act=FormAct.CATEGORY, category=k)) for k in keys[i : i + 2]]
+        [button(_(CATEGORY_LABELS[k]), FormCb(act=FormAct.CATEGORY, category=k)) for k in keys[i : i + 2]]
         for i in range(0, len(keys), 2)
     ]
     rows.append([cancel_button()])
@@ -417,8 +403,8 @@ def categories_keyboard() -> InlineKeyboardMarkup:
 
 
 def project_village_keyboard(villages: list[Place], lang: str) -> InlineKeyboardMarkup:
-    rows = [[_button(v.name(lang), FormCb(act=FormAct.PLACE, village=v.id))] for v in villages]
-    rows.append([_button(_("The whole rural district"), FormCb(act=FormAct.PLACE, village=0))])
+    rows = [[button(v.name(lang), FormCb(act=FormAct.PLACE, village=v.id))] for v in villages]
+    rows.append([button(_("The whole rural district"), FormCb(act=FormAct.PLACE, village=0))])
     rows.append([cancel_button()])
     return inline(rows)
 
@@ -426,8 +412,8 @@ def project_village_keyboard(villages: list[Place], lang: str) -> InlineKeyboard
 def more_projects_keyboard(contest_id: int) -> InlineKeyboardMarkup:
     return inline(
         [
-            [_button(_("➕ Another project"), FormCb(act=FormAct.MORE))],
-            [_button(_("✔️ Done"), AdminContestCb(act=AdmAct.VIEW, id=contest_id))],
+            [button(_("➕ Another project"), FormCb(act=FormAct.MORE))],
+            [button(_("✔️ Done"), AdminContestCb(act=AdmAct.VIEW, id=contest_id))],
         ]
     )
 
@@ -444,7 +430,7 @@ def confirm_publish_keyboard(contest_id: int) -> InlineKeyboardMarkup:
 
 
 def confirm_form_keyboard(label: str) -> InlineKeyboardMarkup:
-    return inline([[_button(label, FormCb(act=FormAct.CONFIRM))], [cancel_button()]])
+    return inline([[button(label, FormCb(act=FormAct.CONFIRM))], [cancel_button()]])
 
 
 def admin_back_keyboard(contest_id: int) -> InlineKeyboardMarkup:
@@ -458,9 +444,9 @@ def _short(text: str, limit: int = 40) -> str:
 def results_keyboard(contest_id: int, funded: list[tuple[int, str]]) -> InlineKeyboardMarkup:
     """Under the results: each funded project's progress, then back to the contest."""
     rows = [
-        [_button("📍 " + _short(title), ContestCb(act=Act.PROGRESS, contest=contest_id, project=pid))]
+        [button("📍 " + _short(title), ContestCb(act=Act.PROGRESS, contest=contest_id, project=pid))]
         for pid, title in funded
     ]
     rows += web_row("contests", contest_id)
-    rows += [[_button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))], [menu_button()]]
+    rows += [[button(_("⬅️ To the contest"), ContestCb(act=Act.CONTEST, contest=contest_id))], [menu_button()]]
     return inline(rows)

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
 from bot.keyboards.admin import AdminMenu, back_to_admin
-from bot.keyboards.common import back_button, cancel_button, inline, menu_button
+from bot.keyboards.common import back_button, cancel_button, inline, menu_button, with_back
 from bot.rules.documents import KINDS
 from bot.web.links import web_row
 
@@ -142,8 +142,7 @@ def document_list(
         pager = _pager(page, total, lambda p: DocNav(to=Nav.FOUND, page=p).pack())
     if pager:
         rows.append(pager)
-    rows.append([back_button(DocNav(to=Nav.HOME).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, DocNav(to=Nav.HOME).pack())
 
 
 def document_keyboard(
@@ -174,14 +173,12 @@ def document_keyboard(
             ]
         )
     rows += web_row("documents", doc_id)
-    rows.append([back_button(DocKind(kind=kind).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, DocKind(kind=kind).pack())
 
 
 def versions_keyboard(items: list[tuple[int, str]], back_id: int) -> InlineKeyboardMarkup:
     rows = [[InlineKeyboardButton(text=label, callback_data=Doc(act=DocAct.OPEN, id=i).pack())] for i, label in items]
-    rows.append([back_button(Doc(act=DocAct.OPEN, id=back_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, Doc(act=DocAct.OPEN, id=back_id).pack())
 
 
 def questions_keyboard(numbered: list[tuple[int, int]], doc_id: int) -> InlineKeyboardMarkup:
@@ -191,8 +188,7 @@ def questions_keyboard(numbered: list[tuple[int, int]], doc_id: int) -> InlineKe
     rows.append(
         [InlineKeyboardButton(text=_("❓ Ask a question"), callback_data=Doc(act=DocAct.ASK, id=doc_id).pack())]
     )
-    rows.append([back_button(Doc(act=DocAct.OPEN, id=doc_id).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, Doc(act=DocAct.OPEN, id=doc_id).pack())
 
 
 def search_prompt() -> InlineKeyboardMarkup:

@@ -14,14 +14,14 @@ from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape, format_time, format_weekday_datetime
 from bot.i18n import N_, in_all_languages
 from bot.keyboards.admin import AdminMenu, back_to_admin
-from bot.keyboards.common import cancel_button, inline, menu_button
+from bot.keyboards.common import button, cancel_button, inline, menu_button
 from bot.rules.events import DURATIONS, Kind
 from bot.web.links import web_row
 
@@ -108,10 +108,6 @@ class AdmRep(CallbackData, prefix="admrep"):
     id: int = 0
 
 
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
 def kind_name(kind: str) -> str:
     return _(KIND_NAMES[Kind(kind)])
 
@@ -190,10 +186,8 @@ def notice(i18n: I18n, text: Callable[[E, str], str]) -> Callable[[E, str], tupl
 
 def events_list(items: Sequence[tuple[int, str]], *, past: bool) -> InlineKeyboardMarkup:
     """One event a row ("25.11 · Title"), then the other list and the menu."""
-    rows = [[_button(_short(label), Ev(act=EvAct.OPEN, id=i))] for i, label in items]
-    other = (
-        _button(_("📅 Upcoming"), Ev(act=EvAct.UPCOMING)) if past else _button(_("🗂 Past events"), Ev(act=EvAct.PAST))
-    )
+    rows = [[button(_short(label), Ev(act=EvAct.OPEN, id=i))] for i, label in items]
+    other = button(_("📅 Upcoming"), Ev(act=EvAct.UPCOMING)) if past else button(_("🗂 Past events"), Ev(act=EvAct.PAST))
     rows.append([other])
     rows += web_row("calendar/")
     rows.append([menu_button()])
@@ -214,18 +208,18 @@ def event_card(
     if can_answer:
         rows.append(
             [
-                _button(("☑️ " if answer == "yes" else "") + _("I'll come"), Ev(act=EvAct.YES, id=event_id)),
-                _button(("☑️ " if answer == "no" else "") + _("I can't come"), Ev(act=EvAct.NO, id=event_id)),
+                button(("☑️ " if answer == "yes" else "") + _("I'll come"), Ev(act=EvAct.YES, id=event_id)),
+                button(("☑️ " if answer == "no" else "") + _("I can't come"), Ev(act=EvAct.NO, id=event_id)),
             ]
         )
     if calendar:
-        rows.append([_button(_("📆 To my calendar"), Ev(act=EvAct.ICS, id=event_id))])
+        rows.append([button(_("📆 To my calendar"), Ev(act=EvAct.ICS, id=event_id))])
     if protocol_file:
-        rows.append([_button(_("📄 Protocol"), Ev(act=EvAct.PROTOCOL, id=event_id))])
+        rows.append([button(_("📄 Protocol"), Ev(act=EvAct.PROTOCOL, id=event_id))])
     if report_file:
-        rows.append([_button(_("📄 Akim's report"), Ev(act=EvAct.REPORT, id=event_id))])
+        rows.append([button(_("📄 Akim's report"), Ev(act=EvAct.REPORT, id=event_id))])
     rows += web_row(f"calendar/#e{event_id}")
-    rows.append([_button(_("⬅️ Back"), Ev(act=EvAct.PAST if past else EvAct.UPCOMING)), menu_button()])
+    rows.append([button(_("⬅️ Back"), Ev(act=EvAct.PAST if past else EvAct.UPCOMING)), menu_button()])
     return inline(rows)
 
 
@@ -238,8 +232,8 @@ def open_event_button(event_id: int) -> list[list[dict[str, str]]]:
 
 
 def admin_events(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    rows = [[_button(_("➕ New event"), AdmEv(act=AdmAct.NEW))]]
-    rows += [[_button(_short(label), AdmEv(act=AdmAct.OPEN, id=i))] for i, label in items]
+    rows = [[button(_("➕ New event"), AdmEv(act=AdmAct.NEW))]]
+    rows += [[button(_short(label), AdmEv(act=AdmAct.OPEN, id=i))] for i, label in items]
     rows.append([back_to_admin()])
     return inline(rows)
 
@@ -249,33 +243,33 @@ def admin_event_card(event_id: int, *, upcoming: bool, begun: bool, report_heari
     if upcoming:
         rows.append(
             [
-                _button(_("🕒 Move"), AdmEv(act=AdmAct.MOVE, id=event_id)),
-                _button(_("❌ Cancel event"), AdmEv(act=AdmAct.CANCEL, id=event_id)),
+                button(_("🕒 Move"), AdmEv(act=AdmAct.MOVE, id=event_id)),
+                button(_("❌ Cancel event"), AdmEv(act=AdmAct.CANCEL, id=event_id)),
             ]
         )
     if begun:
-        rows.append([_button(_("📎 Protocol"), AdmEv(act=AdmAct.PROTOCOL, id=event_id))])
+        rows.append([button(_("📎 Protocol"), AdmEv(act=AdmAct.PROTOCOL, id=event_id))])
         if report_hearing:
-            rows.append([_button(_("📎 Akim's report"), AdmEv(act=AdmAct.REPORT, id=event_id))])
-    rows.append([_button(_("⬅️ Back"), AdminMenu(section="events"))])
+            rows.append([button(_("📎 Akim's report"), AdmEv(act=AdmAct.REPORT, id=event_id))])
+    rows.append([button(_("⬅️ Back"), AdminMenu(section="events"))])
     return inline(rows)
 
 
 def confirm_cancel(event_id: int) -> InlineKeyboardMarkup:
     return inline(
         [
-            [_button(_("Yes, cancel it"), AdmEv(act=AdmAct.CANCEL_YES, id=event_id))],
-            [_button(_("No, keep it"), AdmEv(act=AdmAct.OPEN, id=event_id))],
+            [button(_("Yes, cancel it"), AdmEv(act=AdmAct.CANCEL_YES, id=event_id))],
+            [button(_("No, keep it"), AdmEv(act=AdmAct.OPEN, id=event_id))],
         ]
     )
 
 
 def attach_done() -> InlineKeyboardMarkup:
-    return inline([[_button(_("✅ Publish it"), AdmEv(act=AdmAct.ATTACH_DONE))], [cancel_button()]])
+    return inline([[button(_("✅ Publish it"), AdmEv(act=AdmAct.ATTACH_DONE))], [cancel_button()]])
 
 
 def kinds() -> InlineKeyboardMarkup:
-    return inline([[_button(_(KIND_NAMES[k]), AdmEvNew(act=NewAct.KIND, kind=k))] for k in Kind] + [[cancel_button()]])
+    return inline([[button(_(KIND_NAMES[k]), AdmEvNew(act=NewAct.KIND, kind=k))] for k in Kind] + [[cancel_button()]])
 
 
 def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *, many: bool) -> InlineKeyboardMarkup:
@@ -283,15 +277,15 @@ def villages_pick(villages: Sequence[tuple[int, str]], chosen: Sequence[int], *,
     rows = []
     for vid, name in villages:
         mark = ("✅ " if vid in chosen else "▫️ ") if many else ""
-        rows.append([_button(mark + name, AdmEvNew(act=NewAct.VILLAGE, id=vid))])
+        rows.append([button(mark + name, AdmEvNew(act=NewAct.VILLAGE, id=vid))])
     if many:
-        rows.append([_button(_("➡️ Next"), AdmEvNew(act=NewAct.VILLAGES_DONE))])
+        rows.append([button(_("➡️ Next"), AdmEvNew(act=NewAct.VILLAGES_DONE))])
     rows.append([cancel_button()])
     return inline(rows)
 
 
 def skip() -> InlineKeyboardMarkup:
-    return inline([[_button(_("⏭ Skip this step"), AdmEvNew(act=NewAct.SKIP))], [cancel_button()]])
+    return inline([[button(_("⏭ Skip this step"), AdmEvNew(act=NewAct.SKIP))], [cancel_button()]])
 
 
 def cancel_only() -> InlineKeyboardMarkup:
@@ -305,17 +299,17 @@ def durations() -> InlineKeyboardMarkup:
             return _("{hours} h").format(hours=hours)
         return _("{hours} h {minutes} min").format(hours=hours, minutes=rest)
 
-    buttons = [_button(label(m), AdmEvNew(act=NewAct.DURATION, id=m)) for m in DURATIONS]
+    buttons = [button(label(m), AdmEvNew(act=NewAct.DURATION, id=m)) for m in DURATIONS]
     return inline([buttons[:2], buttons[2:], [cancel_button()]])
 
 
 def agenda(offers: Sequence[tuple[int, str]], taken: Sequence[int], has_items: bool) -> InlineKeyboardMarkup:
     rows = [
-        [_button(("✅ " if i in taken else "➕ ") + _short(title), AdmEvNew(act=NewAct.INITIATIVE, id=i))]
+        [button(("✅ " if i in taken else "➕ ") + _short(title), AdmEvNew(act=NewAct.INITIATIVE, id=i))]
         for i, title in offers
     ]
     if has_items:
-        rows.append([_button(_("➡️ Next"), AdmEvNew(act=NewAct.AGENDA_DONE))])
+        rows.append([button(_("➡️ Next"), AdmEvNew(act=NewAct.AGENDA_DONE))])
     rows.append([cancel_button()])
     return inline(rows)
 
@@ -324,8 +318,8 @@ def report_question() -> InlineKeyboardMarkup:
     return inline(
         [
             [
-                _button(_("Yes"), AdmEvNew(act=NewAct.REPORT, yes=True)),
-                _button(_("No"), AdmEvNew(act=NewAct.REPORT, yes=False)),
+                button(_("Yes"), AdmEvNew(act=NewAct.REPORT, yes=True)),
+                button(_("No"), AdmEvNew(act=NewAct.REPORT, yes=False)),
             ],
             [cancel_button()],
         ]
@@ -333,29 +327,29 @@ def report_question() -> InlineKeyboardMarkup:
 
 
 def publish() -> InlineKeyboardMarkup:
-    return inline([[_button(_("✅ Publish it"), AdmEvNew(act=NewAct.PUBLISH))], [cancel_button()]])
+    return inline([[button(_("✅ Publish it"), AdmEvNew(act=NewAct.PUBLISH))], [cancel_button()]])
 
 
 # --- staff: representatives ---------------------------------------------------------------
 
 
 def representatives(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    rows = [[_button(_("➕ Add a representative"), AdmRep(act=RepAct.ADD))]]
-    rows += [[_button(_short(label), AdmRep(act=RepAct.OPEN, id=pid))] for pid, label in items]
+    rows = [[button(_("➕ Add a representative"), AdmRep(act=RepAct.ADD))]]
+    rows += [[button(_short(label), AdmRep(act=RepAct.OPEN, id=pid))] for pid, label in items]
     rows.append([back_to_admin()])
     return inline(rows)
 
 
 def representative(person_id: int, *, chair: bool) -> InlineKeyboardMarkup:
     toggle = (
-        _button(_("Not the chair"), AdmRep(act=RepAct.UNCHAIR, id=person_id))
+        button(_("Not the chair"), AdmRep(act=RepAct.UNCHAIR, id=person_id))
         if chair
-        else _button(_("⭐ Make chair"), AdmRep(act=RepAct.CHAIR, id=person_id))
+        else button(_("⭐ Make chair"), AdmRep(act=RepAct.CHAIR, id=person_id))
     )
     return inline(
         [
             [toggle],
-            [_button(_("🗑 Remove"), AdmRep(act=RepAct.REMOVE, id=person_id))],
-            [_button(_("⬅️ Back"), AdminMenu(section="representatives"))],
+            [button(_("🗑 Remove"), AdmRep(act=RepAct.REMOVE, id=person_id))],
+            [button(_("⬅️ Back"), AdminMenu(section="representatives"))],
         ]
     )

@@ -19,7 +19,7 @@ from pydantic import Field
 from bot.formatting import format_day
 from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
-from bot.keyboards.common import back_button, cancel_button, inline, menu_button
+from bot.keyboards.common import back_button, cancel_button, inline, menu_button, with_back
 from bot.rules.initiatives import Status, Topic
 from storage.initiatives import Initiative, Setting
 from storage.places import Place
@@ -228,8 +228,7 @@ def list_keyboard(
         other = Sort.SUPPORT if sort == Sort.NEWEST else Sort.NEWEST
         label = _("🔥 Most supported") if other == Sort.SUPPORT else _("🆕 Newest")
         rows.append([InlineKeyboardButton(text=label, callback_data=Ini(act=act, sort=other).pack())])
-    rows.append([back_button(Ini(act=IniAct.HOME).pack()), menu_button()])
-    return inline(rows)
+    return with_back(rows, Ini(act=IniAct.HOME).pack())
 
 
 def card_keyboard(
@@ -246,8 +245,7 @@ def card_keyboard(
             ]
         )
     back = Ini(act=IniAct.BROWSE if src == Src.BROWSE else IniAct.MINE, page=page, sort=sort).pack()
-    rows.append([back_button(back), menu_button()])
-    return inline(rows)
+    return with_back(rows, back)
 
 
 # --- the staff ---------------------------------------------------------------------------------

@@ -33,13 +33,13 @@ from bot.rules.anomalies import Flag, Kind
 from bot.rules.clock import Clock
 from bot.rules.errors import DomainError, NotAllowed
 from handlers.common import NotMenu, target
+from handlers.contests import steps
 from handlers.contests.browse import watcher
-from handlers.contests.steps import REASON_MAX, text_value
-from handlers.contests.texts import timezone
 from storage import contests, oversight, places
 from storage.contests import Contest
 from storage.db import Database
 from storage.people import CHAIR, Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 MARK = {Kind.BURST: "📈", Kind.NIGHT: "🌙", Kind.NEW: "🆕", Kind.MINUTE: "⏱"}
@@ -203,12 +203,8 @@ async def decide(
     message: Message, person: Person, db: Database, clock: Clock, settings: Settings, state: FSMContext
 ) -> None:
     """The reason; the decision is stored, audited and shown on the results."""
-    reason = text_value(message, REASON_MAX)
+    reason = await steps.reason(message)
     if reason is None:
-        await message.answer(
-            _("Please send the reason as text, at most {limit} characters.").format(limit=REASON_MAX),
-            reply_markup=cancel_keyboard(),
-        )
         return
     data = await state.get_data()
     await state.clear()

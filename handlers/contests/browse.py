@@ -26,11 +26,12 @@ from bot.rules.contests import Phase
 from bot.rules.errors import DomainError, NotFound
 from bot.texts.contests import results_text
 from handlers.common import target
-from handlers.contests.texts import curve_lines, money_lines, safety, timezone, when
+from handlers.contests.texts import curve_lines, money_lines, safety, when
 from storage import contests, oversight, places
 from storage.contests import Contest, Project
 from storage.db import Database
 from storage.people import CHAIR, Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 

@@ -5,10 +5,7 @@ before the list is replaced. The file is never trusted: see ``bot/spreadsheets.p
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -21,15 +18,14 @@ from bot.i18n import N_
 from bot.keyboards.contests import AdmAct, AdminContestCb, census_keyboard
 from bot.rules import census as rules
 from bot.rules.clock import Clock
-from handlers.common import NotMenu, target
-from handlers.contests.texts import timezone
+from handlers.common import NotMenu, sent_file, target
 from storage import census
 from storage.audit import Actor
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
-log = logging.getLogger(__name__)
 
 PROBLEMS = {
     rules.Problem.NOT_A_SPREADSHEET: N_("This is not a spreadsheet. Please send the list as a CSV or XLSX file."),
@@ -145,13 +141,9 @@ async def census_file(
     if document.file_size is not None and document.file_size > rules.MAX_BYTES:
         await message.answer(_(PROBLEMS[rules.Problem.TOO_LARGE]).format(limit_mb=rules.MAX_BYTES // (1024 * 1024)))
         return
-    try:
-        content = await bot.download(document.file_id)
-    except TelegramBadRequest:
-        log.warning("could not download census file %s", document.file_id)
-        await message.answer(_("Telegram did not give the file back. Please send it again."))
+    data = await sent_file(message, bot, document.file_id, rules.MAX_BYTES + 1)
+    if data is None:
         return
-    data = content.read(rules.MAX_BYTES + 1) if content is not None else b""
     try:
         rows = spreadsheets.read(data, document.file_name)
         parsed = rules.build(rows, await census.villages_of(db, rd))

@@ -31,11 +31,11 @@ from bot.rules.errors import NotFound
 from handlers.common import target
 from handlers.contests.projects import start_project
 from handlers.contests.steps import DESCRIPTION_MAX, TITLE_MAX, Step, take
-from handlers.contests.texts import timezone
 from storage import contests, places
 from storage.audit import Actor
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 

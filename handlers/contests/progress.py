@@ -36,12 +36,12 @@ from bot.rules.clock import Clock
 from bot.rules.contests import Phase
 from bot.rules.errors import DomainError, NotFound
 from handlers.common import Has, NotMenu, target
-from handlers.contests.texts import timezone
 from storage import contests, progress
 from storage.audit import Actor
 from storage.contests import Contest, Project
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 staff_router = Router(name=__name__ + ".staff")

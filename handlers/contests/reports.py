@@ -27,12 +27,12 @@ from bot.keyboards.contests import (
     report_voice_buttons,
 )
 from bot.rules.clock import Clock
-from handlers.common import Has, NotMenu, target
-from handlers.contests.texts import timezone
+from handlers.common import NotMenu, target
 from storage import contests, oversight, places
 from storage.db import Database
 from storage.oversight import Report
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 REPORT_MAX = 2000
@@ -88,7 +88,8 @@ def _texts(
     return render
 
 
-async def _send(
+@router.message(StateFilter(ReportFlow.text), NotMenu())
+async def take_report(
     message: Message,
     person: Person,
     db: Database,
@@ -96,10 +97,24 @@ async def _send(
     i18n: I18n,
     settings: Settings,
     state: FSMContext,
-    *,
-    body: str | None,
-    voice: str | None,
 ) -> None:
+    """The report: a voice message (with its caption), or a text that is not empty and not too long."""
+    if message.voice is not None:
+        body, voice = message.caption, message.voice.file_id
+    else:
+        body, voice = (message.text or "").strip(), None
+        if not body:
+            await message.answer(
+                _("The report is empty. Please write what happened, or send a voice message."),
+                reply_markup=cancel_keyboard(),
+            )
+            return
+        if len(body) > REPORT_MAX:
+            await message.answer(
+                _("Please send the report as text, at most {limit} characters.").format(limit=REPORT_MAX),
+                reply_markup=cancel_keyboard(),
+            )
+            return
     data = await state.get_data()
     contest = await contests.for_resident(db, int(data["contest"]), person.rural_district_id or 0)
     village = await places.village(db, person.village_id)
@@ -127,48 +142,6 @@ async def _send(
         ).format(number=kept.number),
         reply_markup=after_vote_keyboard(contest.id),
     )
-
-
-@router.message(StateFilter(ReportFlow.text), Has("voice"))
-async def report_voice(
-    message: Message,
-    person: Person,
-    db: Database,
-    clock: Clock,
-    i18n: I18n,
-    settings: Settings,
-    state: FSMContext,
-) -> None:
-    """A voice report."""
-    assert message.voice is not None
-    await _send(message, person, db, clock, i18n, settings, state, body=message.caption, voice=message.voice.file_id)
-
-
-@router.message(StateFilter(ReportFlow.text), NotMenu())
-async def report_text(
-    message: Message,
-    person: Person,
-    db: Database,
-    clock: Clock,
-    i18n: I18n,
-    settings: Settings,
-    state: FSMContext,
-) -> None:
-    """A written report: not empty, not too long."""
-    text = (message.text or "").strip()
-    if not text:
-        await message.answer(
-            _("The report is empty. Please write what happened, or send a voice message."),
-            reply_markup=cancel_keyboard(),
-        )
-        return
-    if len(text) > REPORT_MAX:
-        await message.answer(
-            _("Please send the report as text, at most {limit} characters.").format(limit=REPORT_MAX),
-            reply_markup=cancel_keyboard(),
-        )
-        return
-    await _send(message, person, db, clock, i18n, settings, state, body=text, voice=None)
 
 
 @router.callback_query(WatchCb.filter(F.act == WatchAct.VOICE))

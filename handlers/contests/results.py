@@ -18,10 +18,10 @@ from bot.rules.errors import DomainError
 from bot.texts.contests import results_csv, results_text
 from handlers.common import target
 from handlers.contests.browse import checks_lines
-from handlers.contests.texts import timezone
 from storage import contests, places
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 

@@ -36,14 +36,15 @@ from bot.rules.delivery import quiet_until
 from bot.rules.errors import DomainError
 from bot.texts.contests import results_text
 from handlers.common import target
+from handlers.contests import steps
 from handlers.contests.browse import ballot_line
-from handlers.contests.steps import REASON_MAX, text_value
-from handlers.contests.texts import MARKS, money_lines, timezone, when
+from handlers.contests.texts import MARKS, money_lines, when
 from storage import contests, places
 from storage.audit import Actor
 from storage.contests import Contest
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 
@@ -233,12 +234,8 @@ async def change_closes(message: Message, person: Person, db: Database, clock: C
 @router.message(Change.reason)
 async def change_reason(message: Message, state: FSMContext) -> None:
     """The reason; then one confirmation."""
-    reason = text_value(message, REASON_MAX)
+    reason = await steps.reason(message)
     if reason is None:
-        await message.answer(
-            _("Please send the reason as text, at most {limit} characters.").format(limit=REASON_MAX),
-            reply_markup=cancel_keyboard(),
-        )
         return
     await state.update_data(reason=reason)
     await state.set_state(Change.confirm)

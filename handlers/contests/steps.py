@@ -22,6 +22,18 @@ def text_value(message: Message, limit: int) -> str | None:
     return text if text and len(text) <= limit else None
 
 
+async def reason(message: Message) -> str | None:
+    """The reason a staff member gives (for a decision residents will read), or None once they are
+    asked again for a text of at most ``REASON_MAX`` characters."""
+    value = text_value(message, REASON_MAX)
+    if value is None:
+        await message.answer(
+            _("Please send the reason as text, at most {limit} characters.").format(limit=REASON_MAX),
+            reply_markup=cancel_keyboard(),
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Step:
     """One text of the flow: the key it is kept under, its limit, and what follows."""

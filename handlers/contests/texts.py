@@ -11,17 +11,9 @@ from bot.formatting import escape, format_datetime, format_day, format_money
 from bot.keyboards.contests import SOURCE_LABELS
 from bot.rules.anomalies import Curve, bar
 from bot.rules.contests import Phase
-from storage import places
 from storage.contests import Contest
-from storage.db import Database
 
 MARKS = {Phase.DRAFT: "📝", Phase.UPCOMING: "⏳", Phase.OPEN: "🟢", Phase.CLOSED: "🏁"}
-
-
-async def timezone(db: Database, rural_district_id: int | None) -> str:
-    """The rural district's time zone, in which its people read every date."""
-    rd = await places.rural_district(db, rural_district_id)
-    return rd.timezone if rd else "Asia/Almaty"
 
 
 def when(contest: Contest, current: Phase, tz: str, lang: str) -> str:

@@ -18,11 +18,12 @@ from bot.keyboards.documents import Doc, DocAct, DocKind, DocNav, Kind, Nav
 from bot.rules.clock import from_db
 from bot.rules.documents import search_query
 from handlers.common import Has, NotMenu, target
-from handlers.documents.screens import show_document, show_published_answers, timezone, visible
+from handlers.documents.screens import show_document, show_published_answers, visible
 from storage import documents as docs
 from storage import places
 from storage.db import Database
 from storage.people import Person
+from storage.places import timezone
 
 router = Router(name=__name__)
 

@@ -3,10 +3,7 @@ official link, the issuer of audit results; the last step keeps it as a draft.""
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -17,7 +14,7 @@ from bot.keyboards import documents as kb
 from bot.keyboards.documents import AdmAct, AdmDoc, Kind
 from bot.rules.documents import file_acceptable, file_too_big
 from bot.rules.errors import NotFound
-from handlers.common import NotMenu, target
+from handlers.common import NotMenu, sent_file, target
 from handlers.documents.screens import admin_view, own
 from handlers.documents.texts import NOT_AVAILABLE
 from storage import documents as docs
@@ -26,7 +23,6 @@ from storage.db import Database
 from storage.people import Person
 
 router = Router(name=__name__)
-log = logging.getLogger(__name__)
 
 
 class DocForm(StatesGroup):
@@ -232,11 +228,8 @@ async def admin_file(message: Message, person: Person, db: Database, bot: Bot, s
             _("Please send a PDF or an office file (doc, docx, xls, xlsx, odt)."), reply_markup=kb.skip_keyboard()
         )
         return
-    try:
-        content = await bot.download(document.file_id)
-    except TelegramBadRequest:
-        log.warning("could not download file %s", document.file_id)
-        await message.answer(_("Telegram did not give the file back. Please send it again."))
+    data = await sent_file(message, bot, document.file_id)
+    if data is None:
         return
     ref = await docs.store_file(
         db,
@@ -248,7 +241,7 @@ async def admin_file(message: Message, person: Person, db: Database, bot: Bot, s
         bot_id=bot.id,
         file_id=document.file_id,
         file_unique_id=document.file_unique_id,
-        data=content.read() if content is not None else b"",
+        data=data,
     )
     await state.update_data({"file_" + _lang_of(await state.get_state()): ref})
     await message.answer(

@@ -17,17 +17,12 @@ from bot.rules.errors import NotFound
 from handlers.common import target
 from handlers.documents.texts import NOT_AVAILABLE, QUESTION_NOT_AVAILABLE, question_body, render_header
 from storage import documents as docs
-from storage import places
 from storage.db import Database
 from storage.documents import Document, Question
 from storage.people import Person
+from storage.places import timezone
 
 log = logging.getLogger(__name__)
-
-
-async def timezone(db: Database, rural_district_id: int) -> str:
-    rd = await places.rural_district(db, rural_district_id)
-    return rd.timezone if rd else "Asia/Almaty"
 
 
 async def send_file(

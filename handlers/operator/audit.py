@@ -19,6 +19,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message, TelegramObj
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape
+from bot.i18n import N_
 from bot.keyboards import operator as kb
 from bot.keyboards.operator import AuditAct, AuditCb
 from bot.rules.clock import from_db, local, to_db
@@ -174,12 +175,23 @@ async def kind(query: CallbackQuery, callback_data: AuditCb, db: Database, perso
     await target(query).answer(_("Which kind of action?"), reply_markup=kb.audit_choices(AuditAct.KIND, choices))
 
 
-@router.callback_query(AuditCb.filter(F.act == AuditAct.PERSON))
-async def ask_person(query: CallbackQuery, state: FSMContext) -> None:
-    """Whose actions: the bot's person id (shown in every entry)."""
+# the filters typed as a message: the state that waits for it, and the question
+_TYPED = {
+    AuditAct.PERSON: (
+        AuditFilter.person,
+        N_("Send the person id (the number after the actor in an entry), or 0 for everyone."),
+    ),
+    AuditAct.DATES: (AuditFilter.dates, N_("Send a day like 25.11.2026, or days like 01.11.2026-25.11.2026.")),
+}
+
+
+@router.callback_query(AuditCb.filter(F.act.in_(set(_TYPED))))
+async def ask_typed(query: CallbackQuery, callback_data: AuditCb, state: FSMContext) -> None:
+    """Whose actions (the bot's person id, shown in every entry), or which day or span of days."""
+    waits, question = _TYPED[callback_data.act]
     await query.answer()
-    await state.set_state(AuditFilter.person)
-    await target(query).answer(_("Send the person id (the number after the actor in an entry), or 0 for everyone."))
+    await state.set_state(waits)
+    await target(query).answer(_(question))
 
 
 @router.message(StateFilter(AuditFilter.person), NotMenu())
@@ -191,14 +203,6 @@ async def got_person(message: Message, db: Database, person: Person, state: FSMC
     await state.set_state(None)
     await _set(state, person=int(text) or None)
     await show_page(message, db, person, state, 0)
-
-
-@router.callback_query(AuditCb.filter(F.act == AuditAct.DATES))
-async def ask_dates(query: CallbackQuery, state: FSMContext) -> None:
-    """A day or a span of days."""
-    await query.answer()
-    await state.set_state(AuditFilter.dates)
-    await target(query).answer(_("Send a day like 25.11.2026, or days like 01.11.2026-25.11.2026."))
 
 
 @router.message(StateFilter(AuditFilter.dates), NotMenu())

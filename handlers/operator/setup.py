@@ -56,11 +56,15 @@ async def add_region(message: Message, command: CommandObject, person: Person, d
     await message.answer(_("Added, id {id}.").format(id=new_id))
 
 
-@router.message(Command("add_district"))
-async def add_district(message: Message, command: CommandObject, person: Person, db: Database) -> None:
-    """Add a district (аудан) to a region."""
-    region, kk, ru = _args(command, 3)
-    new_id = await operator.add_district(db, _actor(person), _int(region), kk, ru)
+# the places added by «parent id | Kazakh name | Russian name»
+_ADD_UNDER = {"add_district": operator.add_district, "add_village": operator.add_village}
+
+
+@router.message(Command(*_ADD_UNDER))
+async def add_under(message: Message, command: CommandObject, person: Person, db: Database) -> None:
+    """Add a district (аудан) to a region, or a village to a rural district."""
+    parent, kk, ru = _args(command, 3)
+    new_id = await _ADD_UNDER[command.command](db, _actor(person), _int(parent), kk, ru)
     await message.answer(_("Added, id {id}.").format(id=new_id))
 
 
@@ -69,14 +73,6 @@ async def add_rural_district(message: Message, command: CommandObject, person: P
     """Add a rural district to a district."""
     district, kind, kk, ru = _args(command, 4)
     new_id = await operator.add_rural_district(db, _actor(person), _int(district), kk, ru, kind=kind)
-    await message.answer(_("Added, id {id}.").format(id=new_id))
-
-
-@router.message(Command("add_village"))
-async def add_village(message: Message, command: CommandObject, person: Person, db: Database) -> None:
-    """Add a village to a rural district."""
-    rd, kk, ru = _args(command, 3)
-    new_id = await operator.add_village(db, _actor(person), _int(rd), kk, ru)
     await message.answer(_("Added, id {id}.").format(id=new_id))
 
 

@@ -1,0 +1,76 @@
+"""Set-ups and steps that several test modules share (a world, a flow, reading what the bot sent)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+from pathlib import Path
+
+from bot.keyboards.contests import Act, ContestCb
+from tests.fake_telegram import Request
+from tests.harness import Person, World
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sent_csv(document: Request) -> list[list[str]]:
+    """The rows of a CSV file the bot sent, checked to be a document in UTF-8 with a BOM (Excel reads it)."""
+    assert document.method == "sendDocument"
+    data = document.params["document"]
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+async def with_phone(person: Person, phone: str) -> None:
+    """The person's phone number as if they had shared their contact."""
+    await person.world.db.conn.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
+
+
+async def vote(person: Person, contest_id: int, project_id: int) -> None:
+    """The two taps of a vote: «Vote» on the project, then «Yes» on the confirmation."""
+    await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
+    await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
+
+
+async def voted(world: World, name: str, phone: str, contest_id: int, project_id: int) -> Person:
+    """A resident (reading Russian) with this phone number, who voted for the project."""
+    person = await world.resident(name, lang="ru")
+    await with_phone(person, phone)
+    await vote(person, contest_id, project_id)
+    return person
+
+
+async def make_chair(world: World, person: Person) -> None:
+    """The person becomes the chair of the meeting of the world's rural district."""
+    await world.db.execute(
+        "INSERT INTO roles (person_id, rural_district_id, role) VALUES (?, ?, 'chair')",
+        (await person.person_id(), world.rural_district_id),
+    )
+
+
+async def koktobe(world: World) -> int:
+    """A second rural district beside the world's own (same district), with one village, Коктобе; its id."""
+    return await world.add_rural_district(
+        "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
+    )
+
+
+class operator_world:
+    """A world whose Telegram id 777 is an operator; no request Telegram would refuse."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+
+    async def __aenter__(self) -> World:
+        self.world = await World.create(self.tmp_path, operator_ids=frozenset({777}))
+        return self.world
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.world.close()
+        assert not self.world.telegram.violations, self.world.telegram.violations
