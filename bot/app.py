@@ -18,7 +18,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 import handlers
 from bot import logs
@@ -31,7 +30,7 @@ from bot.jobs import JobContext
 from bot.middlewares import ErrorsMiddleware, PersonMiddleware, ThrottleMiddleware
 from bot.retry import Requests, own_retries
 from bot.rules.clock import Clock, SystemClock
-from bot.scheduler import build_scheduler, run_if_leading
+from bot.scheduler import Scheduler, build_scheduler, run_if_leading
 from bot.web.links import PublicLinks
 from storage.db import Database
 
@@ -117,7 +116,7 @@ class App:
     i18n: I18n
     clock: Clock
     intake: Intake
-    scheduler: AsyncIOScheduler | None = None
+    scheduler: Scheduler | None = None
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     errors: logs.LastError | None = None
     districts: list[DistrictSide] = field(default_factory=list)
@@ -174,7 +173,7 @@ class App:
     async def on_shutdown(self) -> None:
         """Let in-flight updates finish, stop the clock and the senders, close the database."""
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+            await self.scheduler.stop(SHUTDOWN_GRACE)
         await asyncio.gather(*(intake.drain(SHUTDOWN_GRACE) for intake in self.intakes))
         for task in self.background:
             task.cancel()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -40,10 +42,39 @@ async def run_if_leading(ctx: JobContext, lease: Lease | None) -> bool:
     return True
 
 
-def build_scheduler(ctx: JobContext, lease: Lease | None = None) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
+class Scheduler(AsyncIOScheduler):
+    """APScheduler's clock with a stop that lets the running tick finish: a tick cancelled in the
+    middle would roll its transaction back, log a traceback, and find the database closed."""
+
+    def __init__(self) -> None:
+        super().__init__(timezone="UTC")
+        self.ticks: set[asyncio.Task[Any]] = set()
+
+    async def tick(self, ctx: JobContext, lease: Lease | None) -> bool:
+        task = asyncio.current_task()
+        if task is not None:
+            self.ticks.add(task)
+        try:
+            return await run_if_leading(ctx, lease)
+        finally:
+            if task is not None:
+                self.ticks.discard(task)
+
+    async def stop(self, grace: float) -> None:
+        """No new tick; the one running (if any) finishes within ``grace`` seconds; then shut down."""
+        self.pause()
+        running = {task for task in self.ticks if not task.done()}
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace)
+            if late:
+                log.warning("a scheduled tick still ran %.0f s after the stop; it is cancelled", grace)
+        self.shutdown(wait=False)
+
+
+def build_scheduler(ctx: JobContext, lease: Lease | None = None) -> Scheduler:
+    scheduler = Scheduler()
     scheduler.add_job(
-        run_if_leading,
+        scheduler.tick,
         "interval",
         seconds=ctx.settings.tick_seconds,
         args=[ctx, lease],

@@ -119,3 +119,28 @@ async def _is(path: Path, pid: int) -> bool:
 async def _beat_after(path: Path, beat: str) -> bool:
     held = await holder(path)
     return held is not None and held[1] > beat
+
+
+async def test_a_stop_lets_the_running_tick_finish(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM while reminders or a contest's closing are being written: the tick finishes (it was
+    cancelled in the middle, with a traceback in the log and its transaction rolled back)."""
+    import bot.scheduler
+
+    started, release, finished = asyncio.Event(), asyncio.Event(), []
+
+    async def slow(ctx: object) -> None:
+        started.set()
+        await release.wait()
+        finished.append(True)
+
+    monkeypatch.setattr(bot.scheduler, "all_jobs", lambda: [("slow", slow)])
+    scheduler = bot.scheduler.build_scheduler(world.job_context)
+    scheduler.start()
+    await started.wait()
+    stopping = asyncio.create_task(scheduler.stop(grace=60))
+    for _ in range(5):  # let the stop run as far as it goes without the tick
+        await asyncio.sleep(0)
+    assert not stopping.done() and not finished
+    release.set()
+    await stopping
+    assert finished == [True] and not scheduler.running
