@@ -51,16 +51,17 @@ def _with_db(work: Callable[..., Awaitable[Any]]) -> Callable[[argparse.Namespac
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from bot.app import build_app, run_polling, run_webhook
-    from bot.logs import setup_logging
-    from storage.db import SchemaTooNew
-
-    settings = _settings()
-    errors = setup_logging(settings.log_level, settings.log_format)
+    settings = _settings()  # a setting that is wrong is one line at once, before aiogram's types load
     try:
         settings.token()
     except MissingToken:
         sys.exit("error: BOT_TOKEN is not set. Get a token from @BotFather and run: BOT_TOKEN=<token> python bot.py")
+
+    from bot.app import build_app, run_polling, run_webhook
+    from bot.logs import setup_logging
+    from storage.db import SchemaTooNew
+
+    errors = setup_logging(settings.log_level, settings.log_format)
     mode = args.mode or settings.mode
 
     async def main() -> None:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_bot(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "MODE", "WEBHOOK_URL"}}
     return subprocess.run(
-        [sys.executable, "bot.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "bot.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
     )
 
 
