@@ -16,6 +16,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
@@ -59,6 +60,22 @@ def instrument(bot: Bot, db: Database | None) -> Bot:
     return bot
 
 
+def events_isolation(settings: Settings) -> BaseEventIsolation:
+    """One person's updates one at a time: in this process, or, with ``REDIS_URL``, across every
+    worker sharing that Redis (aiogram's ``RedisEventIsolation``: a lock per chat and person).
+    The conversation's state itself stays in the SQL database, where a step's state changes in the
+    same transaction as its effects."""
+    if not settings.redis_url:
+        return SimpleEventIsolation()
+    from aiogram.fsm.storage.redis import RedisEventIsolation
+
+    class SharedIsolation(RedisEventIsolation):
+        async def close(self) -> None:  # aiogram's leaves the connection pool open
+            await self.redis.aclose(close_connection_pool=True)
+
+    return SharedIsolation.from_url(settings.redis_url)
+
+
 def build_dispatcher(
     *, db: Database, settings: Settings, clock: Clock, i18n: I18n, bot_districts: dict[int, int] | None = None
 ) -> Dispatcher:
@@ -69,7 +86,7 @@ def build_dispatcher(
     # through the same conversation state (updates of different people still run in parallel).
     dp = Dispatcher(
         storage=SQLiteStorage(db),
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=events_isolation(settings),
         db=db,
         settings=settings,
         clock=clock,
@@ -204,7 +221,7 @@ async def build_app(
 ) -> App:
     from storage import bots
 
-    db = await Database(settings.database_path).connect()
+    db = await settings.database().connect()
     i18n = build_i18n()
     clock = clock or SystemClock()
     await prepare(db, i18n, settings, clock.now())

@@ -60,12 +60,12 @@ def with_db(work: Work, *, migrate: bool = True) -> Callable[[argparse.Namespace
 
     def command(args: argparse.Namespace) -> None:
         from bot.rules.errors import DomainError
-        from storage.db import Database, SchemaTooNew
+        from storage.db import SchemaTooNew
 
         args.settings = settings()
 
         async def main() -> Any:
-            db = await Database(args.settings.database_path).connect(migrate=migrate)
+            db = await args.settings.database().connect(migrate=migrate)
             try:
                 return await work(db, args)
             finally:
@@ -214,6 +214,43 @@ def cmd_restore(args: argparse.Namespace) -> None:
         domain_error(error)
     kept = f"; the previous database is kept as {done.kept_previous}" if done.kept_previous else ""
     print(f"ok: restored {done.path} (schema {done.schema}, {done.files} files){kept}. Start the bot.")
+
+
+def cmd_migrate_to(args: argparse.Namespace) -> None:
+    from storage import migrate
+    from storage.postgres import PostgresDatabase, is_postgres
+
+    config = settings()
+    if not is_postgres(args.url):
+        sys.exit("error: the target must be a postgresql:// URL")
+    if config.database_url:
+        sys.exit("error: DATABASE_URL is set: the source must be the SQLite file (DATABASE_PATH)")
+
+    async def main() -> migrate.Copied:
+        source = await config.database().connect()  # brought to this code's schema, as the target
+        try:
+            target = await PostgresDatabase(args.url, path=config.database_path).connect()
+            try:
+                return await migrate.copy(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    try:
+        copied = asyncio.run(main())
+    except (migrate.CannotCopy, sqlite3.DatabaseError) as error:
+        sys.exit(f"error: {error}")
+    width = max(len(t) for t in copied.counts)
+    for table, (before, after) in copied.counts.items():
+        print(f"{table:<{width}}  {before:>9}  {after:>9}{'' if before == after else '  MISMATCH'}")
+    if not copied.matches:
+        sys.exit("error: the counts differ (above): do not switch to the copy")
+    total = sum(before for before, _ in copied.counts.values())
+    print(
+        f"ok: {total} rows in {len(copied.counts)} tables copied, the counts match. Set DATABASE_URL to the new"
+        f" database (keep DATABASE_PATH: the documents' files stay beside it) and start the bot."
+    )
 
 
 async def _export(db: Any, args: argparse.Namespace) -> str:
@@ -519,6 +556,14 @@ def register(sub: Any) -> None:
         "restore a backup (or a copy of the database) from PATH; the bot must be stopped",
         cmd_restore,
         ("path", {}),
+    )
+    _add(
+        sub,
+        "migrate-to",
+        "copy this SQLite deployment into an empty PostgreSQL database (URL) and check the counts;"
+        " the bot must be stopped",
+        cmd_migrate_to,
+        ("url", {"help": "postgresql://user:password@host/db"}),
     )
     _add(
         sub,

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.rules.anomalies import Thresholds
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 TOKEN_RE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
 
@@ -20,7 +23,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     bot_token: SecretStr | None = Field(None, description="the token from @BotFather (required to run)")
-    database_path: Path = Field(Path("data/bot.sqlite3"), description="the SQLite file")
+    database_path: Path = Field(Path("data/bot.sqlite3"), description="the SQLite file (documents' files beside it)")
+    database_url: str | None = Field(
+        None, description="postgresql://user:password@host/db selects PostgreSQL instead of the SQLite file"
+    )
+    redis_url: str | None = Field(
+        None, description="redis://host:6379/0: several webhook workers share one bot's updates (event isolation)"
+    )
     telegram_api_url: str | None = Field(None, description="a self-hosted Bot API server, e.g. http://127.0.0.1:8081")
     telegram_api_is_local: bool = Field(False, description="the self-hosted server runs with --local (files by path)")
     mode: Literal["polling", "webhook"] = Field("polling", description="how updates arrive")
@@ -68,6 +77,13 @@ class Settings(BaseSettings):
     vote_hash_key: SecretStr | None = Field(
         None, description="key of the hashes of deleted voters' numbers (else generated, kept in the database)"
     )
+
+    def database(self) -> Database:
+        """The database these settings name (not connected): PostgreSQL for a ``database_url``,
+        else the SQLite file."""
+        from storage.postgres import open_database
+
+        return open_database(self.database_url or self.database_path, path=self.database_path)
 
     @field_validator("bot_token")
     @classmethod

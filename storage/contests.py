@@ -26,7 +26,7 @@ from bot.rules.errors import DomainError, NotFound
 from bot.rules.texts import N_
 from storage import audit, outbox, people, personal
 from storage.audit import Actor
-from storage.db import Database, Tx
+from storage.db import SKIP_LOCKED, Database, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ def _project(row: sqlite3.Row | tuple[Any, ...]) -> Project:
 _FIRST_VOTE = (
     "SELECT min(at) FROM (SELECT min(cast_at) AS at FROM contest_votes WHERE contest_id = :c"
     " UNION ALL SELECT min(recorded_at) FROM contest_paper_voters WHERE contest_id = :c"
-    " UNION ALL SELECT min(entered_at) FROM contest_protocols WHERE contest_id = :c)"
+    " UNION ALL SELECT min(entered_at) FROM contest_protocols WHERE contest_id = :c) AS firsts"
 )
 # A contest of the district whose rules may still change: not closed, and no vote yet.
 UNFROZEN = (
@@ -924,8 +924,8 @@ async def _claim_due(tx: Tx, now: datetime, only: int | None = None) -> list[Con
     """Close every published contest (or only the one given) whose deadline has passed (however
     long ago); return them."""
     rows = await tx.fetchall(
-        "UPDATE contests SET status = 'closed', closed_at = ? WHERE status = 'published' AND closes_at <= ?"
-        " AND (? IS NULL OR id = ?) RETURNING id",
+        "UPDATE contests SET status = 'closed', closed_at = ? WHERE id IN (SELECT id FROM contests"
+        f" WHERE status = 'published' AND closes_at <= ? AND (? IS NULL OR id = ?) {SKIP_LOCKED}) RETURNING id",
         (to_db(now), to_db(now), only, only),
     )
     closed = []

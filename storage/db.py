@@ -44,6 +44,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process holding the lock
+# Ends the inner SELECT of a claim of due work (outbox, reminders, digests, closing contests):
+# PostgreSQL's workers skip rows another one is claiming (storage/dialect.py uncomments it);
+# SQLite reads a comment, its one writer at a time needs no more.
+SKIP_LOCKED = "/* FOR UPDATE SKIP LOCKED */"
 
 
 class SchemaTooNew(RuntimeError):
@@ -139,7 +143,13 @@ class Unit:
 
 
 class Database:
-    """One SQLite file in WAL mode, opened once per process and closed on shutdown."""
+    """One SQLite file in WAL mode, opened once per process and closed on shutdown.
+
+    The engine interface of storage/: ``transaction``, ``run``, ``read``, ``unit``, ``execute``
+    and ``fetch*``. ``storage/postgres.py`` answers the same calls on PostgreSQL
+    (``open_database`` there picks one from ``DATABASE_URL``)."""
+
+    engine = "sqlite"
 
     def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> None:
         self.path = Path(path)
@@ -148,6 +158,10 @@ class Database:
         self._lock = asyncio.Lock()
         self._current: ContextVar[Tx | None] = ContextVar(f"tx:{id(self)}", default=None)
         self._unit: ContextVar[Unit | None] = ContextVar(f"unit:{id(self)}", default=None)
+
+    def reopened(self) -> Database:
+        """A new, unconnected handle on the same database (a restart)."""
+        return Database(self.path, busy_timeout=self.busy_timeout)
 
     async def connect(self, *, migrate: bool = True, readonly: bool = False) -> Database:
         """Open the file (and migrate it); ``readonly``: SQLite itself refuses every write on this

@@ -22,7 +22,7 @@ from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.texts import N_
 from storage import audit, documents, outbox, people, places
 from storage.audit import Actor
-from storage.db import Database, Tx
+from storage.db import SKIP_LOCKED, Database, Tx
 from storage.people import CHAIR, REPRESENTATIVE
 from storage.places import Named
 
@@ -540,9 +540,9 @@ async def send_due_reminders(db: Database, now: datetime, *, late_minutes: int, 
     queued = 0
     async with db.transaction() as tx:
         rows = await tx.fetchall(
-            "UPDATE event_reminders SET state = 'sent', claimed_at = ?"
+            "UPDATE event_reminders SET state = 'sent', claimed_at = ? WHERE id IN (SELECT id FROM event_reminders"
             " WHERE state = 'pending' AND due_at <= ?"
-            " AND event_id IN (SELECT id FROM events WHERE status = 'scheduled')"
+            f" AND event_id IN (SELECT id FROM events WHERE status = 'scheduled') {SKIP_LOCKED})"
             " RETURNING id, event_id, due_at",
             (to_db(now), to_db(now)),
         )

@@ -22,7 +22,7 @@ from bot.rules.initiatives import Deadline, Status
 from bot.rules.texts import N_
 from storage import audit, outbox
 from storage.audit import Actor
-from storage.db import Database, Tx
+from storage.db import SKIP_LOCKED, Database, Tx
 from storage.places import timezone as timezone  # the district's, in which deadlines are counted
 
 
@@ -736,8 +736,8 @@ async def claim_reminders(db: Database, now: datetime) -> list[Initiative]:
     """Undecided initiatives whose deadline is near and whose staff were not reminded yet; claimed once."""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
-            "UPDATE initiatives SET reminded_at = ? WHERE reminded_at IS NULL AND remind_at <= ?"
-            f" AND status IN {_IN_UNDECIDED} RETURNING id",
+            "UPDATE initiatives SET reminded_at = ? WHERE id IN (SELECT id FROM initiatives"
+            f" WHERE reminded_at IS NULL AND remind_at <= ? AND status IN {_IN_UNDECIDED} {SKIP_LOCKED}) RETURNING id",
             (to_db(now), to_db(now), *_UNDECIDED),
         )
         found = [await get(tx, row[0]) for row in rows]
@@ -748,9 +748,10 @@ async def claim_digests(db: Database, rural_district_id: int, today: date) -> li
     """Staff of the district who want a digest and had none today: (person id, since when); claimed once."""
     async with db.transaction() as tx:
         rows = await tx.fetchall(
-            "UPDATE initiative_staff_prefs SET digest_sent_on = ? WHERE digest = 1"
+            "UPDATE initiative_staff_prefs SET digest_sent_on = ? WHERE person_id IN"
+            " (SELECT person_id FROM initiative_staff_prefs WHERE digest = 1"
             " AND (digest_sent_on IS NULL OR digest_sent_on < ?) AND person_id IN"
-            " (SELECT person_id FROM roles WHERE rural_district_id = ? AND role = 'staff')"
+            f" (SELECT person_id FROM roles WHERE rural_district_id = ? AND role = 'staff') {SKIP_LOCKED})"
             " RETURNING person_id, digest_since",
             (today.isoformat(), today.isoformat(), rural_district_id),
         )

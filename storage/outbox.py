@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.rules.clock import to_db
 from bot.rules.delivery import Outcome, backoff, gives_up, quiet_until
-from storage.db import Database, Tx
+from storage.db import SKIP_LOCKED, Database, Tx
 
 # Lower goes first. Reminders, vote results and answers to a person before announcements.
 PRIORITY = {
@@ -311,14 +311,15 @@ async def claim(
             )
         rows = await tx.fetchall(
             "UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, started_at = NULL"
-            " WHERE id IN ("
+            " WHERE id IN (SELECT id FROM outbox WHERE id IN ("
             "  SELECT id FROM ("
             "   SELECT o.id, m.priority, m.rural_district_id AS rd, ROW_NUMBER() OVER"
             "     (PARTITION BY m.priority, m.rural_district_id ORDER BY o.id) AS turn"
             "   FROM outbox o JOIN outbox_messages m ON m.id = o.message_id"
             "   WHERE o.state = 'pending' AND o.next_attempt <= ? AND m.cancelled_at IS NULL AND m.held = 0"
-            f"{routed})"
+            f"{routed}) AS due"
             "  ORDER BY priority, turn, rd LIMIT ?)"
+            f" AND state = 'pending' {SKIP_LOCKED})"
             " AND state = 'pending'"
             " RETURNING id, message_id, person_id",
             (token, now_db, now_db, *route_params, limit),

@@ -39,6 +39,7 @@ from bot.rules.clock import FixedClock
 from bot.scheduler import run_due
 from storage import audit, operator
 from storage.db import Database
+from tests import servers
 from tests.fake_telegram import BOT_ID, SEND_METHODS, TOKEN, FakeTelegram, Request
 
 SCREEN_MESSAGES = 3  # messages one update may send to one chat (bot/retry.py paces any more)
@@ -125,7 +126,7 @@ class World:
         config = Settings(
             _env_file=None, **{"bot_token": TOKEN, "database_path": db_path, "throttle_per_second": 0, **settings}
         )
-        db = await Database(db_path).connect()
+        db = await servers.database(db_path)
         telegram = FakeTelegram()
         world = cls(db, Dispatcher(), Bot(TOKEN), telegram, FixedClock(NOW), config, build_i18n(), tmp_path)
         await prepare(db, world.i18n, config, NOW)  # as the bot does at start
@@ -146,7 +147,7 @@ class World:
         """Close the database and open it again, new dispatcher: what survives a process restart."""
         await self.intake.drain(0)
         await self.db.close()
-        self.db = await Database(self.db.path).connect()
+        self.db = await self.db.reopened().connect()
         await prepare(self.db, self.i18n, self.settings, self.clock.now())
         self.restart_dispatcher()
 

@@ -29,7 +29,7 @@ def sent_csv(document: Request) -> list[list[str]]:
 
 async def with_phone(person: Person, phone: str) -> None:
     """The person's phone number as if they had shared their contact."""
-    await person.world.db.conn.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
+    await person.world.db.execute("UPDATE people SET phone = ? WHERE telegram_id = ?", (phone, person.user_id))
 
 
 async def vote(person: Person, contest_id: int, project_id: int) -> None:

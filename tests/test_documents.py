@@ -293,7 +293,7 @@ async def test_a_file_is_kept_and_resent_by_file_id_and_uploaded_again_for_anoth
     assert document[0].buttons  # the buttons come under the file
 
     # another bot of the deployment: no file_id of its own yet, so the kept bytes are uploaded
-    await world.db.conn.execute("UPDATE document_file_ids SET bot_id = 999 WHERE file_ref = ?", (ref,))
+    await world.db.execute("UPDATE document_file_ids SET bot_id = 999 WHERE file_ref = ?", (ref,))
     sent = await ivan.press("Жиналыс хаттамасы №3")
     upload = next(r for r in sent if r.method == "sendDocument")
     assert upload.params["document"] == b"%PDF-1.4 protocol"

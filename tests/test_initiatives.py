@@ -583,7 +583,7 @@ async def test_an_unpublished_initiative_cannot_be_supported_or_seen(world: Worl
 
 async def test_reaching_the_threshold_flags_it_for_the_gatherings_agenda(world: World) -> None:
     staff = await world.staff()
-    await world.db.conn.execute("UPDATE rural_districts SET initiative_support_threshold = 2")
+    await world.db.execute("UPDATE rural_districts SET initiative_support_threshold = 2")
     aigerim = await world.resident()
     initiative = await submitted(world, aigerim)
     await publish(world, staff, 1)

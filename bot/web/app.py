@@ -218,7 +218,7 @@ async def open_app(
     settings: Settings, i18n: I18n, clock: Clock, *, exempt: frozenset[str] = frozenset()
 ) -> web.Application:
     """The application on its own read-only connection, closed with the application."""
-    db = await Database(settings.database_path).connect(readonly=True)
+    db = await settings.database().connect(readonly=True)
     app = create_app(db, settings, i18n, clock, exempt=exempt)
 
     async def close(_app: web.Application) -> None:
