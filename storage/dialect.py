@@ -25,6 +25,7 @@ import re
 from functools import lru_cache
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|\?|(?<!:):[A-Za-z_]\w*|[^'\"?:-]+|-|:")
+_QUOTED = re.compile(r"('(?:[^']|'')*')")
 _OR_IGNORE = re.compile(r"^(\s*INSERT)\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _GLOB = re.compile(r"\bGLOB\s+'((?:[^']|'')*)'")
@@ -112,6 +113,18 @@ def _upsert(sql: str) -> str:
     return head + sep + ",".join(out) + rest
 
 
+def _unquoted(text: str) -> str:
+    """The rewrites that must not touch a quoted string."""
+    if "max(" in text.lower() or "min(" in text.lower():
+        text = _SCALAR_MAX.sub(_greatest, text)
+    if " IS " in text.upper():  # SQLite's IS [NOT] with a value: IS [NOT] DISTINCT FROM
+        text = _IS_VALUE.sub("IS NOT DISTINCT FROM ", _IS_NOT_VALUE.sub("IS DISTINCT FROM ", text))
+    text = _WHEN_PARAMETER.sub("WHEN ?::bigint <> 0 THEN", text)  # a flag given as 0 or 1
+    if "?" in text:  # a parameter only tested for NULL has no type PostgreSQL could infer
+        text = _UNTYPED.sub("?::text", text)
+    return text
+
+
 def _greatest(match: re.Match[str]) -> str:
     return ("greatest(" if match.group(1).lower() == "max" else "least(") + match.group(2) + ")"
 
@@ -132,13 +145,7 @@ def to_postgres(sql: str) -> str:
     if "GLOB" in text:
         text = _GLOB.sub(_glob, text)
     text = _upsert(text)
-    if "max(" in text.lower() or "min(" in text.lower():
-        text = _SCALAR_MAX.sub(_greatest, text)
-    if " IS " in text.upper():  # SQLite's IS [NOT] with a value: IS [NOT] DISTINCT FROM
-        text = _IS_VALUE.sub("IS NOT DISTINCT FROM ", _IS_NOT_VALUE.sub("IS DISTINCT FROM ", text))
-    text = _WHEN_PARAMETER.sub("WHEN ?::bigint <> 0 THEN", text)  # a flag given as 0 or 1
-    if "?" in text:  # a parameter only tested for NULL has no type PostgreSQL could infer
-        text = _UNTYPED.sub("?::text", text)
+    text = "".join(part if i % 2 else _unquoted(part) for i, part in enumerate(_QUOTED.split(text)))
     return _placeholders(text) if "?" in text or ":" in text else text
 
 

@@ -598,7 +598,7 @@ async def _move_supports(tx: Tx, duplicate: Initiative, into: Initiative, now: d
     """The duplicate's author and supporters now support the one it merges into (never its own author)."""
     await tx.execute(
         "INSERT INTO initiative_supports (initiative_id, person_id, at)"
-        " SELECT ?, person_id, at FROM initiative_supports WHERE initiative_id = ?"
+        " SELECT CAST(? AS INTEGER), person_id, at FROM initiative_supports WHERE initiative_id = ?"
         " UNION SELECT ?, author_id, ? FROM initiatives WHERE id = ? AND author_id IS NOT NULL"
         " ON CONFLICT DO NOTHING",
         (into.id, duplicate.id, into.id, to_db(now), duplicate.id),

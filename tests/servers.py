@@ -40,8 +40,9 @@ def _needed(variable: str, what: str) -> str:
 
 
 def postgres_url() -> str:
-    """The server's URL (its maintenance database), or skip (fail under CI) without one."""
-    return _needed("TEST_DATABASE_URL", "a PostgreSQL server")
+    """The server's URL (its maintenance database), or skip (fail under CI) without one:
+    ``TEST_POSTGRES_URL`` (the server is there: .ci/run's SQLite pass) or ``TEST_DATABASE_URL``."""
+    return os.environ.get("TEST_POSTGRES_URL") or _needed("TEST_DATABASE_URL", "a PostgreSQL server")
 
 
 def redis_url() -> str:
@@ -98,7 +99,7 @@ async def database(path: Path) -> Database:
 
 async def dispose(db: Database) -> None:
     """Drop a test's own PostgreSQL database (closed already); an SQLite file stays in tmp_path."""
-    url = os.environ.get("TEST_DATABASE_URL")
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("TEST_POSTGRES_URL")
     if not url or not isinstance(db, PostgresDatabase):
         return
     name = urlsplit(db.url).path.lstrip("/")
@@ -114,7 +115,7 @@ async def dispose(db: Database) -> None:
 
 def drop_all() -> None:
     """Every test database this run made and did not drop yet."""
-    url = os.environ.get("TEST_DATABASE_URL")
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("TEST_POSTGRES_URL")
     if not url or not _created:
         return
 

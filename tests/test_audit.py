@@ -56,6 +56,7 @@ async def test_the_schema_refuses_to_change_or_delete_an_entry(world: World) -> 
     assert await world.db.fetchval("SELECT action FROM audit_log WHERE id = ?", (entry,)) == "something"
 
 
+@pytest.mark.sqlite  # reads PRAGMA table_info
 async def test_actors_are_named_by_person_id_not_telegram_id(world: World) -> None:
     staff = await world.staff("Staff", lang="ru")
     await staff.press_data("adm:nonsense:1")  # something any staff action writes: here a refused button

@@ -21,6 +21,8 @@ from storage.db import Database
 from tests.harness import NOW, World, published_contest
 from tests.steps import operator_world
 
+pytestmark = pytest.mark.sqlite  # the backup is of the SQLite file (PostgreSQL: pg_dump)
+
 LEASE = timedelta(seconds=30)
 
 

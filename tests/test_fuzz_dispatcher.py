@@ -43,6 +43,8 @@ from bot.middlewares import BUSY, FULL, SORRY
 from tests.fake_telegram import BOT_ID
 from tests.harness import NOW, Person, World
 
+pytestmark = pytest.mark.sqlite  # each example copies a migrated SQLite file
+
 # Prefixes of earlier versions of the callback data, which old messages still carry (the current
 # ones are read from the code: ``prefixes()``).
 PREFIXES = [

@@ -6,7 +6,7 @@
                  storage/ ─────▶ bot/rules/ ◀── everything may use the rules
 
 - ``bot/rules``: the standard library, Babel, tzdata and ``holidays``, and itself. Nothing else.
-- ``storage``: itself, ``bot.rules``, aiosqlite and the standard library; never ``handlers``,
+- ``storage``: itself, ``bot.rules``, aiosqlite, asyncpg and the standard library; never ``handlers``,
   ``bot`` outside ``bot.rules``, or aiogram.
 - ``handlers``: no SQL text and no aiosqlite (they call storage); a feature imports
   ``handlers.common`` and itself, not another feature.
@@ -29,7 +29,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 STDLIB = set(sys.stdlib_module_names)
 RULES_MAY_IMPORT = STDLIB | {"babel", "tzdata", "holidays", "bot.rules"}
-STORAGE_MAY_IMPORT = STDLIB | {"aiosqlite", "storage", "bot.rules"}
+STORAGE_MAY_IMPORT = STDLIB | {"aiosqlite", "asyncpg", "storage", "bot.rules"}
 COMPOSITION_POINT = "bot/app.py"
 PRIVATE_PARTS = {"bot/_aiogram.py": "_parent_router", "storage/_aiosqlite.py": "_execute"}
 SQL = re.compile(r"\b(SELECT\b.+\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b", re.S)

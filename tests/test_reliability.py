@@ -187,6 +187,7 @@ async def test_an_update_that_comes_again_is_not_handled_again(world: World) -> 
     assert tuple(row) == ("done", 1)  # type: ignore[arg-type]
 
 
+@pytest.mark.sqlite  # SQLite's write lock, busy_timeout, max_page_count and triggers
 async def test_the_phone_the_state_and_the_vote_are_one_transaction(world: World) -> None:
     """The contact step: the vote refused at the last write leaves the phone unsaved and the step open."""
     contest_id, (_playground, sports) = await published_contest(world)
@@ -416,6 +417,7 @@ async def asked_for_phone(world: World, person: Person) -> int:
     return contest_id
 
 
+@pytest.mark.sqlite  # SQLite's write lock, busy_timeout, max_page_count and triggers
 async def test_a_write_waits_for_another_process_within_the_bound_and_answers(world: World) -> None:
     aigerim = await world.resident()
     contest_id = await asked_for_phone(world, aigerim)
@@ -426,6 +428,7 @@ async def test_a_write_waits_for_another_process_within_the_bound_and_answers(wo
     assert "дауысыңыз есептелді" in aigerim.last.text and await tally(world, contest_id) == 1
 
 
+@pytest.mark.sqlite  # SQLite's write lock, busy_timeout, max_page_count and triggers
 async def test_past_the_bound_the_person_is_asked_to_try_again_and_nothing_is_half_written(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -488,6 +491,7 @@ async def fill_the_disk(db: Database) -> None:
     assert fault(full.value) == "full"
 
 
+@pytest.mark.sqlite  # SQLite's write lock, busy_timeout, max_page_count and triggers
 async def test_a_full_disk_gets_a_clear_apology_and_log_line_loses_nothing_and_recovers(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:

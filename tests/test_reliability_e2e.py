@@ -28,6 +28,8 @@ from tests.harness import World, published_contest
 from tests.steps import free_port
 from tests.test_e2e import bot_process, webhook_env
 
+pytestmark = pytest.mark.sqlite  # bots killed in subprocesses on an SQLite file
+
 FIRST = 700_000  # the residents' Telegram ids
 COUNTED = "учтён. Его можно изменить"  # the vote's confirmation, in Russian
 APOLOGY = "Извините, у нас произошла ошибка"

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from aiogram import Dispatcher, Router
 
 import handlers
@@ -161,6 +162,7 @@ async def _plans(world: World, read: Callable[[], Awaitable[Any]]) -> list[str]:
     return plans
 
 
+@pytest.mark.sqlite  # SQLite's query plans and aiosqlite's thread
 async def test_the_districts_initiatives_page_through_an_index_in_either_order(world: World) -> None:
     await _published_initiatives(world, 12)
     rd = world.rural_district_id
@@ -175,6 +177,7 @@ async def test_the_districts_initiatives_page_through_an_index_in_either_order(w
         assert not any("TEMP B-TREE" in step for step in plans), plans
 
 
+@pytest.mark.sqlite  # SQLite's query plans and aiosqlite's thread
 async def test_a_search_in_titles_reads_the_documents_index_newest_first(world: World) -> None:
     async with world.db.transaction() as tx:
         for n in range(8):
@@ -208,6 +211,7 @@ def _resident_routers(router: Router) -> Iterator[Router]:
         yield from _resident_routers(sub)
 
 
+@pytest.mark.sqlite  # SQLite's query plans and aiosqlite's thread
 def test_no_filter_on_a_residents_way_costs_a_thread_hop() -> None:
     """aiogram 3.31 runs a filter that is not a coroutine (a ``State``, ``F.text``…) through
     ``asyncio.to_thread``: a thread hop for every update that reaches it, whether it matches or not.
