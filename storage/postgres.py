@@ -29,6 +29,7 @@ another of the same task joins it as a savepoint, and a unit holds one transacti
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import re
@@ -90,7 +91,9 @@ def as_sqlite_error(error: BaseException, sql: str | None = None) -> BaseExcepti
         text += f" in: {sql}"  # a statement the translation got wrong names itself
     new: sqlite3.Error
     if isinstance(error, asyncpg.IntegrityConstraintViolationError):
-        new = sqlite3.IntegrityError(text)
+        kind = _SQLITE_WORDING.get(type(error).__name__)
+        name = getattr(error, "constraint_name", None) or getattr(error, "column_name", None)
+        new = sqlite3.IntegrityError(f"{kind} constraint failed: {name}: {text}" if kind else text)
     elif isinstance(
         error,
         asyncpg.DeadlockDetectedError
@@ -110,6 +113,13 @@ def as_sqlite_error(error: BaseException, sql: str | None = None) -> BaseExcepti
 
 
 _COUNT = re.compile(r"(\d+)$")
+# SQLite's words for a broken constraint, which callers and tests read ("UNIQUE constraint failed")
+_SQLITE_WORDING = {
+    "UniqueViolationError": "UNIQUE",
+    "NotNullViolationError": "NOT NULL",
+    "CheckViolationError": "CHECK",
+    "ForeignKeyViolationError": "FOREIGN KEY",
+}
 
 
 async def query(conn: asyncpg.Connection, sql: str, params: Params, mode: str, id_tables: frozenset[str]) -> Any:
@@ -172,7 +182,14 @@ class SyncConnection:
         self.in_transaction = True
 
     def _wait(self, work: Awaitable[T]) -> T:
-        return asyncio.run_coroutine_threadsafe(cast(Any, work), self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(cast(Any, work), self._loop)
+        while True:  # never wait for a loop that has stopped (the caller was cancelled, the process ends)
+            try:
+                return cast(T, future.result(timeout=0.5))
+            except concurrent.futures.TimeoutError:
+                if self._loop.is_closed() or not self._loop.is_running():
+                    future.cancel()
+                    raise sqlite3.OperationalError("the event loop stopped during the transaction") from None
 
     def execute(self, sql: str, params: Params = ()) -> _Cursor:
         head = sql.lstrip()[:6].upper()
