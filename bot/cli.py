@@ -193,6 +193,8 @@ def cmd_backup(args: argparse.Namespace) -> None:
     from storage import backups
 
     config = settings()
+    if config.database_url:
+        sys.exit("error: backup copies the SQLite file; on PostgreSQL use pg_dump (and the server's replication)")
     try:
         made = backups.backup(config.database_path, Path(args.path), now=_now())
     except DomainError as error:
@@ -207,6 +209,8 @@ def cmd_restore(args: argparse.Namespace) -> None:
     from storage import backups
 
     config = settings()
+    if config.database_url:
+        sys.exit("error: restore replaces the SQLite file; on PostgreSQL use pg_restore")
     lease = timedelta(seconds=config.sender_lease_seconds)
     try:
         done = backups.restore(Path(args.path), config.database_path, now=_now(), lease=lease)

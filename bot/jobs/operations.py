@@ -27,7 +27,7 @@ async def tick(ctx: JobContext) -> None:
         await retention(ctx)
         await operations.set_state(ctx.db, RETENTION_DAY, today, now)
     await personal.scrub(ctx.db)
-    if ctx.settings.backup_dir is not None:
+    if ctx.settings.backup_dir is not None and ctx.db.engine == "sqlite":  # PostgreSQL: pg_dump, the server's
         await daily_backup(ctx)
 
 
