@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.keyboards.contests import Act, ContestCb
 from storage import outbox
 from storage.db import Database
