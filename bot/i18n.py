@@ -9,6 +9,7 @@ start when a ``.po`` is newer), ``check`` fails on anything missing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,12 @@ def compile_catalogs(locales: Path = LOCALES_DIR, *, force: bool = False) -> Non
         newest = max((p.stat().st_mtime for p in sources), default=0.0)
         if force or not mo.exists() or mo.stat().st_mtime < newest:
             catalog = load_catalog(locales, lang)
-            with mo.open("wb") as f:
+            # written beside and moved into place: another process (a test run beside this one,
+            # a bot starting) never reads half a file
+            part = mo.with_name(f"{mo.name}.{os.getpid()}.part")
+            with part.open("wb") as f:
                 write_mo(f, catalog, use_fuzzy=False)
+            os.replace(part, mo)
 
 
 def build_i18n(locales: Path = LOCALES_DIR) -> I18n:
