@@ -115,6 +115,7 @@ class World:
     ) -> None:
         self.db, self.dp, self.bot, self.telegram = db, dp, bot, telegram
         self.clock, self.settings, self.i18n, self.path = clock, settings, i18n, path
+        self._isolations: list[Any] = []  # each dispatcher's event isolation, closed with the world
         self._ids = itertools.count(1)
         self._user_ids = itertools.count(100001)
         self.rural_district_id = 0
@@ -123,8 +124,10 @@ class World:
     @classmethod
     async def create(cls, tmp_path: Path, *, setup: bool = True, **settings: Any) -> World:
         db_path = tmp_path / "bot.sqlite3"
+        isolation = servers.shared_isolation()  # the PostgreSQL pass of CI: Redis's, as two workers use
         config = Settings(
-            _env_file=None, **{"bot_token": TOKEN, "database_path": db_path, "throttle_per_second": 0, **settings}
+            _env_file=None,
+            **{"bot_token": TOKEN, "database_path": db_path, "throttle_per_second": 0, **isolation, **settings},
         )
         db = await servers.database(db_path)
         telegram = FakeTelegram()
@@ -138,6 +141,7 @@ class World:
     def restart_dispatcher(self, *, close_db: bool = False) -> None:
         """A new dispatcher and Bot on the same database file, as after a restart of the process."""
         self.dp = build_dispatcher(db=self.db, settings=self.settings, clock=self.clock, i18n=self.i18n)
+        self._isolations.append(self.dp.fsm.events_isolation)
         self.bot = Bot(TOKEN, session=RecordingSession(self.telegram), default=DefaultBotProperties(parse_mode="HTML"))
         instrument(self.bot, self.db)
         self.requests.base_delay = 0.01  # the retries' backoff, short: a test waits for events, not seconds
@@ -159,6 +163,8 @@ class World:
     async def close(self) -> None:
         await self.intake.drain(0)
         await self.db.close()
+        for isolation in self._isolations:
+            await isolation.close()
 
     @property
     def job_context(self) -> JobContext:

@@ -129,3 +129,12 @@ def drop_all() -> None:
             await admin.close()
 
     asyncio.run(drop())
+
+
+def shared_isolation() -> dict[str, str]:
+    """On PostgreSQL with a Redis beside it (CI's second pass sets both), the in-process bot of
+    every test takes each person's lock in Redis, as several workers do (``REDIS_URL``); else
+    the process's own isolation."""
+    if os.environ.get("TEST_DATABASE_URL") and os.environ.get("TEST_REDIS_URL"):
+        return {"redis_url": os.environ["TEST_REDIS_URL"]}
+    return {}
