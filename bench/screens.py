@@ -278,10 +278,6 @@ ACCEPTED = [
         re.compile(r"FROM documents WHERE rural_district_id = \d+ AND kind = '\w+' AND status = 'published'"),
         "the newest document of one kind: sorts that kind's few current documents",
     ),
-    (
-        re.compile(r"FROM contest_votes WHERE contest_id = \d+ GROUP BY 1"),
-        "turnout (staff) counts every vote of the contest by quarter hour, from the index alone",
-    ),
 ]
 
 

@@ -638,20 +638,18 @@ async def _count_tallies(db: Database | Tx, contest_id: int) -> list[rules.Tally
 
 
 async def my_choices(db: Database, contest_id: int, person_id: int) -> tuple[list[int], bool]:
-    """The projects the person's ballot chose (only they see it), and whether it was annulled."""
+    """The projects the person's ballot chose (only they see it), and whether it was annulled: one
+    read (the contest's screen and every project card ask)."""
     row = await db.fetchone(
-        "SELECT id, project_id, status FROM contest_votes WHERE contest_id = ? AND person_id = ?",
+        "SELECT project_id, status,"
+        " (SELECT group_concat(ch.project_id) FROM contest_vote_choices ch WHERE ch.vote_id = v.id)"
+        " FROM contest_votes v WHERE contest_id = ? AND person_id = ?",
         (contest_id, person_id),
     )
     if row is None:
         return [], False
-    chosen = [
-        r[0]
-        for r in await db.fetchall(
-            "SELECT project_id FROM contest_vote_choices WHERE vote_id = ? ORDER BY project_id", (row[0],)
-        )
-    ]
-    return (chosen or [int(row[1])]), row[2] == "annulled"
+    chosen = sorted(int(p) for p in row[2].split(",")) if row[2] else []
+    return (chosen or [int(row[0])]), row[1] == "annulled"
 
 
 async def annulled(db: Database | Tx, contest_id: int) -> int:
@@ -1004,11 +1002,12 @@ async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
     async with db.read() as tx:
         village_ids = await _covered(tx, contest.id)
         marks = ",".join("?" * len(village_ids)) or "NULL"
+        # the residents of each village as the database counts them (migration 014), not every resident
         registered: dict[int, int] = {
             village_id: count
             for village_id, count in await tx.fetchall(
-                f"SELECT village_id, COUNT(*) FROM people WHERE rural_district_id = ? AND village_id IN ({marks})"
-                " GROUP BY village_id",
+                f"SELECT village_id, residents FROM village_residents WHERE rural_district_id = ?"
+                f" AND village_id IN ({marks})",
                 (contest.rural_district_id, *village_ids),
             )
         }

@@ -19,7 +19,7 @@ from handlers.common import IsOperator, IsStaff
 from storage import contests, initiatives
 from storage import documents as docs
 from storage._aiosqlite import raw
-from storage.people import ensure_person
+from storage.people import ensure_person, set_place
 from tests.harness import NOW, World, published_contest
 
 
@@ -121,6 +121,38 @@ async def test_the_turnout_curve_comes_from_counts_kept_by_quarter_hour_and_equa
     assert berlin.days[:2] == [("2026-03-29", 1), ("2026-03-30", 1)]
     almaty = await contests.curve(world.db, contest_id, "Asia/Almaty")
     assert almaty.days[-2:] == [("2026-11-25", 2), ("2026-11-26", 1)]
+
+
+async def _residents_counted(world: World) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    """Per (district, village): the kept count, and the rows of people (the places with none left out)."""
+    kept = await world.db.fetchall(
+        "SELECT rural_district_id, village_id, residents FROM village_residents WHERE residents > 0"
+    )
+    rows = await world.db.fetchall(
+        "SELECT rural_district_id, village_id, count(*) FROM people"
+        " WHERE rural_district_id IS NOT NULL AND village_id IS NOT NULL GROUP BY 1, 2"
+    )
+    return {(r[0], r[1]): r[2] for r in kept}, {(r[0], r[1]): r[2] for r in rows}
+
+
+async def test_the_residents_of_each_village_are_counted_as_they_come_move_and_go(world: World) -> None:
+    rd, (one, two) = world.rural_district_id, world.village_ids[:2]
+    people = await _people(world, 4)  # no place yet: not counted
+    before, _rows = await _residents_counted(world)
+    for person in people[:3]:
+        await set_place(world.db, person, rd, one)
+    await set_place(world.db, people[3], rd, None)  # a district, no village: not counted
+    kept, rows = await _residents_counted(world)
+    assert kept == rows and kept[(rd, one)] == before.get((rd, one), 0) + 3
+    await set_place(world.db, people[0], rd, two)  # moved
+    await set_place(world.db, people[1], rd, one)  # the same place again: no change
+    await set_place(world.db, people[3], rd, two)  # a village chosen
+    async with world.db.transaction() as tx:  # a person deleted
+        await tx.execute("DELETE FROM people WHERE id = ?", (people[2],))
+        await tx.execute("INSERT INTO people (telegram_id, rural_district_id, village_id) VALUES (1, ?, ?)", (rd, two))
+    kept, rows = await _residents_counted(world)
+    assert kept == rows
+    assert kept[(rd, one)] == before.get((rd, one), 0) + 1 and kept[(rd, two)] == before.get((rd, two), 0) + 3
 
 
 async def test_the_results_are_counted_again_whenever_what_they_count_changes(world: World) -> None:
