@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.rules.documents import KINDS, matches, search_key
+from bot.rules.documents import KINDS, search_key
 from bot.rules.errors import NotAllowed, NotFound
 from bot.rules.texts import N_
 from storage import audit, outbox
@@ -518,17 +518,26 @@ async def search(
     """Current documents whose titles contain every word of the folded query, newest first.
 
     The search column is folded in Python when a document is saved (SQLite's LOWER does not fold
-    Cyrillic), and matched here in Python too: a district has hundreds of documents, not millions.
+    Cyrillic); the query comes folded the same way, so SQLite's ``instr`` matches each word as
+    ``bot.rules.documents.matches`` does. One statement: the hits walk the documents_searchable
+    index (only its entries) to be counted and paged, and only the page's rows are read from the table.
     """
-    rows = await db.fetchall(
-        "SELECT id, search FROM documents WHERE rural_district_id = ? AND status = 'published'"
-        " AND superseded_at IS NULL ORDER BY published_at DESC, id DESC",
-        (rural_district_id,),
+    words = query.split()
+    where = "rural_district_id = ? AND status = 'published' AND superseded_at IS NULL" + "".join(
+        " AND instr(search, ?) > 0" for _ in words
     )
-    ids = [r[0] for r in rows if matches(r[1], query)]
-    page = ids[offset : offset + limit]
-    docs = [doc for doc in [await get(db, i) for i in page] if doc is not None]
-    return docs, len(ids)
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS}, (SELECT count(*) FROM documents WHERE {where}) AS total FROM documents"
+        f" WHERE id IN (SELECT id FROM documents WHERE {where} ORDER BY published_at DESC, id DESC LIMIT ? OFFSET ?)",
+        (rural_district_id, *words, rural_district_id, *words, limit, offset),
+    )
+    rows.sort(key=lambda r: (r["published_at"] or "", r["id"]), reverse=True)  # the page's few rows
+    if rows:
+        return [Document.from_row(r) for r in rows], int(rows[0]["total"])
+    if offset <= 0:
+        return [], 0
+    total = await db.fetchval(f"SELECT count(*) FROM documents WHERE {where}", (rural_district_id, *words))
+    return [], int(total or 0)
 
 
 async def drafts(db: Database | Tx, rural_district_id: int) -> list[Document]:
