@@ -348,6 +348,6 @@ _cache: dict[tuple[int, bool], DataSet] = {}
 async def data_set(residents: int, workdir: Path) -> DataSet:
     """The data set of that size, built once per process (under ``workdir``) and copied for each use."""
     key = (residents, True)
-    if key not in _cache:
+    if key not in _cache or not _cache[key].path.exists():  # built under another benchmark's directory, gone
         _cache[key] = await build(workdir / f"built-{residents}" / "bot.sqlite3", residents)
     return _cache[key]

@@ -153,7 +153,11 @@ async def _one(ds: DataSet, variant: str, work: Path) -> dict[str, float]:
             sys.executable, script, cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=err
         )
     try:
-        first = await _answers(telegram, user, 1)
+        try:
+            first = await _answers(telegram, user, 1)
+        except TimeoutError as error:  # what the process said is in a directory about to go
+            log = (work / "processes.log").read_text(errors="replace").splitlines()[-40:]
+            raise TimeoutError(f"{error}; {variant}, the process's log ends:\n" + "\n".join(log)) from error
         # CPU time to the first answer: the process waits on getUpdates right after it, so this is
         # what the start-up cost in work, whatever else the shared machine was doing meanwhile
         figures = {"startup": first.at - started, "startup_cpu": _cpu_seconds(process.pid)}

@@ -144,3 +144,15 @@ async def _paths(world: World, rd: int, contest: int) -> list[str]:
     paths += [f"/data/{rd}/{name}.{fmt}" for name in ("documents", "contests", "events", "initiatives", "budget")
               for fmt in ("csv", "json")]  # fmt: skip
     return paths
+
+
+P99_TARGET = 1.5
+
+
+def targets(figures: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
+    """(figure, value, target, holds) rows for the summary table of ``python -m bench``."""
+    ratio = figures["p99_ratio_loaded_to_idle"]
+    return [
+        ("residents' p99, pages at 200 req/s / idle", ratio, f"≤ {P99_TARGET}", ratio <= P99_TARGET),
+        ("requests refused by the fake Bot API", figures["refused_requests"], "0", figures["refused_requests"] == 0),
+    ]
