@@ -23,16 +23,11 @@ CREATE TRIGGER village_residents_removed AFTER DELETE ON people
     UPDATE village_residents SET residents = residents - 1
      WHERE rural_district_id = OLD.rural_district_id AND village_id = OLD.village_id;
 END;
-CREATE TRIGGER village_residents_left AFTER UPDATE OF rural_district_id, village_id ON people
-    WHEN OLD.rural_district_id IS NOT NULL AND OLD.village_id IS NOT NULL
-     AND (OLD.rural_district_id IS NOT NEW.rural_district_id OR OLD.village_id IS NOT NEW.village_id) BEGIN
+CREATE TRIGGER village_residents_moved AFTER UPDATE OF rural_district_id, village_id ON people
+    WHEN OLD.rural_district_id IS NOT NEW.rural_district_id OR OLD.village_id IS NOT NEW.village_id BEGIN
     UPDATE village_residents SET residents = residents - 1
      WHERE rural_district_id = OLD.rural_district_id AND village_id = OLD.village_id;
-END;
-CREATE TRIGGER village_residents_came AFTER UPDATE OF rural_district_id, village_id ON people
-    WHEN NEW.rural_district_id IS NOT NULL AND NEW.village_id IS NOT NULL
-     AND (OLD.rural_district_id IS NOT NEW.rural_district_id OR OLD.village_id IS NOT NEW.village_id) BEGIN
     INSERT INTO village_residents (rural_district_id, village_id, residents)
-        VALUES (NEW.rural_district_id, NEW.village_id, 1)
+        SELECT NEW.rural_district_id, NEW.village_id, 1 WHERE NEW.rural_district_id IS NOT NULL AND NEW.village_id IS NOT NULL
         ON CONFLICT (rural_district_id, village_id) DO UPDATE SET residents = residents + 1;
 END;
