@@ -27,6 +27,7 @@ as a deployment does after its first start.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -124,6 +125,15 @@ async def _answers(telegram: Any, user: int, count: int, timeout: float = 60.0) 
     raise TimeoutError(f"no answer {count} to {user}; last: {[r.method for r in telegram.requests[-5:]]}")
 
 
+_update_ids = itertools.count(1)
+
+
+def _fresh(update: dict[str, Any]) -> dict[str, Any]:
+    """The update with an id no earlier process saw: every process of a size reads the same database,
+    and the bot's inbox (storage/inbox.py) skips an update id it has already handled."""
+    return {**update, "update_id": next(_update_ids)}
+
+
 async def _one(ds: DataSet, variant: str, work: Path) -> dict[str, float]:
     """Start one process, wait for its first answer, walk the resident's steps, read its memory."""
     from tests.fake_telegram import TOKEN, FakeBotAPIServer
@@ -131,7 +141,7 @@ async def _one(ds: DataSet, variant: str, work: Path) -> dict[str, float]:
     server = await FakeBotAPIServer().start()
     telegram = server.telegram
     user = ds.resident(10)
-    telegram.push_update(_message(user, "/menu", "kk"))
+    telegram.push_update(_fresh(_message(user, "/menu", "kk")))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -163,7 +173,7 @@ async def _one(ds: DataSet, variant: str, work: Path) -> dict[str, float]:
         figures = {"startup": first.at - started, "startup_cpu": _cpu_seconds(process.pid)}
         for k, (name, update) in enumerate(_after_start(ds), start=2):
             pushed = time.monotonic()
-            telegram.push_update(update)
+            telegram.push_update(_fresh(update))
             answer = await _answers(telegram, user, k)
             figures[f"{name}_seconds"] = answer.at - pushed
         status = _status(process.pid)
@@ -174,7 +184,7 @@ async def _one(ds: DataSet, variant: str, work: Path) -> dict[str, float]:
         if process.returncode is None:  # a clean stop waits for the long poll: the tests check it, not this
             process.kill()
             await process.wait()
-        telegram.push_update(_message(user, "…", "kk"))  # ends the dead process's long poll at once
+        telegram.push_update(_fresh(_message(user, "…", "kk")))  # ends the dead process's long poll at once
         await server.stop()
     return figures
 
