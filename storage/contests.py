@@ -642,7 +642,7 @@ async def my_choices(db: Database, contest_id: int, person_id: int) -> tuple[lis
     read (the contest's screen and every project card ask)."""
     row = await db.fetchone(
         "SELECT project_id, status,"
-        " (SELECT group_concat(ch.project_id) FROM contest_vote_choices ch WHERE ch.vote_id = v.id)"
+        " (SELECT group_concat(CAST(ch.project_id AS TEXT)) FROM contest_vote_choices ch WHERE ch.vote_id = v.id)"
         " FROM contest_votes v WHERE contest_id = ? AND person_id = ?",
         (contest_id, person_id),
     )
