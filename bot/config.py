@@ -81,9 +81,13 @@ class Settings(BaseSettings):
     def database(self) -> Database:
         """The database these settings name (not connected): PostgreSQL for a ``database_url``,
         else the SQLite file."""
-        from storage.postgres import open_database
+        if self.database_url and self.database_url.startswith(("postgresql://", "postgres://")):
+            from storage.postgres import open_database  # asyncpg only where it is used
 
-        return open_database(self.database_url or self.database_path, path=self.database_path)
+            return open_database(self.database_url, path=self.database_path)
+        from storage.db import Database
+
+        return Database(self.database_url or self.database_path)
 
     @field_validator("bot_token")
     @classmethod
