@@ -379,17 +379,28 @@ async def test_telegram_failing_a_third_of_requests_for_a_while_every_resident_i
     injected = telegram.faults.injected
     apologies = [r for i in range(n) for r in to(telegram, i) if APOLOGY in r.text]
     attempts = value(database, "SELECT max(attempts) FROM inbox")
+    # No update handled twice (each done once, each vote once). A message is sent twice only when
+    # its first request was in flight: Telegram may have taken it when the bot stopped waiting
+    # (TELEGRAM_TIMEOUT, 1 s here; a busy machine or the slower engine goes past it without any
+    # fault), and the bot cannot know, so it sends again. No more duplicates than such requests.
+    in_flight = sum(
+        1
+        for line in log.read_text().splitlines()
+        if " failed (" in line and "timeout" in line.lower() and "GetUpdates" not in line
+    )
     report(
         "Telegram faults 30 % for 5 s",
         injected=dict(injected),
         lost=n - len(counted),
         duplicates=sum(c - 1 for c in counted.values()),
+        sends_timed_out=in_flight,
         apologies=len(apologies),
         max_attempts=attempts,
         all_answered_s=round(answered, 2),
     )
     assert sum(injected.values()) >= 10 and apologies == []
-    assert all(c == 1 for c in counted.values()) and value(database, "SELECT count(*) FROM contest_votes") == n
+    assert sum(c - 1 for c in counted.values()) <= in_flight, (dict(counted), in_flight)
+    assert all(c >= 1 for c in counted.values()) and value(database, "SELECT count(*) FROM contest_votes") == n
     assert value(database, "SELECT count(*) FROM inbox WHERE state = 'done'") == 2 * n and attempts == 1
     assert polling_resumed(telegram)
 
