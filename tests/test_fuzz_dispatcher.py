@@ -110,6 +110,9 @@ RESIDENT_TABLES = {
     "service_state",  # a resident's deletion of their data marks the file for a VACUUM
     "hashed_ballots",  # … and lists the open contests where only a hash of their number is left
     "contest_paper_voters",  # … whose paper ballot keeps only that hash too
+    # counts kept by triggers on the tables above, never written by a handler:
+    "village_residents",  # a resident who joins, moves or leaves a village (migration 014)
+    "contest_vote_counts",  # a vote cast or changed (migration 012)
 }
 LABELS = [
     "💡 Бастамалар",
