@@ -75,7 +75,7 @@ from bot.jobs import JobContext
 from bot.rules.clock import from_db, to_db
 from bot.rules.delivery import Outcome, RateLimiter, classify, fair_order, next_ready
 from storage import outbox
-from storage.outbox import Claimed, OutMessage
+from storage.outbox import Claimed, OutMessage, process_alive
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +176,14 @@ class Sender:
             await self.register()
         else:
             await self.beat()
-        return await outbox.lead(self.ctx.db, self.token, self.ctx.clock.now(), self.lease, host=HOST, alive=_alive)
+        return await outbox.lead(
+            self.ctx.db, self.token, self.ctx.clock.now(), self.lease, host=HOST, alive=process_alive
+        )
 
     async def recover(self) -> int:
         """Rows left in 'sending' by dead senders go back to 'pending'; return how many."""
         recovered, dead = await outbox.recover(
-            self.ctx.db, self.token, self.ctx.clock.now(), self.lease, host=HOST, alive=_alive
+            self.ctx.db, self.token, self.ctx.clock.now(), self.lease, host=HOST, alive=process_alive
         )
         if recovered:
             log.warning("recovered %d outbox rows from stopped senders %s", recovered, dead)
@@ -341,16 +343,6 @@ class Sender:
             await asyncio.sleep(delay)
         self.limiter.record(chat_id, time.monotonic())
         await self.ctx.bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 async def deliver_due(ctx: JobContext) -> int:

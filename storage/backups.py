@@ -37,6 +37,7 @@ from storage.operator import (
     NOT_A_BACKUP,
     TOO_NEW,
 )
+from storage.outbox import process_alive
 
 FORMAT = "aul-backup/1"
 DB_NAME = "bot.sqlite3"
@@ -190,19 +191,9 @@ def running(db_path: Path, now: datetime, lease: timedelta) -> float | None:
     here = socket.gethostname()
     for host, pid, beat_at in rows:
         age = (now - from_db(beat_at)).total_seconds()
-        if age < lease.total_seconds() and (host != here or _alive(int(pid))):
+        if age < lease.total_seconds() and (host != here or process_alive(int(pid))):
             return max(0.0, age)
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def restore(source: Path, db_path: Path, *, now: datetime, lease: timedelta) -> Restored:

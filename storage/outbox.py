@@ -11,6 +11,7 @@ outcome, and the shared pause after a 429. The life of a row is drawn in ``bot/s
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -471,3 +472,15 @@ async def finish(
             )
 
     await db.run(work)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host still runs (a lease's holder on the same host that died lets
+    its lease go at once, without waiting out its silence)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
