@@ -299,6 +299,19 @@ class Database:
         unit.tx, unit.token = tx, self._current.set(tx)
         return tx
 
+    def _unit_committed(self, unit: Unit, tx: Tx) -> None:
+        """A unit's commit went through (on either engine): it ends, its undo list is spent."""
+        self._close_unit(unit)
+        tx.undo.clear()
+        unit.commits += 1
+
+    def _unit_undone(self, unit: Unit, tx: Tx) -> None:
+        """A unit was rolled back (on either engine): nothing waits for its commit any more, and the
+        caches forget what it wrote."""
+        unit.after.clear()
+        self._close_unit(unit)
+        self._rolled_back(tx)
+
     def _close_unit(self, unit: Unit) -> None:
         assert unit.token is not None
         self._current.reset(unit.token)
@@ -314,13 +327,9 @@ class Database:
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
-            unit.after.clear()
-            self._close_unit(unit)
-            self._rolled_back(tx)
+            self._unit_undone(unit, tx)
             raise
-        self._close_unit(unit)
-        tx.undo.clear()
-        unit.commits += 1
+        self._unit_committed(unit, tx)
         return result
 
     async def _run_after(self, unit: Unit) -> None:
@@ -389,9 +398,7 @@ class Database:
         tx = unit.tx
         with contextlib.suppress(sqlite3.Error):
             raw(self.conn).execute("ROLLBACK")
-        unit.after.clear()
-        self._close_unit(unit)
-        self._rolled_back(tx)
+        self._unit_undone(unit, tx)
 
     # --- transactions ------------------------------------------------------------------
 

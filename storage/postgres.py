@@ -444,13 +444,9 @@ class PostgresDatabase(Database):
         except BaseException:
             if not released:
                 await self._abort(tx.pg)
-            unit.after.clear()
-            self._close_unit(unit)
-            self._rolled_back(tx)
+            self._unit_undone(unit, tx)
             raise
-        self._close_unit(unit)
-        tx.undo.clear()
-        unit.commits += 1
+        self._unit_committed(unit, tx)
         return result
 
     @asynccontextmanager
