@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import format_time as _format_time
@@ -14,10 +16,12 @@ from babel.numbers import format_decimal, format_percent
 from bot.rules.clock import local
 
 BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
+# parsed once: Babel parses a locale given by its name again on every call
+_LOCALES = {lang: Locale.parse(name) for lang, name in BABEL_LOCALES.items()}
 
 
-def babel_locale(lang: str) -> str:
-    return BABEL_LOCALES.get(lang, "kk_KZ")
+def babel_locale(lang: str) -> Locale:
+    return _LOCALES.get(lang) or _LOCALES["kk"]
 
 
 def format_datetime(at: datetime, tz: str, lang: str) -> str:
@@ -26,6 +30,7 @@ def format_datetime(at: datetime, tz: str, lang: str) -> str:
     return f"{format_day(moment.date(), lang)}, {_format_time(moment, 'HH:mm', locale=babel_locale(lang))}"
 
 
+@lru_cache(maxsize=4096)  # a screen names the same few days again and again
 def format_day(day: date, lang: str) -> str:
     return _format_date(day, "long", locale=babel_locale(lang))
 
@@ -49,6 +54,7 @@ def format_weekday_datetime(at: datetime, tz: str, lang: str) -> str:
     return f"{weekday}, {format_datetime(at, tz, lang)}"
 
 
+@lru_cache(maxsize=4096)  # and the same sums: a budget's lines, a contest's projects
 def format_money(amount: int | Decimal, lang: str) -> str:
     """Whole tenge with the locale's grouping: «1 500 000 ₸»."""
     return f"{format_decimal(amount, format='#,##0', locale=babel_locale(lang))} ₸"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from bot import gates
 from bot._aiogram import detached as _free
 from handlers import (
     admin,
@@ -52,4 +53,6 @@ def routers() -> list[Router]:
     private.include_routers(
         *_free(operator.router, start.router, menu.router, settings.router), staff, residents, *_free(fallback.router)
     )
-    return [*_free(groups.router), private]
+    composed = [*_free(groups.router), private]
+    gates.install(composed)
+    return composed

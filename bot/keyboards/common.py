@@ -7,6 +7,7 @@ keyboard is in the other language is still understood.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from aiogram.filters import BaseFilter
@@ -70,21 +71,31 @@ class Nav(CallbackData, prefix="nav"):
     to: str
 
 
+@lru_cache(maxsize=8192)
+def data_button(text: str, callback_data: str) -> InlineKeyboardButton:
+    """A button that sends ``callback_data``. aiogram's types are frozen, so one object serves every
+    keyboard that shows the same button (the menu, «Back», a list's items), validated once."""
+    return InlineKeyboardButton(text=text, callback_data=callback_data)
+
+
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     """A button that sends this callback data (packed here)."""
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
+    return data_button(text, data.pack())
+
+
+_MENU, _CANCEL = Nav(to="menu").pack(), Nav(to="cancel").pack()
 
 
 def menu_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("🏠 Main menu"), callback_data=Nav(to="menu").pack())
+    return data_button(_("🏠 Main menu"), _MENU)
 
 
 def cancel_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=Nav(to="cancel").pack())
+    return data_button(_("✖️ Cancel"), _CANCEL)
 
 
 def back_button(callback_data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("⬅️ Back"), callback_data=callback_data)
+    return data_button(_("⬅️ Back"), callback_data)
 
 
 def inline(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
