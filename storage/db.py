@@ -27,7 +27,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+H = TypeVar("H")
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process holding the lock
 # Ends the inner SELECT of a claim of due work (outbox, reminders, digests, closing contests):
 # PostgreSQL's workers skip rows another one is claiming (storage/dialect.py uncomments it);
@@ -185,12 +186,19 @@ class Database:
             raise
         self._conn = conn
         if migrate and not readonly:
-            try:
+            async with self._closed_if_failed():
                 await self.migrate()
-            except BaseException:
-                await self.close()
-                raise
         return self
+
+    @asynccontextmanager
+    async def _closed_if_failed(self) -> AsyncIterator[None]:
+        """The rest of ``connect`` (on either engine): if it fails, the database is closed again, or
+        what was opened keeps the process alive."""
+        try:
+            yield
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -199,9 +207,7 @@ class Database:
 
     @property
     def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise RuntimeError("database is not connected")
-        return self._conn
+        return connected(self._conn)
 
     @property
     def in_transaction(self) -> bool:
@@ -245,15 +251,15 @@ class Database:
         if tx is not None:
             tx.undo.append(undo)
 
-    @asynccontextmanager
-    async def _savepoint(self, tx: Tx) -> AsyncIterator[Tx]:
+    @contextlib.contextmanager
+    def _joined(self, tx: Tx) -> Iterator[sqlite3.Connection]:
         """A write joined to an open transaction: its own part rolls back if it fails, the rest stays."""
         connection = raw(self.conn)
         name, mark = f"sp{tx.depth}", len(tx.undo)
         connection.execute(f"SAVEPOINT {name}")
         tx.depth += 1
         try:
-            yield tx
+            yield connection
         except BaseException:
             if connection.in_transaction:  # SQLite itself rolls everything back on some errors (a full disk)
                 connection.execute(f"ROLLBACK TO {name}")
@@ -264,20 +270,14 @@ class Database:
             tx.depth -= 1
         connection.execute(f"RELEASE {name}")
 
+    @asynccontextmanager
+    async def _savepoint(self, tx: Tx) -> AsyncIterator[Tx]:
+        with self._joined(tx):
+            yield tx
+
     def _joined_run(self, tx: Tx, work: Callable[[sqlite3.Connection], T]) -> T:
-        connection = raw(self.conn)
-        name, mark = f"sp{tx.depth}", len(tx.undo)
-        connection.execute(f"SAVEPOINT {name}")
-        try:
-            result = work(connection)
-        except BaseException:
-            if connection.in_transaction:  # SQLite itself rolls everything back on some errors (a full disk)
-                connection.execute(f"ROLLBACK TO {name}")
-                connection.execute(f"RELEASE {name}")
-            self._rolled_back(tx, mark)
-            raise
-        connection.execute(f"RELEASE {name}")
-        return result
+        with self._joined(tx) as connection:
+            return work(connection)
 
     # --- a unit: the writes of one update ------------------------------------------------
 
@@ -318,7 +318,13 @@ class Database:
         unit.tx = unit.token = None
         self._lock.release()
 
-    def _commit_unit(self, unit: Unit, note: Any) -> Any:
+    async def _abort_unit(self, tx: Tx) -> None:
+        """Roll back a unit's open transaction (each engine its own way); the caller closes the unit."""
+        with contextlib.suppress(sqlite3.Error):
+            raw(self.conn).execute("ROLLBACK")
+
+    async def _commit_unit(self, unit: Unit, note: Any) -> Any:
+        """Commit a unit's open transaction, its done mark (``on_commit``) in it (each engine its own way)."""
         tx, connection = unit.tx, raw(self.conn)
         assert tx is not None
         try:
@@ -354,15 +360,14 @@ class Database:
         except BaseException:
             if unit.tx is not None:
                 tx = unit.tx
-                with contextlib.suppress(sqlite3.Error):
-                    raw(self.conn).execute("ROLLBACK")
+                await self._abort_unit(tx)
                 self._close_unit(unit)
                 self._rolled_back(tx)
             raise
         finally:
             self._unit.reset(token)
         if unit.tx is not None:
-            self._commit_unit(unit, None)
+            await self._commit_unit(unit, None)
         await self._run_after(unit)
 
     @property
@@ -377,7 +382,7 @@ class Database:
         unit = self._own_unit()
         if unit is None or unit.tx is None:
             return None
-        result = self._commit_unit(unit, note() if note is not None else None)
+        result = await self._commit_unit(unit, note() if note is not None else None)
         await self._run_after(unit)
         return result
 
@@ -523,7 +528,7 @@ class Database:
 
     async def schema_state(self) -> tuple[list[str], list[str]]:
         """(migrations of the code not applied yet, migrations applied that the code does not know)."""
-        known = {path.stem for path in MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")}
+        known = {path.stem for path in _migration_files()}
         try:
             done = {row[0] for row in await self.fetchall("SELECT name FROM schema_migrations")}
         except sqlite3.OperationalError:
@@ -532,19 +537,10 @@ class Database:
 
     async def migrate(self) -> list[str]:
         """Apply every ``storage/migrations/NNN_*.sql`` not applied yet, each in its own transaction."""
-        await self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations"
-            " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))"
-        )
+        await self.conn.execute(SCHEMA_MIGRATIONS)
         done = {row[0] for row in await self.fetchall("SELECT name FROM schema_migrations")}
-        files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
-        unknown = sorted(done - {path.stem for path in files})
-        if unknown:
-            raise SchemaTooNew(self.path, unknown)
         applied = []
-        for path in files:
-            if path.stem in done:
-                continue
+        for path in pending_migrations(done, self.path):
             async with self.transaction() as tx:
                 for statement in _statements(path.read_text(encoding="utf-8")):
                     await tx.execute(statement)
@@ -552,6 +548,33 @@ class Database:
             log.info("applied migration %s", path.stem)
             applied.append(path.stem)
         return applied
+
+
+SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations"
+    " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))"
+)
+
+
+def _migration_files() -> list[Path]:
+    return sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def pending_migrations(done: set[str], where: Path) -> list[Path]:
+    """The code's migrations not in ``done`` (applied), in order, for either engine; ``SchemaTooNew``
+    when ``done`` holds one the code does not know (a newer release applied it)."""
+    files = _migration_files()
+    unknown = sorted(done - {path.stem for path in files})
+    if unknown:
+        raise SchemaTooNew(where, unknown)
+    return [path for path in files if path.stem not in done]
+
+
+def connected(handle: H | None) -> H:
+    """An engine's connection (or pool), once ``connect`` has opened it."""
+    if handle is None:
+        raise RuntimeError("database is not connected")
+    return handle
 
 
 def _statements(script: str) -> list[str]:

@@ -44,7 +44,17 @@ from typing import Any, TypeVar, cast
 import asyncpg
 
 from storage import dialect
-from storage.db import MIGRATIONS_DIR, Database, Params, SchemaTooNew, Tx, Unit, _statements
+from storage.db import (
+    MIGRATIONS_DIR,
+    SCHEMA_MIGRATIONS,
+    Database,
+    Params,
+    Tx,
+    Unit,
+    _statements,
+    connected,
+    pending_migrations,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -257,13 +267,10 @@ class PostgresDatabase(Database):
             )
         except (asyncpg.PostgresError, OSError) as error:
             raise sqlite3.OperationalError(f"cannot connect to PostgreSQL: {error}") from error
-        try:
+        async with self._closed_if_failed():
             if migrate and not readonly:
                 await self.migrate()
             await self._load_id_tables()
-        except BaseException:
-            await self.close()
-            raise
         return self
 
     async def close(self) -> None:
@@ -275,9 +282,7 @@ class PostgresDatabase(Database):
 
     @property
     def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            raise RuntimeError("database is not connected")
-        return self._pool
+        return connected(self._pool)
 
     async def _load_id_tables(self) -> None:
         rows = await self.pool.fetch(
@@ -430,7 +435,7 @@ class PostgresDatabase(Database):
         unit.tx, unit.token = tx, self._current.set(tx)
         return tx
 
-    async def _commit_pg_unit(self, unit: Unit, note: Any) -> Any:
+    async def _commit_unit(self, unit: Unit, note: Any) -> Any:
         tx = cast(PgTx, unit.tx)
         released = False
         try:
@@ -449,32 +454,8 @@ class PostgresDatabase(Database):
         self._unit_committed(unit, tx)
         return result
 
-    @asynccontextmanager
-    async def unit(self, on_commit: Callable[[sqlite3.Connection, Any], Any] | None = None) -> AsyncIterator[Unit]:
-        unit = Unit(asyncio.current_task(), on_commit)
-        token = self._unit.set(unit)
-        try:
-            yield unit
-        except BaseException:
-            if unit.tx is not None:
-                tx = cast(PgTx, unit.tx)
-                await self._abort(tx.pg)
-                self._close_unit(unit)
-                self._rolled_back(tx)
-            raise
-        finally:
-            self._unit.reset(token)
-        if unit.tx is not None:
-            await self._commit_pg_unit(unit, None)
-        await self._run_after(unit)
-
-    async def flush(self, note: Callable[[], Any] | None = None) -> Any:
-        unit = self._own_unit()
-        if unit is None or unit.tx is None:
-            return None
-        result = await self._commit_pg_unit(unit, note() if note is not None else None)
-        await self._run_after(unit)
-        return result
+    async def _abort_unit(self, tx: Tx) -> None:
+        await self._abort(cast(PgTx, tx).pg)
 
     def rollback_unit(self) -> None:
         """Undo this task's unit: it is detached at once, and the rollback, then the release of the
@@ -508,14 +489,6 @@ class PostgresDatabase(Database):
 
     # --- the schema ------------------------------------------------------------------------------
 
-    async def schema_state(self) -> tuple[list[str], list[str]]:
-        known = {path.stem for path in MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")}
-        try:
-            done = {row[0] for row in await self.fetchall("SELECT name FROM schema_migrations")}
-        except sqlite3.OperationalError:
-            done = set()
-        return sorted(known - done), sorted(done - known)
-
     async def migrate(self) -> list[str]:
         """The compatibility functions, then every migration not applied yet, each in its own
         transaction, one process at a time (an advisory lock): two workers starting together."""
@@ -524,18 +497,9 @@ class PostgresDatabase(Database):
             await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATE_LOCK)
             try:
                 await conn.execute((PG_DIR / "000_compat.sql").read_text(encoding="utf-8"))
-                await conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations"
-                    " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')))"
-                )
+                await conn.execute(SCHEMA_MIGRATIONS)
                 done = {row[0] for row in await conn.fetch("SELECT name FROM schema_migrations")}
-                files = sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
-                unknown = sorted(done - {path.stem for path in files})
-                if unknown:
-                    raise SchemaTooNew(Path(self.url.rsplit("@", 1)[-1]), unknown)
-                for path in files:
-                    if path.stem in done:
-                        continue
+                for path in pending_migrations(done, Path(self.url.rsplit("@", 1)[-1])):
                     async with conn.transaction():
                         for statement in migration_statements(path):
                             try:
