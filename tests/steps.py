@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.keyboards.contests import Act, ContestCb
+from storage.db import Database
 from tests.fake_telegram import Request
 from tests.harness import Person, World
 
@@ -17,6 +20,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@asynccontextmanager
+async def scratch_db(path: Path) -> AsyncIterator[Database]:
+    """A migrated database file of its own with a table ``t (x INTEGER)`` to write to, closed at the end."""
+    db = await Database(path).connect()
+    try:
+        await db.execute("CREATE TABLE t (x INTEGER)")
+        yield db
+    finally:
+        await db.close()
 
 
 def sent_csv(document: Request) -> list[list[str]]:

@@ -26,6 +26,7 @@ from bot.retry import BURST, Requests, kept, restored, screen
 from storage.db import Database, fault
 from tests.fake_telegram import BOT_ID, Faults
 from tests.harness import Person, World, published_contest
+from tests.steps import scratch_db
 
 # --- the unit: one update's writes ------------------------------------------------------------
 
@@ -41,9 +42,7 @@ def outside(path: Path) -> list[int]:
 
 
 async def test_a_units_writes_commit_together_before_its_next_call_and_roll_back_together(tmp_path: Path) -> None:
-    db = await Database(tmp_path / "u.db").connect()
-    try:
-        await db.execute("CREATE TABLE t (x INTEGER)")
+    async with scratch_db(tmp_path / "u.db") as db:
 
         def done_mark(conn: sqlite3.Connection, note: Any) -> str:
             conn.execute("INSERT INTO t VALUES (100)")
@@ -64,16 +63,12 @@ async def test_a_units_writes_commit_together_before_its_next_call_and_roll_back
             assert await values(db) == [1, 2, 3, 100]
             await db.execute("INSERT INTO t VALUES (5)")
         assert unit.commits == 2 and outside(db.path) == [1, 2, 3, 5, 100, 100]
-    finally:
-        await db.close()
 
 
 async def test_inside_a_unit_a_failed_write_undoes_only_itself_and_deferred_calls_wait_for_the_commit(
     tmp_path: Path,
 ) -> None:
-    db = await Database(tmp_path / "u.db").connect()
-    try:
-        await db.execute("CREATE TABLE t (x INTEGER)")
+    async with scratch_db(tmp_path / "u.db") as db:
         calls: list[str] = []
 
         async def call(name: str) -> None:
@@ -101,14 +96,10 @@ async def test_inside_a_unit_a_failed_write_undoes_only_itself_and_deferred_call
             assert db.after_commit(lambda: call("dropped"))
             db.rollback_unit()
         assert calls == ["the button's answer"] and outside(db.path) == [1]
-    finally:
-        await db.close()
 
 
 async def test_a_task_started_inside_a_unit_writes_on_its_own(tmp_path: Path) -> None:
-    db = await Database(tmp_path / "u.db").connect()
-    try:
-        await db.execute("CREATE TABLE t (x INTEGER)")
+    async with scratch_db(tmp_path / "u.db") as db:
 
         async def elsewhere() -> None:
             await db.execute("INSERT INTO t VALUES (7)")
@@ -118,8 +109,6 @@ async def test_a_task_started_inside_a_unit_writes_on_its_own(tmp_path: Path) ->
             await db.execute("INSERT INTO t VALUES (1)")
             db.rollback_unit()
         assert outside(db.path) == [7]
-    finally:
-        await db.close()
 
 
 async def test_the_fsm_cache_forgets_a_state_whose_transaction_rolled_back(world: World) -> None:

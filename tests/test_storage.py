@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
+from tests.steps import scratch_db
 
 
 async def test_migrations_apply_once_with_the_pragmas(tmp_path: Path) -> None:
@@ -86,9 +87,7 @@ async def test_aiosqlite_private_parts(tmp_path: Path) -> None:
 
 
 async def test_a_transaction_inside_another_joins_it_and_rolls_back_with_it(tmp_path: Path) -> None:
-    db = await Database(tmp_path / "join.db").connect()
-    try:
-        await db.execute("CREATE TABLE t (x INTEGER)")
+    async with scratch_db(tmp_path / "join.db") as db:
         with contextlib.suppress(RuntimeError):
             async with db.transaction() as outer:
                 await outer.execute("INSERT INTO t VALUES (1)")
@@ -103,5 +102,3 @@ async def test_a_transaction_inside_another_joins_it_and_rolls_back_with_it(tmp_
                 await inner.execute("INSERT INTO t VALUES (3)")
             await db.run(lambda raw: raw.execute("INSERT INTO t VALUES (4)"))
         assert [r[0] for r in await db.fetchall("SELECT x FROM t ORDER BY x")] == [3, 4]
-    finally:
-        await db.close()
