@@ -40,8 +40,13 @@ CHANGE_SHARE = 0.10
 CENSUS = 10_000
 
 
-def _callback(update_id: int, user_id: int, data: str) -> Update:
+def _update(update_id: int, user_id: int, *, data: str | None = None, text: str | None = None) -> Update:
+    """A resident's update: a press of a button (``data``) under a message of the bot, or a ``text`` message."""
     chat = {"id": user_id, "type": "private", "first_name": "R"}
+    resident = {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "kk"}
+    if data is None:
+        message = {"message_id": update_id, "date": int(NOW.timestamp()), "chat": chat, "from": resident, "text": text}
+        return Update.model_validate({"update_id": update_id, "message": message})
     return Update.model_validate(
         {
             "update_id": update_id,
@@ -49,7 +54,7 @@ def _callback(update_id: int, user_id: int, data: str) -> Update:
                 "id": str(update_id),
                 "chat_instance": "ci",
                 "data": data,
-                "from": {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "kk"},
+                "from": resident,
                 "message": {
                     "message_id": 1,
                     "date": int(NOW.timestamp()),
@@ -173,7 +178,7 @@ async def run(quick: bool = False) -> dict[str, Any]:
             data = [ContestCb(act=Act.VOTE, contest=contest_id, project=project).pack() for _user, project in presses]
 
             def updates() -> list[Update]:
-                return [_callback(i + 1, user, data[i]) for i, (user, _project) in enumerate(presses)]
+                return [_update(i + 1, user, data=data[i]) for i, (user, _project) in enumerate(presses)]
 
             bare_dp, bare_bot = _bare()
             ours_in, ours_direct, bare_in = updates(), updates(), updates()

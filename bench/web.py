@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bench.votes import _callback, _ms, _residents
+from bench.votes import _ms, _residents, _update
 from bot import demo
 from bot.web.app import open_app
 from tests.harness import World
@@ -30,24 +30,6 @@ from tests.steps import free_port
 
 UPDATES_PER_SECOND = 40.0
 WEB_RATE = 200.0
-
-
-def _message(update_id: int, user_id: int, text: str) -> Any:
-    from aiogram.types import Update
-
-    chat = {"id": user_id, "type": "private", "first_name": "R"}
-    return Update.model_validate(
-        {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": 1_795_000_000,
-                "chat": chat,
-                "from": {"id": user_id, "is_bot": False, "first_name": "R", "language_code": "kk"},
-                "text": text,
-            },
-        }
-    )
 
 
 async def _stream(world: World, updates: list[Any]) -> list[float]:
@@ -87,9 +69,9 @@ async def run(quick: bool = False) -> dict[str, Any]:
                 user = users[offset + i]
                 n = offset + i + 1
                 if i % 2:
-                    batch.append(_message(n, user, documents_label))
+                    batch.append(_update(n, user, text=documents_label))
                 else:
-                    batch.append(_callback(n, user, f"ct:v:{contest}:{projects[i % len(projects)]}"))
+                    batch.append(_update(n, user, data=f"ct:v:{contest}:{projects[i % len(projects)]}"))
             return batch
 
         port = free_port()
