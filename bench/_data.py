@@ -170,10 +170,9 @@ async def _contests(db: Database, rd: int, villages: list[int], now: datetime) -
         " ORDER BY id LIMIT 1",
         (rd, to_db(now)),
     )
-    open_projects = [
-        r[0]
-        for r in await db.fetchall("SELECT id FROM contest_projects WHERE contest_id = ? ORDER BY id", (open_contest,))
-    ]
+    open_projects = await db.fetchcol(
+        "SELECT id FROM contest_projects WHERE contest_id = ? ORDER BY id", (open_contest,)
+    )
     return int(open_contest), open_projects, closed_contest
 
 
@@ -301,10 +300,7 @@ async def _votes_supports_answers(db: Database, rd: int, now: datetime, event_id
         " AND opens_at <= ? ORDER BY id",
         (rd, to_db(now)),
     )
-    published = [
-        r[0]
-        for r in await db.fetchall("SELECT id FROM initiatives WHERE rural_district_id = ? AND published = 1", (rd,))
-    ]
+    published = await db.fetchcol("SELECT id FROM initiatives WHERE rural_district_id = ? AND published = 1", (rd,))
     voters = people[: int(len(people) * VOTING_SHARE)]
     async with db.transaction() as tx:
         for contest_id, opens_at, closes_at in opened:

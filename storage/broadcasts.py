@@ -132,14 +132,13 @@ async def event_invitee_ids(tx: Database | Tx, rural_district_id: int, event_id:
     """People invited to one of the district's events, with announcements on and reachable."""
     if not await has_event_invitees(tx):
         return []
-    rows = await tx.fetchall(
+    return await tx.fetchcol(
         "SELECT DISTINCT p.id FROM event_invitees i JOIN people p ON p.id = i.person_id"
         " JOIN events e ON e.id = i.event_id"
         " WHERE i.event_id = ? AND e.rural_district_id = ? AND p.rural_district_id = ?"
         " AND p.unreachable_at IS NULL AND p.notify_announcements = 1 ORDER BY p.id",
         (event_id, rural_district_id, rural_district_id),
     )
-    return [r[0] for r in rows]
 
 
 async def event_title(db: Database, rural_district_id: int, event_id: int) -> tuple[str, str] | None:

@@ -106,6 +106,10 @@ class Tx:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def fetchcol(self, sql: str, params: Params = ()) -> list[Any]:
+        """The first column of every row (the ids a query finds)."""
+        return [row[0] for row in await self.fetchall(sql, params)]
+
 
 class _InlineTx(Tx):
     """The reads of a read transaction, run on the event loop's thread (see ``Database.read``)."""
@@ -517,6 +521,10 @@ class Database:
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    async def fetchcol(self, sql: str, params: Params = ()) -> list[Any]:
+        """The first column of every row (the ids a query finds)."""
+        return [row[0] for row in await self.fetchall(sql, params)]
 
     async def maintenance(self, sql: str) -> sqlite3.Row | None:
         """A statement that must run outside any transaction (``VACUUM``, a checkpoint), in

@@ -180,7 +180,7 @@ async def concerned(db: Db, event_id: int) -> list[int]:
 async def reminder_recipients(db: Db, event_id: int) -> list[int]:
     """The invited and those who said they would come, minus those who said they would not, and
     minus anyone who turned reminders off."""
-    rows = await db.fetchall(
+    return await db.fetchcol(
         "SELECT p.id FROM people p WHERE p.notify_reminders = 1 AND p.unreachable_at IS NULL AND p.id IN ("
         "  SELECT person_id FROM event_invitees WHERE event_id = ?"
         "  UNION SELECT person_id FROM event_rsvps WHERE event_id = ? AND answer = 'yes')"
@@ -188,7 +188,6 @@ async def reminder_recipients(db: Db, event_id: int) -> list[int]:
         " ORDER BY p.id",
         (event_id, event_id, event_id),
     )
-    return [r[0] for r in rows]
 
 
 async def is_invited(db: Db, event_id: int, person_id: int) -> bool:
