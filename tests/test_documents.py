@@ -65,6 +65,25 @@ async def new_document(staff: Person, kind: str) -> None:
     await staff.press(kind)
 
 
+FORM_LABELS = {"kk": ("⏭ Өткізіп жіберу", "➡️ Әрі қарай"), "ru": ("⏭ Пропустить", "➡️ Далее")}
+FIELDS = (("title_kk", False), ("title_ru", False), ("text_kk", True), ("text_ru", True), ("url", False))
+
+
+async def fill_in(staff: Person, **fields: str) -> None:
+    """The document form after its kind, step by step: each field of FIELDS typed, or skipped where it
+    is not given (a new version keeps what it skips); a text, which may come in several messages,
+    ends with «Next»."""
+    assert set(fields) <= {name for name, _text in FIELDS}, fields
+    skip, done = FORM_LABELS[staff.language_code or "kk"]
+    for name, is_text in FIELDS:
+        if name not in fields:
+            await staff.press(skip)
+            continue
+        await staff.send(fields[name])
+        if is_text:
+            await staff.press(done)
+
+
 async def new_version(staff: Person, title: str) -> None:
     """A staff member, in the documents' admin, starts a new version of a published document."""
     *_, published, version = STAFF_LABELS[staff.language_code or "kk"]
@@ -123,7 +142,7 @@ async def test_resident_browses_a_kind_newest_first_page_by_page(world: World) -
 async def test_a_document_in_one_language_is_shown_to_everyone(world: World) -> None:
     await publish(world, kind="decision", title_kk="Шешім №5", text_kk="Көше атауы өзгертілді.")
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("📄 Документы")
+    await open_documents(ivan)
     await ivan.press("Решения (1)")
     await ivan.press("Шешім №5")
     assert "<b>Шешім №5</b>" in ivan.last.text
@@ -154,24 +173,20 @@ async def test_a_long_text_arrives_in_several_messages_split_at_paragraphs(world
 async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: World) -> None:
     staff = await world.staff()
     await new_document(staff, "Ақылы қызметтер")
-    await staff.send("Ақылы қызметтер тізбесі")
-    await staff.send("Перечень платных услуг")
-    await staff.send("1. Анықтама беру — 500 теңге.")
-    await staff.press("➡️ Әрі қарай")
-    await staff.press("⏭ Өткізіп жіберу")  # no Russian text: the Kazakh one serves everyone
-    await staff.send("https://www.gov.kz/memleket/entities/aksai/documents/details/1")
+    await fill_in(  # no Russian text: the Kazakh one serves everyone
+        staff,
+        title_kk="Ақылы қызметтер тізбесі",
+        title_ru="Перечень платных услуг",
+        text_kk="1. Анықтама беру — 500 теңге.",
+        url="https://www.gov.kz/memleket/entities/aksai/documents/details/1",
+    )
     assert "Қаралама сақталды" in staff.inbox[-2].text
     await staff.press("✅ Жариялау")
     assert "Жарияланды" in staff.inbox[-2].text
     first = await world.db.fetchval("SELECT id FROM documents WHERE kind = 'paid_services'")
 
     await new_version(staff, "Ақылы қызметтер тізбесі")
-    await staff.press("⏭ Өткізіп жіберу")  # keeps the title
-    await staff.press("⏭ Өткізіп жіберу")
-    await staff.send("1. Анықтама беру — 300 теңге.")
-    await staff.press("➡️ Әрі қарай")
-    await staff.press("⏭ Өткізіп жіберу")
-    await staff.press("⏭ Өткізіп жіберу")
+    await fill_in(staff, text_kk="1. Анықтама беру — 300 теңге.")  # keeps the titles
     await staff.press("✅ Жариялау")
 
     rows = await world.db.fetchall(
@@ -182,7 +197,7 @@ async def test_a_new_version_replaces_the_old_one_and_the_history_stays(world: W
         (2, False, "Перечень платных услуг"),
     ]
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("📄 Документы")
+    await open_documents(ivan)
     await ivan.press("Перечень платных услуг (1)")
     await ivan.press("Перечень платных услуг")
     assert "300 теңге" in ivan.last.text and "Версия 2" in ivan.last.text
@@ -206,26 +221,16 @@ async def test_a_text_with_ampersands_and_brackets_reads_as_written_in_every_ver
     shown = [html.escape(text, quote=False) for text in written]
     staff = await world.staff(lang="ru")
     await new_document(staff, "Решения")
-    await staff.send("Шешім №7")
-    await staff.send("Решение №7")
-    await staff.press("⏭ Пропустить")
-    await staff.send(written[0])
-    await staff.press("➡️ Далее")
-    await staff.press("⏭ Пропустить")
+    await fill_in(staff, title_kk="Шешім №7", title_ru="Решение №7", text_ru=written[0])
     assert shown[0] in staff.last.text  # the draft's preview
     await staff.press("✅ Опубликовать")
     await new_version(staff, "Решение №7")
-    await staff.press("⏭ Пропустить")
-    await staff.press("⏭ Пропустить")
-    await staff.press("⏭ Пропустить")
-    await staff.send(written[1])
-    await staff.press("➡️ Далее")
-    await staff.press("⏭ Пропустить")
+    await fill_in(staff, text_ru=written[1])
     assert shown[1] in staff.last.text
     await staff.press("✅ Опубликовать")
     assert await world.db.fetchval("SELECT text_ru FROM documents ORDER BY id DESC") == written[1]
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("📄 Документы")
+    await open_documents(ivan)
     await ivan.press("Решения (1)")
     await ivan.press("Решение №7")
     assert shown[1] in ivan.last.text
@@ -285,7 +290,7 @@ async def test_a_file_is_kept_and_resent_by_file_id_and_uploaded_again_for_anoth
     assert (world.path / path).read_bytes() == b"%PDF-1.4 protocol"
 
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("📄 Документы")
+    await open_documents(ivan)
     await ivan.press("Протоколы собраний (1)")
     sent = await ivan.press("Жиналыс хаттамасы №3")
     document = [r for r in sent if r.method == "sendDocument"]
@@ -338,7 +343,7 @@ async def test_search_is_case_insensitive_in_cyrillic_and_finds_the_citizen_budg
     await publish(world, kind="citizen_budget", title_kk="Азаматтық бюджет 2026", text_kk="…")
     await publish(world, kind="akim_report", title_kk="Әкімнің 2025 жылғы есебі", title_ru="Отчёт акима за 2025 год")
     ivan = await world.resident("Ivan", lang="ru")
-    await ivan.send("📄 Документы")
+    await open_documents(ivan)
     await ivan.press("🔍 Поиск")
     await ivan.send("бюджет для граждан")
     assert "найден 1 документ" in ivan.last.text
