@@ -139,6 +139,37 @@ async def _rows(db: Database | Tx, sql: str, params: tuple[Any, ...]) -> list[di
     return [dict(row) for row in await db.fetchall(sql, params)]
 
 
+# The lists of rows ``kept`` reads into a Kept, by its field: each query takes the person's id.
+_KEPT_ROWS = {
+    "roles": "SELECT role, rural_district_id, village_id, granted_at FROM roles WHERE person_id = ?",
+    "initiatives": (
+        "SELECT number, title, body, topic, status, published, submitted_at, photos_json != '[]' AS photos,"
+        " voice_file_id IS NOT NULL AS voice, latitude IS NOT NULL AS location"
+        " FROM initiatives WHERE author_id = ? ORDER BY submitted_at"
+    ),
+    "supports": (
+        "SELECT i.number, i.title, s.at FROM initiative_supports s JOIN initiatives i ON i.id = s.initiative_id"
+        " WHERE s.person_id = ? ORDER BY s.at"
+    ),
+    "votes": (
+        "SELECT c.title_kk AS contest_kk, c.title_ru AS contest_ru, pr.title_kk AS project_kk,"
+        " pr.title_ru AS project_ru, v.phone, v.cast_at, v.changed_at, c.status AS contest_status"
+        " FROM contest_votes v JOIN contests c ON c.id = v.contest_id"
+        " JOIN contest_projects pr ON pr.id = v.project_id"
+        " WHERE v.person_id = ? ORDER BY v.cast_at"
+    ),
+    "answers": (
+        "SELECT e.title_kk AS event_kk, e.title_ru AS event_ru, e.starts_at, r.answer, r.answered_at"
+        " FROM event_rsvps r JOIN events e ON e.id = r.event_id WHERE r.person_id = ? ORDER BY e.starts_at"
+    ),
+    "questions": (
+        "SELECT text, voice_file_id IS NOT NULL AS voice, created_at, answer, published FROM report_questions"
+        " WHERE person_id = ? ORDER BY created_at"
+    ),
+    "question_supports": "SELECT question_id, created_at FROM report_question_supports WHERE person_id = ?",
+}
+
+
 async def kept(db: Database, person_id: int) -> Kept | None:
     """What is kept about the person (None when there is no such person or it was erased)."""
     async with db.read() as tx:
@@ -154,46 +185,8 @@ async def kept(db: Database, person_id: int) -> Kept | None:
         if profile is None:
             return None
         found = Kept(dict(profile))
-        found.roles = await _rows(
-            tx, "SELECT role, rural_district_id, village_id, granted_at FROM roles WHERE person_id = ?", (person_id,)
-        )
-        found.initiatives = await _rows(
-            tx,
-            "SELECT number, title, body, topic, status, published, submitted_at, photos_json != '[]' AS photos,"
-            " voice_file_id IS NOT NULL AS voice, latitude IS NOT NULL AS location"
-            " FROM initiatives WHERE author_id = ? ORDER BY submitted_at",
-            (person_id,),
-        )
-        found.supports = await _rows(
-            tx,
-            "SELECT i.number, i.title, s.at FROM initiative_supports s JOIN initiatives i ON i.id = s.initiative_id"
-            " WHERE s.person_id = ? ORDER BY s.at",
-            (person_id,),
-        )
-        found.votes = await _rows(
-            tx,
-            "SELECT c.title_kk AS contest_kk, c.title_ru AS contest_ru, pr.title_kk AS project_kk,"
-            " pr.title_ru AS project_ru, v.phone, v.cast_at, v.changed_at, c.status AS contest_status"
-            " FROM contest_votes v JOIN contests c ON c.id = v.contest_id"
-            " JOIN contest_projects pr ON pr.id = v.project_id"
-            " WHERE v.person_id = ? ORDER BY v.cast_at",
-            (person_id,),
-        )
-        found.answers = await _rows(
-            tx,
-            "SELECT e.title_kk AS event_kk, e.title_ru AS event_ru, e.starts_at, r.answer, r.answered_at"
-            " FROM event_rsvps r JOIN events e ON e.id = r.event_id WHERE r.person_id = ? ORDER BY e.starts_at",
-            (person_id,),
-        )
-        found.questions = await _rows(
-            tx,
-            "SELECT text, voice_file_id IS NOT NULL AS voice, created_at, answer, published FROM report_questions"
-            " WHERE person_id = ? ORDER BY created_at",
-            (person_id,),
-        )
-        found.question_supports = await _rows(
-            tx, "SELECT question_id, created_at FROM report_question_supports WHERE person_id = ?", (person_id,)
-        )
+        for name, sql in _KEPT_ROWS.items():
+            setattr(found, name, await _rows(tx, sql, (person_id,)))
         found.messages = {
             row[0]: int(row[1])
             for row in await tx.fetchall(
