@@ -7,9 +7,11 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from bot.keyboards.contests import Act, ContestCb
+from storage import contests
 from storage.db import Database
 from tests.fake_telegram import Request
 from tests.harness import Person, World
@@ -50,6 +52,31 @@ async def vote(person: Person, contest_id: int, project_id: int) -> None:
     """The two taps of a vote: «Vote» on the project, then «Yes» on the confirmation."""
     await person.press_data(ContestCb(act=Act.ASK, contest=contest_id, project=project_id).pack())
     await person.press_data(ContestCb(act=Act.VOTE, contest=contest_id, project=project_id).pack())
+
+
+async def stored_vote(
+    world: World,
+    contest_id: int,
+    project_id: int,
+    person_id: int,
+    *,
+    village: int,
+    phone: str,
+    now: datetime,
+    choices: list[int] | None = None,
+) -> tuple[str, contests.Project]:
+    """A vote written straight through storage (no chat) by a person of the world's village number ``village``."""
+    return await contests.cast_vote(
+        world.db,
+        contest_id=contest_id,
+        project_id=project_id,
+        person_id=person_id,
+        rural_district_id=world.rural_district_id,
+        village_id=world.village_ids[village],
+        phone=phone,
+        now=now,
+        choices=choices,
+    )
 
 
 async def voted(world: World, name: str, phone: str, contest_id: int, project_id: int) -> Person:

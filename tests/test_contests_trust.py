@@ -27,7 +27,7 @@ from bot.rules.anomalies import Kind, Stamp, Thresholds
 from storage import census, contests
 from storage.audit import CLI
 from tests.harness import NOW, Person, World, published_contest
-from tests.steps import make_chair, vote, voted, with_phone
+from tests.steps import make_chair, stored_vote, vote, voted, with_phone
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -597,13 +597,12 @@ async def test_an_approval_ballot_up_to_k_projects_funded_greedily_and_the_resul
     from bot.rules.errors import NotFound
 
     with pytest.raises(NotFound):  # more than K, whatever a handler sends
-        await contests.cast_vote(
-            world.db,
-            contest_id=contest_id,
-            project_id=small,
-            person_id=first,
-            rural_district_id=world.rural_district_id,
-            village_id=world.village_ids[0],
+        await stored_vote(
+            world,
+            contest_id,
+            small,
+            first,
+            village=0,
             phone="+77013000000",
             now=world.clock.now(),
             choices=[small, middle, large],

@@ -21,6 +21,7 @@ from storage import documents as docs
 from storage._aiosqlite import raw
 from storage.people import ensure_person, set_place
 from tests.harness import NOW, World, published_contest
+from tests.steps import stored_vote
 
 
 async def _people(world: World, count: int) -> list[int]:
@@ -84,16 +85,7 @@ async def test_an_initiatives_supports_are_counted_as_they_come_move_and_go(worl
 
 async def _votes(world: World, contest_id: int, project_id: int, people: list[int], at: list[datetime]) -> None:
     for n, (person, when) in enumerate(zip(people, at, strict=True)):
-        await contests.cast_vote(
-            world.db,
-            contest_id=contest_id,
-            project_id=project_id,
-            person_id=person,
-            rural_district_id=world.rural_district_id,
-            village_id=world.village_ids[n % 2],
-            phone=f"+7701000{n:04d}",
-            now=when,
-        )
+        await stored_vote(world, contest_id, project_id, person, village=n % 2, phone=f"+7701000{n:04d}", now=when)
 
 
 async def test_the_turnout_curve_comes_from_counts_kept_by_quarter_hour_and_equals_every_vote_counted(
