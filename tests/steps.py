@@ -7,14 +7,16 @@ import io
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.keyboards.contests import Act, ContestCb
-from storage import contests
+from bot.rules.clock import to_db
+from storage import contests, documents
 from storage.db import Database
 from tests.fake_telegram import Request
-from tests.harness import Person, World
+from tests.harness import NOW, Person, World
 
 
 def free_port() -> int:
@@ -100,6 +102,22 @@ async def koktobe(world: World) -> int:
     return await world.add_rural_district(
         "Көктөбе ауылдық округі", "Коктобинский сельский округ", (("Көктөбе", "Коктобе"),)
     )
+
+
+async def published_document(
+    world: World, *, rural_district_id: int | None = None, minutes: int = 0, **fields: Any
+) -> int:
+    """A document written straight through storage (no chat), ``minutes`` after NOW, in the world's
+    district unless another is named: a gathering's protocol with a Kazakh text unless ``fields``
+    (storage.documents.publish's own) say otherwise."""
+    fields = {"kind": "protocol_gathering", "title_kk": "Жиын хаттамасы", "title_ru": "", "text_kk": "Мәтін", **fields}
+    async with world.db.transaction() as tx:
+        return await documents.publish(
+            tx,
+            rural_district_id=rural_district_id or world.rural_district_id,
+            now=to_db(NOW + timedelta(minutes=minutes)),
+            **fields,
+        )
 
 
 class operator_world:

@@ -14,10 +14,9 @@ from bot.keyboards.budget import AdmBud, BAct, Code
 from bot.rules.documents import parse_amount, parse_percent, self_sufficiency, target_for
 from bot.rules.errors import NotAllowed
 from storage import budget as budgets
-from storage import documents as docs
 from storage.audit import STAFF_KIND, Actor
 from tests.harness import Person, World
-from tests.steps import koktobe
+from tests.steps import koktobe, published_document
 
 
 def test_targets_come_from_the_decree_for_2024_and_2025_and_from_staff_later() -> None:
@@ -248,16 +247,15 @@ async def test_the_chart_comes_with_labels_in_the_persons_language(world: World,
 
 async def test_the_budget_screen_offers_the_citizen_budget_document(world: World) -> None:
     await staff_enters_2025(world)
-    async with world.db.transaction() as tx:
-        await docs.publish(
-            tx,
-            rural_district_id=world.rural_district_id,
-            kind="citizen_budget",
-            title_kk="Азаматтық бюджет 2025",
-            title_ru="Гражданский бюджет 2025",
-            text_ru="Бюджет простыми словами.",
-            year=2025,
-        )
+    await published_document(
+        world,
+        kind="citizen_budget",
+        title_kk="Азаматтық бюджет 2025",
+        title_ru="Гражданский бюджет 2025",
+        text_kk=None,
+        text_ru="Бюджет простыми словами.",
+        year=2025,
+    )
     ivan = await world.resident("Ivan", lang="ru")
     await ivan.send("📄 Документы")
     await ivan.press("💰 Бюджет")

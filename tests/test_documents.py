@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import timedelta
 
 import pytest
 
@@ -15,35 +14,7 @@ from storage import documents as docs
 from storage.audit import STAFF_KIND, Actor
 from storage.db import MIGRATIONS_DIR, _statements
 from tests.harness import NOW, Person, World
-from tests.steps import koktobe
-
-
-async def publish(
-    world: World,
-    *,
-    kind: str = "protocol_gathering",
-    title_kk: str = "Жиын хаттамасы",
-    title_ru: str = "",
-    text_kk: str | None = "Мәтін",
-    text_ru: str | None = None,
-    rural_district_id: int | None = None,
-    minutes: int = 0,
-    draft: bool = False,
-    replaces: int | None = None,
-) -> int:
-    async with world.db.transaction() as tx:
-        return await docs.publish(
-            tx,
-            rural_district_id=rural_district_id or world.rural_district_id,
-            kind=kind,
-            title_kk=title_kk,
-            title_ru=title_ru,
-            text_kk=text_kk,
-            text_ru=text_ru,
-            draft=draft,
-            replaces=replaces,
-            now=to_db(NOW + timedelta(minutes=minutes)),
-        )
+from tests.steps import koktobe, published_document
 
 
 async def open_documents(person: Person) -> None:
@@ -127,7 +98,7 @@ def test_folding_handles_cyrillic_and_kazakh_letters() -> None:
 
 async def test_resident_browses_a_kind_newest_first_page_by_page(world: World) -> None:
     for i in range(7):
-        await publish(world, title_kk=f"Жиын хаттамасы №{i + 1}", minutes=i)
+        await published_document(world, title_kk=f"Жиын хаттамасы №{i + 1}", minutes=i)
     aigerim = await world.resident()
     await open_documents(aigerim)
     assert "Жиын хаттамалары (7)" in aigerim.last.buttons
@@ -140,7 +111,7 @@ async def test_resident_browses_a_kind_newest_first_page_by_page(world: World) -
 
 
 async def test_a_document_in_one_language_is_shown_to_everyone(world: World) -> None:
-    await publish(world, kind="decision", title_kk="Шешім №5", text_kk="Көше атауы өзгертілді.")
+    await published_document(world, kind="decision", title_kk="Шешім №5", text_kk="Көше атауы өзгертілді.")
     ivan = await world.resident("Ivan", lang="ru")
     await open_documents(ivan)
     await ivan.press("Решения (1)")
@@ -152,7 +123,7 @@ async def test_a_document_in_one_language_is_shown_to_everyone(world: World) -> 
 
 async def test_a_long_text_arrives_in_several_messages_split_at_paragraphs(world: World) -> None:
     paragraphs = [f"{i}-бөлім. " + "мәтін " * 200 for i in range(1, 16)]
-    await publish(
+    await published_document(
         world,
         kind="development_programme",
         title_kk="Даму бағдарламасы 2026-2028",
@@ -248,7 +219,7 @@ async def test_texts_stored_as_telegram_html_before_are_read_back_as_plain_text(
         "Написано «&amp;lt;» буквально, и «&gt;»": "Написано «&lt;» буквально, и «>»",
         "Без разметки": "Без разметки",
     }
-    ids = [await publish(world, text_kk="Мәтін", text_ru=text) for text in stored]
+    ids = [await published_document(world, text_kk="Мәтін", text_ru=text) for text in stored]
     script = (MIGRATIONS_DIR / "011_screens.sql").read_text(encoding="utf-8")
     statements = [s for s in _statements(script) if "UPDATE documents" in s]
     assert len(statements) == 2
@@ -333,15 +304,17 @@ async def test_a_document_with_no_text_and_no_file_is_refused(world: World) -> N
     assert "мәтіні немесе файлы болуы керек" in staff.last.text
     assert await world.db.fetchval("SELECT COUNT(*) FROM documents") == 0
     with pytest.raises(ValueError):
-        await publish(world, text_kk=None)
+        await published_document(world, text_kk=None)
 
 
 # -- search -----------------------------------------------------------------------------------
 
 
 async def test_search_is_case_insensitive_in_cyrillic_and_finds_the_citizen_budget(world: World) -> None:
-    await publish(world, kind="citizen_budget", title_kk="Азаматтық бюджет 2026", text_kk="…")
-    await publish(world, kind="akim_report", title_kk="Әкімнің 2025 жылғы есебі", title_ru="Отчёт акима за 2025 год")
+    await published_document(world, kind="citizen_budget", title_kk="Азаматтық бюджет 2026", text_kk="…")
+    await published_document(
+        world, kind="akim_report", title_kk="Әкімнің 2025 жылғы есебі", title_ru="Отчёт акима за 2025 год"
+    )
     ivan = await world.resident("Ivan", lang="ru")
     await open_documents(ivan)
     await ivan.press("🔍 Поиск")
@@ -357,7 +330,7 @@ async def test_search_is_case_insensitive_in_cyrillic_and_finds_the_citizen_budg
 
 
 async def test_search_with_no_results_or_only_spaces(world: World) -> None:
-    await publish(world)
+    await published_document(world)
     aigerim = await world.resident()
     await open_documents(aigerim)
     await aigerim.press("🔍 Іздеу")
@@ -371,8 +344,8 @@ async def test_search_with_no_results_or_only_spaces(world: World) -> None:
 
 async def test_search_does_not_find_drafts_or_other_districts(world: World) -> None:
     other = await koktobe(world)
-    await publish(world, title_kk="Хаттама жобасы", draft=True)
-    await publish(world, title_kk="Көктөбе хаттамасы", rural_district_id=other)
+    await published_document(world, title_kk="Хаттама жобасы", draft=True)
+    await published_document(world, title_kk="Көктөбе хаттамасы", rural_district_id=other)
     aigerim = await world.resident()
     await open_documents(aigerim)
     await aigerim.press("🔍 Іздеу")
@@ -385,8 +358,8 @@ async def test_search_does_not_find_drafts_or_other_districts(world: World) -> N
 
 async def test_a_resident_cannot_read_a_draft_or_another_districts_document(world: World) -> None:
     other = await koktobe(world)
-    draft = await publish(world, title_kk="Құпия жоба", text_kk="жарияланбаған мәтін", draft=True)
-    foreign_draft = await publish(
+    draft = await published_document(world, title_kk="Құпия жоба", text_kk="жарияланбаған мәтін", draft=True)
+    foreign_draft = await published_document(
         world, title_kk="Көрші жоба", text_kk="басқа округтің жобасы", rural_district_id=other, draft=True
     )
     aigerim = await world.resident()
@@ -399,7 +372,7 @@ async def test_a_resident_cannot_read_a_draft_or_another_districts_document(worl
 
 
 async def test_a_resident_forging_publish_is_refused_and_logged(world: World) -> None:
-    draft = await publish(world, title_kk="Жоба", draft=True)
+    draft = await published_document(world, title_kk="Жоба", draft=True)
     aigerim = await world.resident()
     await aigerim.press_data(AdmDoc(act=AdmAct.PUBLISH, id=draft).pack())
     assert aigerim.last.text == "Бұл әрекет тек әкім аппаратының қызметкерлеріне қолжетімді."
@@ -409,7 +382,7 @@ async def test_a_resident_forging_publish_is_refused_and_logged(world: World) ->
 
 async def test_staff_of_another_district_cannot_publish_our_draft(world: World) -> None:
     other = await koktobe(world)
-    draft = await publish(world, title_kk="Жоба", draft=True)
+    draft = await published_document(world, title_kk="Жоба", draft=True)
     stranger = await world.staff("Stranger", rural_district_id=other)
     await stranger.press_data(AdmDoc(act=AdmAct.PUBLISH, id=draft).pack())
     assert stranger.last.text == "Бұл құжат қолжетімсіз."
@@ -417,7 +390,7 @@ async def test_staff_of_another_district_cannot_publish_our_draft(world: World) 
 
 
 async def test_an_open_button_of_the_unversioned_kind_is_answered_as_out_of_date(world: World) -> None:
-    doc_id = await publish(world, title_kk="Жиын хаттамасы")
+    doc_id = await published_document(world, title_kk="Жиын хаттамасы")
     aigerim = await world.resident()
     sent = await aigerim.press_data(f"doc:o:{doc_id}")  # as notices sent before ``doc1`` carry it
     assert aigerim.last.text == "Бұл түйме ескірген. Міне, басты мәзір."
@@ -429,8 +402,8 @@ async def test_an_open_button_of_the_unversioned_kind_is_answered_as_out_of_date
 async def test_the_writes_refuse_staff_of_another_district_and_change_nothing(world: World) -> None:
     other = await koktobe(world)
     stranger = Actor(STAFF_KIND, rural_district_id=other)
-    draft = await publish(world, title_kk="Жоба", draft=True)
-    report = await publish(world, kind="akim_report", title_kk="Есеп")
+    draft = await published_document(world, title_kk="Жоба", draft=True)
+    report = await published_document(world, kind="akim_report", title_kk="Есеп")
     aigerim = await world.resident()
     await aigerim.press_data(Doc(act=DocAct.ASK, id=report).pack())
     await aigerim.send("Жол қашан жөнделеді?")
@@ -470,7 +443,9 @@ async def test_the_writes_refuse_staff_of_another_district_and_change_nothing(wo
 
 
 async def test_publish_and_notify_tells_the_district_through_the_outbox(world: World) -> None:
-    draft = await publish(world, kind="announcement", title_kk="Су өшіріледі", title_ru="Отключение воды", draft=True)
+    draft = await published_document(
+        world, kind="announcement", title_kk="Су өшіріледі", title_ru="Отключение воды", draft=True
+    )
     aigerim = await world.resident()
     ivan = await world.resident("Ivan", lang="ru")
     staff = await world.staff()
@@ -488,7 +463,7 @@ async def test_publish_and_notify_tells_the_district_through_the_outbox(world: W
 
 
 async def test_a_question_needs_consent_first(world: World) -> None:
-    report = await publish(world, kind="akim_report", title_kk="Әкімнің есебі 2026", text_kk="Есеп мәтіні")
+    report = await published_document(world, kind="akim_report", title_kk="Әкімнің есебі 2026", text_kk="Есеп мәтіні")
     aigerim = await world.resident(consent=False)
     await aigerim.press_data(Doc(act=DocAct.ASK, id=report).pack())
     assert "Дербес деректерді" in aigerim.last.text or "келісім" in aigerim.last.text.lower()
@@ -503,7 +478,7 @@ async def test_a_question_needs_consent_first(world: World) -> None:
 
 
 async def test_questions_are_supported_once_and_the_answer_reaches_everyone(world: World) -> None:
-    report = await publish(
+    report = await published_document(
         world, kind="akim_report", title_kk="Әкімнің есебі 2026", title_ru="Отчёт акима 2026", text_kk="Есеп мәтіні"
     )
     asker = await world.resident("Asker")
@@ -558,7 +533,7 @@ async def test_questions_are_supported_once_and_the_answer_reaches_everyone(worl
 
 async def test_a_resident_cannot_support_a_question_of_another_district(world: World) -> None:
     other = await koktobe(world)
-    report = await publish(world, kind="akim_report", title_kk="Есеп", rural_district_id=other)
+    report = await published_document(world, kind="akim_report", title_kk="Есеп", rural_district_id=other)
     stranger = await world.resident("Stranger", rural_district_id=other)
     await stranger.press_data(Doc(act=DocAct.ASK, id=report).pack())
     await stranger.send("Сұрақ")
