@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Protocol
 
-from storage.db import Database, Tx
+from storage.db import Database, Params, Tx
 
 
 class _Names(Protocol):
@@ -53,32 +53,36 @@ class Place(Named):
     name_ru: str
 
 
+async def _places(db: Database | Tx, sql: str, params: Params = ()) -> list[Place]:
+    """The places a query finds (its columns: id, name_kk, name_ru), in its order."""
+    return [Place(*row) for row in await db.fetchall(sql, params)]
+
+
 _RD_COLUMNS = "id, district_id, kind, name_kk, name_ru, office_kk, office_ru, timezone, quiet_start, quiet_end"
 
 
 async def regions(db: Database) -> list[Place]:
-    rows = await db.fetchall(
+    return await _places(
+        db,
         "SELECT r.id, r.name_kk, r.name_ru FROM regions r"
         " WHERE EXISTS (SELECT 1 FROM districts d JOIN rural_districts rd ON rd.district_id = d.id"
-        "               WHERE d.region_id = r.id) ORDER BY r.name_kk"
+        "               WHERE d.region_id = r.id) ORDER BY r.name_kk",
     )
-    return [Place(*row) for row in rows]
 
 
 async def districts(db: Database, region_id: int) -> list[Place]:
-    rows = await db.fetchall(
+    return await _places(
+        db,
         "SELECT d.id, d.name_kk, d.name_ru FROM districts d WHERE d.region_id = ?"
         " AND EXISTS (SELECT 1 FROM rural_districts rd WHERE rd.district_id = d.id) ORDER BY d.name_kk",
         (region_id,),
     )
-    return [Place(*row) for row in rows]
 
 
 async def rural_districts_of(db: Database, district_id: int) -> list[Place]:
-    rows = await db.fetchall(
-        "SELECT id, name_kk, name_ru FROM rural_districts WHERE district_id = ? ORDER BY name_kk", (district_id,)
+    return await _places(
+        db, "SELECT id, name_kk, name_ru FROM rural_districts WHERE district_id = ? ORDER BY name_kk", (district_id,)
     )
-    return [Place(*row) for row in rows]
 
 
 async def all_rural_districts(db: Database) -> list[RuralDistrict]:
@@ -100,11 +104,11 @@ async def timezone(db: Database | Tx, rural_district_id: int | None) -> str:
 
 
 async def villages(db: Database | Tx, rural_district_id: int) -> list[Place]:
-    rows = await db.fetchall(
+    return await _places(
+        db,
         "SELECT id, name_kk, name_ru FROM villages WHERE rural_district_id = ? ORDER BY name_kk",
         (rural_district_id,),
     )
-    return [Place(*row) for row in rows]
 
 
 async def village(db: Database | Tx, village_id: int | None) -> Place | None:
