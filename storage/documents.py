@@ -19,7 +19,7 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from bot.rules.documents import KINDS, search_key
 from bot.rules.errors import NotAllowed, NotFound
@@ -324,6 +324,18 @@ async def publish_draft(tx: Tx, document_id: int, *, rural_district_id: int, now
     return True
 
 
+class DraftFields(TypedDict, total=False):
+    """What staff may write into a draft besides its kind and titles: ``publish``'s parameters of the same names."""
+
+    text_kk: str | None
+    text_ru: str | None
+    file_ref_kk: int | None
+    file_ref_ru: int | None
+    url: str | None
+    issuer: str | None
+    replaces: int | None
+
+
 async def save_draft(
     db: Database,
     actor: Actor,
@@ -332,13 +344,7 @@ async def save_draft(
     kind: str,
     title_kk: str,
     title_ru: str,
-    text_kk: str | None = None,
-    text_ru: str | None = None,
-    file_ref_kk: int | None = None,
-    file_ref_ru: int | None = None,
-    url: str | None = None,
-    issuer: str | None = None,
-    replaces: int | None = None,
+    **fields: Unpack[DraftFields],
 ) -> int:
     """Keep a document (or a new version of ``replaces``) that staff wrote as a draft; return its id."""
     actor.require(rural_district_id)
@@ -349,15 +355,9 @@ async def save_draft(
             kind=kind,
             title_kk=title_kk,
             title_ru=title_ru,
-            text_kk=text_kk,
-            text_ru=text_ru,
-            file_ref_kk=file_ref_kk,
-            file_ref_ru=file_ref_ru,
-            url=url,
-            issuer=issuer,
-            replaces=replaces,
             created_by=actor.person_id,
             draft=True,
+            **fields,
         )
         await audit.write(
             tx,
@@ -366,7 +366,7 @@ async def save_draft(
             "document",
             doc_id,
             rural_district_id=rural_district_id,
-            after={"kind": kind, "replaces": replaces},
+            after={"kind": kind, "replaces": fields.get("replaces")},
         )
     return doc_id
 
