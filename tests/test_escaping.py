@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from bot.keyboards.documents import Doc, DocAct
 from tests.harness import World, published_contest
-from tests.test_documents import open_documents, publish
+from tests.steps import published_document
+from tests.test_documents import open_documents
 
 HOSTILE = "<script>alert('x')</script> & <b>"
 
 
 async def test_a_search_word_is_shown_back_escaped(world: World) -> None:
-    await publish(world)
+    await published_document(world)
     aigerim = await world.resident()
     await open_documents(aigerim)
     await aigerim.press("🔍 Іздеу")
@@ -21,7 +22,7 @@ async def test_a_search_word_is_shown_back_escaped(world: World) -> None:
 
 
 async def test_a_question_about_a_report_reaches_staff_escaped(world: World) -> None:
-    report = await publish(world, kind="akim_report", title_kk="Әкімнің есебі 2026", text_kk="Есеп мәтіні")
+    report = await published_document(world, kind="akim_report", title_kk="Әкімнің есебі 2026", text_kk="Есеп мәтіні")
     aigerim = await world.resident()
     await aigerim.press_data(Doc(act=DocAct.ASK, id=report).pack())
     await aigerim.send(HOSTILE)
