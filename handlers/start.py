@@ -78,7 +78,7 @@ async def ask_place(message: Message, db: Database, person: Person, bot_district
                 _("Please choose your region."), reply_markup=places_keyboard(Level.REGION, regions, lang)
             )
             return
-        await _ask_district(message, db, person, regions[0].id)
+        await _ask_inside(message, db, person, Level.REGION, regions[0].id)
         return
     villages = await places.villages(db, person.rural_district_id)
     if not villages:
@@ -87,29 +87,27 @@ async def ask_place(message: Message, db: Database, person: Person, bot_district
     await message.answer(_("Please choose your village."), reply_markup=places_keyboard(Level.VILLAGE, villages, lang))
 
 
-async def _ask_district(message: Message, db: Database, person: Person, region_id: int) -> None:
-    districts = await places.districts(db, region_id)
-    if not districts:
-        raise NotFound(N_("This choice is no longer available. Please start again with /start."))
-    if len(districts) > 1:
-        await message.answer(
-            _("Please choose your district."), reply_markup=places_keyboard(Level.DISTRICT, districts, person.language)
-        )
-        return
-    await _ask_rural_district(message, db, person, districts[0].id)
+# A place picked at this level -> the places inside it: how they are read, the level they are
+# picked at, the question.
+_INSIDE = {
+    Level.REGION: (places.districts, Level.DISTRICT, N_("Please choose your district.")),
+    Level.DISTRICT: (places.rural_districts_of, Level.RURAL_DISTRICT, N_("Please choose your rural district.")),
+}
 
 
-async def _ask_rural_district(message: Message, db: Database, person: Person, district_id: int) -> None:
-    options = await places.rural_districts_of(db, district_id)
+async def _ask_inside(message: Message, db: Database, person: Person, level: Level, place_id: int) -> None:
+    """The places inside the one picked at ``level``: asked for when there are several, taken when
+    there is one."""
+    read, inner, question = _INSIDE[level]
+    options = await read(db, place_id)
     if not options:
         raise NotFound(N_("This choice is no longer available. Please start again with /start."))
     if len(options) > 1:
-        await message.answer(
-            _("Please choose your rural district."),
-            reply_markup=places_keyboard(Level.RURAL_DISTRICT, options, person.language),
-        )
-        return
-    await _set_rural_district(message, db, person, options[0].id)
+        await message.answer(_(question), reply_markup=places_keyboard(inner, options, person.language))
+    elif inner is Level.RURAL_DISTRICT:
+        await _set_rural_district(message, db, person, options[0].id)
+    else:
+        await _ask_inside(message, db, person, inner, options[0].id)
 
 
 async def _set_rural_district(message: Message, db: Database, person: Person, rural_district_id: int) -> None:
@@ -136,10 +134,8 @@ async def pick_place(
         callback_data.level is not Level.VILLAGE or person.rural_district_id != bot_district
     ):
         raise NotFound(N_("This choice is no longer available. Please start again with /start."))
-    if callback_data.level is Level.REGION:
-        await _ask_district(message, db, person, callback_data.id)
-    elif callback_data.level is Level.DISTRICT:
-        await _ask_rural_district(message, db, person, callback_data.id)
+    if callback_data.level in _INSIDE:
+        await _ask_inside(message, db, person, callback_data.level, callback_data.id)
     elif callback_data.level is Level.RURAL_DISTRICT:
         await _set_rural_district(message, db, person, callback_data.id)
     else:

@@ -155,6 +155,14 @@ def places_keyboard(level: Level, places: list[Place], lang: str, back: str | No
     return inline(rows)
 
 
+def request_keyboard(request: KeyboardButton) -> ReplyKeyboardMarkup:
+    """Telegram's request buttons (a contact, a user) work only on a reply keyboard: this one, with
+    «✖️ Cancel» under it, hidden once used."""
+    return ReplyKeyboardMarkup(
+        keyboard=[[request], [KeyboardButton(text=_("✖️ Cancel"))]], resize_keyboard=True, one_time_keyboard=True
+    )
+
+
 def continue_keyboard(resume: str) -> InlineKeyboardMarkup:
     return inline([[InlineKeyboardButton(text=_("▶️ Continue"), callback_data=resume)], [menu_button()]])
 

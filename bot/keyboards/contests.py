@@ -16,7 +16,16 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
 from bot.keyboards.admin import back_to_admin
-from bot.keyboards.common import back_button, button, cancel_button, inline, menu_button, with_back, yes_no
+from bot.keyboards.common import (
+    back_button,
+    button,
+    cancel_button,
+    inline,
+    menu_button,
+    request_keyboard,
+    with_back,
+    yes_no,
+)
 from bot.rules.contests import Category, Phase
 from bot.web.links import web_row
 from storage.contests import Contest
@@ -276,14 +285,7 @@ def open_contest_buttons(contest_id: int) -> list[list[dict[str, str]]]:
 
 def contact_keyboard() -> ReplyKeyboardMarkup:
     """Telegram's contact button works only on a reply keyboard in a private chat."""
-    return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)],
-            [KeyboardButton(text=_("✖️ Cancel"))],
-        ],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+    return request_keyboard(KeyboardButton(text=_("📱 Share my phone number"), request_contact=True))
 
 
 # --- staff --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
-from bot.keyboards.common import inline, menu_button
+from bot.keyboards.common import inline, menu_button, request_keyboard
 from storage.places import Place
 
 
@@ -130,14 +130,7 @@ def confirm_remove_keyboard(rd: int, person_id: int) -> InlineKeyboardMarkup:
 def pick_user_keyboard(rd: int) -> ReplyKeyboardMarkup:
     """Telegram's user picker: the chosen account comes back as ``users_shared`` (``request_id`` = the district)."""
     picker = KeyboardButtonRequestUsers(request_id=rd, user_is_bot=False, max_quantity=1)
-    return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text=_("👤 Choose the person"), request_users=picker)],
-            [KeyboardButton(text=_("✖️ Cancel"))],
-        ],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+    return request_keyboard(KeyboardButton(text=_("👤 Choose the person"), request_users=picker))
 
 
 def settings_keyboard(rd: int, census: bool) -> InlineKeyboardMarkup:

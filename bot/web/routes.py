@@ -141,6 +141,13 @@ async def render(
     return entry(html.encode("utf-8"), "text/html", status=status)
 
 
+async def _section(
+    request: web.Request, site: Site, lang: str, rd: RuralDistrict, section: str, title: str, **context: Any
+) -> Cached:
+    """A page of a district's section (``/kk/1/budget/``): its template is named after the section."""
+    return await render(request, site, lang, f"{section}.html", rd, title=title, section=section, **context)
+
+
 async def _district(site: Site, request: web.Request) -> RuralDistrict:
     rd = await places.rural_district(site.db, int(request.match_info["rd"]))
     if rd is None:
@@ -240,14 +247,13 @@ async def documents(request: web.Request, site: Site, lang: str) -> Cached:
     kinds = [kind for kind in KINDS if kind in by_kind]
     with site.i18n.context(), site.i18n.use_locale(lang):
         title = _("Documents")
-    return await render(
+    return await _section(
         request,
         site,
         lang,
-        "documents.html",
         rd,
-        title=title,
-        section="documents",
+        "documents",
+        title,
         kinds=kinds,
         by_kind=by_kind,
         kind_label=kind_label,
@@ -340,16 +346,8 @@ async def contests(request: web.Request, site: Site, lang: str) -> Cached:
     now = site.clock.now()
     with site.i18n.context(), site.i18n.use_locale(lang):
         title = _("Project contests")
-    return await render(
-        request,
-        site,
-        lang,
-        "contests.html",
-        rd,
-        title=title,
-        section="contests",
-        items=[(c, c.phase(now)) for c in items],
-        Phase=Phase,
+    return await _section(
+        request, site, lang, rd, "contests", title, items=[(c, c.phase(now)) for c in items], Phase=Phase
     )
 
 
@@ -415,14 +413,13 @@ async def calendar(request: web.Request, site: Site, lang: str) -> Cached:
     with site.i18n.context(), site.i18n.use_locale(lang):
         title = _("Calendar of gatherings and meetings")
         kinds = {e.id: kind_title(e.kind) for e in [*coming, *past]}
-    return await render(
+    return await _section(
         request,
         site,
         lang,
-        "calendar.html",
         rd,
-        title=title,
-        section="calendar",
+        "calendar",
+        title,
         coming=coming,
         past=past,
         protocols=protocols,
@@ -466,14 +463,13 @@ async def initiatives(request: web.Request, site: Site, lang: str) -> Cached:
         statuses = {i.id: status_label(i.status) for i in items}
         topics = {i.id: plain(topic_label(i.topic)) for i in items}
         history_statuses = {(i.id, n): status_label(h.to_status) for i in items for n, h in enumerate(answers[i.id])}
-    return await render(
+    return await _section(
         request,
         site,
         lang,
-        "initiatives.html",
         rd,
-        title=title,
-        section="initiatives",
+        "initiatives",
+        title,
         items=items,
         total=total,
         answers=answers,
@@ -502,14 +498,13 @@ async def budget(request: web.Request, site: Site, lang: str) -> Cached:
             line.id: line_label(line.code, line.name_kk, line.name_ru, lang) for line in (found.lines if found else ())
         }
     top = max((line.amount for line in found.lines), default=0) if found else 0
-    return await render(
+    return await _section(
         request,
         site,
         lang,
-        "budget.html",
         rd,
-        title=title,
-        section="budget",
+        "budget",
+        title,
         years=years,
         year=year,
         budget=found,
@@ -529,7 +524,7 @@ async def data(request: web.Request, site: Site, lang: str) -> Cached:
     with site.i18n.context(), site.i18n.use_locale(lang):
         title = _("Open data")
         sets = opendata.describe()
-    return await render(request, site, lang, "data.html", rd, title=title, section="data", sets=sets)
+    return await _section(request, site, lang, rd, "data", title, sets=sets)
 
 
 async def open_data(request: web.Request) -> web.StreamResponse:

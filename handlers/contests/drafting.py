@@ -14,17 +14,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape, format_datetime
 from bot.i18n import N_
-from bot.keyboards.contests import (
-    SOURCE_LABELS,
-    AdmAct,
-    AdminContestCb,
-    FormAct,
-    FormCb,
-    cancel_keyboard,
-    opens_keyboard,
-    skip_keyboard,
-    villages_keyboard,
-)
+from bot.keyboards import contests as kb
+from bot.keyboards.contests import SOURCE_LABELS, AdmAct, AdminContestCb, FormAct, FormCb
 from bot.rules import contests as rules
 from bot.rules.clock import Clock
 from bot.rules.errors import NotFound
@@ -94,7 +85,7 @@ async def new_contest(query: CallbackQuery, state: FSMContext) -> None:
             "<b>New contest</b>, step 1 of 8.\nSend the title <b>in Kazakh</b>. If you skip it, "
             "the Russian title is shown to everyone."
         ),
-        reply_markup=skip_keyboard(),
+        reply_markup=kb.skip_keyboard(),
     )
 
 
@@ -104,7 +95,7 @@ async def _ask_villages(message: Message, person: Person, db: Database, state: F
     villages = await places.villages(db, person.rural_district_id or 0)
     await message.answer(
         _("Step 5 of 8. Which villages does the contest cover? Their residents vote."),
-        reply_markup=villages_keyboard(villages, set(data.get("villages", [])), person.language),
+        reply_markup=kb.villages_keyboard(villages, set(data.get("villages", [])), person.language),
     )
 
 
@@ -118,7 +109,7 @@ async def _ask_money(message: Message, state: FSMContext) -> None:
             "Step 6 of 8. Money from the source «{source}», in whole tenge (for example 1 500 000). "
             "Send 0 if there is none."
         ).format(source=_(SOURCE_LABELS[source])),
-        reply_markup=cancel_keyboard(),
+        reply_markup=kb.cancel_keyboard(),
     )
 
 
@@ -130,7 +121,7 @@ async def _ask_opens(message: Message, person: Person, db: Database, state: FSMC
             "Step 7 of 8. When does voting open? Send the date and time like 01.12.2026 09:00 "
             "(local time of {rural_district}), or press «Right away»."
         ).format(rural_district=escape(rd.name(person.language) if rd else "")),
-        reply_markup=opens_keyboard(),
+        reply_markup=kb.opens_keyboard(),
     )
 
 
@@ -138,7 +129,7 @@ async def _ask_closes(message: Message, state: FSMContext) -> None:
     await state.set_state(NewContest.closes)
     await message.answer(
         _("Step 8 of 8. When does voting close? Send the date and time like 15.12.2026 20:00."),
-        reply_markup=cancel_keyboard(),
+        reply_markup=kb.cancel_keyboard(),
     )
 
 
@@ -182,7 +173,7 @@ async def contest_villages(
         return
     await state.update_data(villages=sorted(selected))
     await query.answer()
-    await target(query).edit_reply_markup(reply_markup=villages_keyboard(villages, selected, person.language))
+    await target(query).edit_reply_markup(reply_markup=kb.villages_keyboard(villages, selected, person.language))
 
 
 @router.message(NewContest.money)
@@ -191,7 +182,7 @@ async def contest_money(message: Message, person: Person, db: Database, state: F
     amount = rules.parse_money(message.text)
     if amount is None:
         await message.answer(
-            _("Please send a whole number of tenge, for example 1 500 000, or 0."), reply_markup=cancel_keyboard()
+            _("Please send a whole number of tenge, for example 1 500 000, or 0."), reply_markup=kb.cancel_keyboard()
         )
         return
     data = await state.get_data()
@@ -224,7 +215,9 @@ async def contest_opens(message: Message, person: Person, db: Database, state: F
     """The opening time, in the rural district's zone."""
     opens_at = rules.parse_local(message.text, await timezone(db, person.rural_district_id))
     if opens_at is None:
-        await message.answer(_("Please send the date and time like 01.12.2026 09:00."), reply_markup=opens_keyboard())
+        await message.answer(
+            _("Please send the date and time like 01.12.2026 09:00."), reply_markup=kb.opens_keyboard()
+        )
         return
     await state.update_data(opens_at=opens_at.isoformat())
     await _ask_closes(message, state)
@@ -236,7 +229,9 @@ async def contest_closes(message: Message, person: Person, db: Database, clock: 
     tz = await timezone(db, person.rural_district_id)
     closes_at = rules.parse_local(message.text, tz)
     if closes_at is None:
-        await message.answer(_("Please send the date and time like 15.12.2026 20:00."), reply_markup=cancel_keyboard())
+        await message.answer(
+            _("Please send the date and time like 15.12.2026 20:00."), reply_markup=kb.cancel_keyboard()
+        )
         return
     data = await state.get_data()
     now = clock.now()
@@ -249,7 +244,7 @@ async def contest_closes(message: Message, person: Person, db: Database, clock: 
             else _("This time has already passed. Please send a time in the future.")
         )
         await message.answer(
-            text.format(opens=format_datetime(opens_at, tz, person.language)), reply_markup=cancel_keyboard()
+            text.format(opens=format_datetime(opens_at, tz, person.language)), reply_markup=kb.cancel_keyboard()
         )
         return
     contest_id = await contests.create(

@@ -13,19 +13,8 @@ from aiogram.utils.i18n import ngettext
 
 from bot.formatting import escape, format_money
 from bot.i18n import N_
-from bot.keyboards.contests import (
-    AdmAct,
-    AdminContestCb,
-    FormAct,
-    FormCb,
-    ProjectCb,
-    admin_projects_keyboard,
-    cancel_keyboard,
-    categories_keyboard,
-    more_projects_keyboard,
-    project_village_keyboard,
-    skip_keyboard,
-)
+from bot.keyboards import contests as kb
+from bot.keyboards.contests import AdmAct, AdminContestCb, FormAct, FormCb, ProjectCb
 from bot.rules import contests as rules
 from bot.rules.clock import Clock
 from bot.rules.errors import DomainError, NotFound
@@ -86,7 +75,7 @@ async def start_project(message: Message, state: FSMContext, contest_id: int) ->
     await state.set_state(NewProject.title_kk)
     await state.set_data({"contest": contest_id})
     await message.answer(
-        _("<b>Project</b>, step 1 of 8. Send its title <b>in Kazakh</b>, or skip."), reply_markup=skip_keyboard()
+        _("<b>Project</b>, step 1 of 8. Send its title <b>in Kazakh</b>, or skip."), reply_markup=kb.skip_keyboard()
     )
 
 
@@ -112,7 +101,7 @@ async def more_projects(query: CallbackQuery, state: FSMContext) -> None:
 
 async def _after_texts(message: Message, step: Step | None) -> None:
     if step is not None and step.following == NewProject.category:
-        await message.answer(_("Step 5 of 8. Choose the category."), reply_markup=categories_keyboard())
+        await message.answer(_("Step 5 of 8. Choose the category."), reply_markup=kb.categories_keyboard())
 
 
 @router.message(_TEXTS)
@@ -142,7 +131,7 @@ async def project_category(
     covered = set(await contests.covered(db, int(data["contest"])))
     villages = [v for v in await places.villages(db, person.rural_district_id or 0) if v.id in covered]
     await target(query).answer(
-        _("Step 6 of 8. Where is the project?"), reply_markup=project_village_keyboard(villages, person.language)
+        _("Step 6 of 8. Where is the project?"), reply_markup=kb.project_village_keyboard(villages, person.language)
     )
 
 
@@ -158,7 +147,7 @@ async def project_village(
     await state.update_data(village=village_id or None)
     await state.set_state(NewProject.cost)
     await target(query).answer(
-        _("Step 7 of 8. The estimated cost in whole tenge, for example 2 400 000."), reply_markup=cancel_keyboard()
+        _("Step 7 of 8. The estimated cost in whole tenge, for example 2 400 000."), reply_markup=kb.cancel_keyboard()
     )
 
 
@@ -170,7 +159,7 @@ async def project_cost(message: Message, person: Person, db: Database, state: FS
     contest = await contests.get(db, int(data["contest"]), person.rural_district_id or 0)
     if not cost:
         await message.answer(
-            _("Please send the cost as a whole number of tenge greater than zero."), reply_markup=cancel_keyboard()
+            _("Please send the cost as a whole number of tenge greater than zero."), reply_markup=kb.cancel_keyboard()
         )
         return
     if cost > contest.budget:
@@ -179,13 +168,14 @@ async def project_cost(message: Message, person: Person, db: Database, state: FS
                 "The cost is more than all the money of the contest ({budget}): such a project "
                 "could never be funded. Please check the amount."
             ).format(budget=format_money(contest.budget, person.language)),
-            reply_markup=cancel_keyboard(),
+            reply_markup=kb.cancel_keyboard(),
         )
         return
     await state.update_data(cost=cost)
     await state.set_state(NewProject.photo)
     await message.answer(
-        _("Step 8 of 8. Send a photo of the place or a sketch of the project, or skip."), reply_markup=skip_keyboard()
+        _("Step 8 of 8. Send a photo of the place or a sketch of the project, or skip."),
+        reply_markup=kb.skip_keyboard(),
     )
 
 
@@ -212,7 +202,7 @@ async def _save_project(message: Message, person: Person, db: Database, state: F
             "The project is added. The contest has {count} projects.",
             count,
         ).format(count=count),
-        reply_markup=more_projects_keyboard(contest_id),
+        reply_markup=kb.more_projects_keyboard(contest_id),
     )
 
 
@@ -233,7 +223,7 @@ async def project_no_photo(query: CallbackQuery, person: Person, db: Database, s
 @router.message(NewProject.photo)
 async def project_not_photo(message: Message) -> None:
     """Something other than a photo."""
-    await message.answer(_("Please send a photo, or press «Skip»."), reply_markup=skip_keyboard())
+    await message.answer(_("Please send a photo, or press «Skip»."), reply_markup=kb.skip_keyboard())
 
 
 # --- before the first vote: a project's cost, the ballot's K ------------------------------------
@@ -264,7 +254,7 @@ async def cost_projects(query: CallbackQuery, callback_data: AdminContestCb, per
         for p in await contests.projects(db, contest.id)
     ]
     await target(query).answer(
-        _("Whose cost changes?"), reply_markup=admin_projects_keyboard(contest.id, items, AdmAct.COST)
+        _("Whose cost changes?"), reply_markup=kb.admin_projects_keyboard(contest.id, items, AdmAct.COST)
     )
 
 
@@ -283,7 +273,7 @@ async def ask_cost(
         _("The new estimated cost of «{title}» in whole tenge (now {cost}).").format(
             title=escape(project.title(person.language)), cost=format_money(project.cost, person.language)
         ),
-        reply_markup=cancel_keyboard(),
+        reply_markup=kb.cancel_keyboard(),
     )
 
 
@@ -292,7 +282,7 @@ async def new_cost(message: Message, person: Person, db: Database, clock: Clock,
     cost = rules.parse_money(message.text)
     if not cost:
         await message.answer(
-            _("Please send the cost as a whole number of tenge greater than zero."), reply_markup=cancel_keyboard()
+            _("Please send the cost as a whole number of tenge greater than zero."), reply_markup=kb.cancel_keyboard()
         )
         return
     data = await state.get_data()
@@ -319,7 +309,7 @@ async def ask_choices(
             "How many projects may each voter choose? Send 1 for the usual ballot (one project), or 2 and more "
             "for an approval ballot. Now: {k}."
         ).format(k=contest.max_choices),
-        reply_markup=cancel_keyboard(),
+        reply_markup=kb.cancel_keyboard(),
     )
 
 
@@ -328,7 +318,7 @@ async def new_choices(message: Message, person: Person, db: Database, clock: Clo
     text = (message.text or "").strip()
     data = await state.get_data()
     if not text.isdigit() or len(text) > 2:
-        await message.answer(_("Please send a whole number, for example 1 or 3."), reply_markup=cancel_keyboard())
+        await message.answer(_("Please send a whole number, for example 1 or 3."), reply_markup=kb.cancel_keyboard())
         return
     await contests.set_max_choices(db, Actor.of(person), contest_id=int(data["contest"]), max_choices=int(text))
     await state.clear()

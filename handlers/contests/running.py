@@ -16,19 +16,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.formatting import escape, format_datetime, format_day, format_money, format_time, local
 from bot.i18n import N_, in_all_languages
 from bot.jobs.contests import close_due
+from bot.keyboards import contests as kb
 from bot.keyboards.admin import AdminMenu
-from bot.keyboards.contests import (
-    AdmAct,
-    AdminContestCb,
-    FormAct,
-    FormCb,
-    admin_contest_keyboard,
-    admin_list_keyboard,
-    cancel_keyboard,
-    confirm_form_keyboard,
-    confirm_publish_keyboard,
-    open_contest_buttons,
-)
+from bot.keyboards.contests import AdmAct, AdminContestCb, FormAct, FormCb
 from bot.rules import contests as rules
 from bot.rules.clock import Clock
 from bot.rules.contests import Phase
@@ -67,7 +57,7 @@ async def admin_contests(query: CallbackQuery, person: Person, db: Database, clo
     if not items:
         text += "\n\n" + _("No contests yet.")
     await target(query).answer(
-        text, reply_markup=admin_list_keyboard(items, person.language, {c.id: MARKS[c.phase(now)] for c in items})
+        text, reply_markup=kb.admin_list_keyboard(items, person.language, {c.id: MARKS[c.phase(now)] for c in items})
     )
 
 
@@ -111,7 +101,7 @@ async def show_card(message: Message, person: Person, db: Database, clock: Clock
     elif current is not Phase.CLOSED:
         lines.append(_("Projects, costs and the ballot can change until the first vote; then they are frozen."))
     await message.answer(
-        "\n".join(lines), reply_markup=admin_contest_keyboard(contest, current, frozen=first is not None)
+        "\n".join(lines), reply_markup=kb.admin_contest_keyboard(contest, current, frozen=first is not None)
     )
 
 
@@ -153,7 +143,7 @@ async def ask_publish(query: CallbackQuery, callback_data: AdminContestCb, perso
             "Publish «{title}»? The residents of the villages it covers will be told. "
             "Once the first vote is cast, projects, costs and rules cannot be changed."
         ).format(title=escape(contest.title(person.language))),
-        reply_markup=confirm_publish_keyboard(contest.id),
+        reply_markup=kb.confirm_publish_keyboard(contest.id),
     )
 
 
@@ -174,7 +164,7 @@ async def publish(
         contest_id=contest.id,
         now=now,
         texts=in_all_languages(i18n, lambda: _notice_text(contest, tz, str(i18n.current_locale))),
-        buttons=in_all_languages(i18n, lambda: open_contest_buttons(contest.id)),
+        buttons=in_all_languages(i18n, lambda: kb.open_contest_buttons(contest.id)),
     )
     await query.answer()
     await target(query).answer(
@@ -208,12 +198,12 @@ async def start_change(
             _("Voting now closes {closes}. Send the new closing date and time like 20.12.2026 20:00.").format(
                 closes=format_datetime(contest.closes_at, tz, person.language)
             ),
-            reply_markup=cancel_keyboard(),
+            reply_markup=kb.cancel_keyboard(),
         )
         return
     await state.set_state(Change.reason)
     await target(query).answer(
-        _("Why is voting closed early? Residents will see this reason."), reply_markup=cancel_keyboard()
+        _("Why is voting closed early? Residents will see this reason."), reply_markup=kb.cancel_keyboard()
     )
 
 
@@ -223,12 +213,14 @@ async def change_closes(message: Message, person: Person, db: Database, clock: C
     closes_at = rules.parse_local(message.text, await timezone(db, person.rural_district_id))
     if closes_at is None or closes_at <= clock.now():
         await message.answer(
-            _("Please send a future date and time like 20.12.2026 20:00."), reply_markup=cancel_keyboard()
+            _("Please send a future date and time like 20.12.2026 20:00."), reply_markup=kb.cancel_keyboard()
         )
         return
     await state.update_data(closes_at=closes_at.isoformat())
     await state.set_state(Change.reason)
-    await message.answer(_("Why is voting extended? Residents will see this reason."), reply_markup=cancel_keyboard())
+    await message.answer(
+        _("Why is voting extended? Residents will see this reason."), reply_markup=kb.cancel_keyboard()
+    )
 
 
 @router.message(Change.reason)
@@ -242,7 +234,7 @@ async def change_reason(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     label = _("⏹ Close voting now") if data["kind"] == AdmAct.CLOSE else _("⏩ Extend voting")
     await message.answer(
-        _("Reason: {reason}\nConfirm?").format(reason=escape(reason)), reply_markup=confirm_form_keyboard(label)
+        _("Reason: {reason}\nConfirm?").format(reason=escape(reason)), reply_markup=kb.confirm_form_keyboard(label)
     )
 
 
@@ -294,7 +286,7 @@ async def change_confirm(
             reason=reason,
             now=now,
             texts=in_all_languages(i18n, render),
-            buttons=in_all_languages(i18n, lambda: open_contest_buttons(contest_id)),
+            buttons=in_all_languages(i18n, lambda: kb.open_contest_buttons(contest_id)),
         )
         await target(query).answer(_("Voting is extended. The residents are told."))
     await show_card(target(query), person, db, clock, contest_id)

@@ -18,15 +18,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape
 from bot.i18n import N_
+from bot.keyboards import contests as kb
 from bot.keyboards.common import main_menu
-from bot.keyboards.contests import (
-    Act,
-    ContestCb,
-    after_vote_keyboard,
-    ballot_keyboard,
-    confirm_keyboard,
-    contact_keyboard,
-)
+from bot.keyboards.contests import Act, ContestCb
 from bot.rules import contests as rules
 from bot.rules import phones
 from bot.rules.clock import Clock
@@ -88,7 +82,7 @@ async def _ballot(message: Message, contest: Contest, person: Person, db: Databa
         ]
     )
     items = [(p.id, p.title(person.language)) for p in projects]
-    await message.answer(text, reply_markup=ballot_keyboard(contest.id, items, chosen))
+    await message.answer(text, reply_markup=kb.ballot_keyboard(contest.id, items, chosen))
 
 
 @router.callback_query(ContestCb.filter(F.act == Act.TOGGLE))
@@ -134,7 +128,7 @@ async def ask_vote(
     refused = await _refusal(db, contest, person, clock)
     if refused is not None:
         await query.answer()
-        await target(query).answer(_(refused), reply_markup=after_vote_keyboard(contest.id))
+        await target(query).answer(_(refused), reply_markup=kb.after_vote_keyboard(contest.id))
         return
     if not await consent_given(query, person, db, state, resume=callback_data.pack()):
         return
@@ -145,7 +139,7 @@ async def ask_vote(
     if mine:
         text += "\n" + _("This replaces your earlier vote in this contest.")
     text += "\n" + _(LAST_VOTE) + "\n\n" + await safety(bot)
-    await target(query).answer(text, reply_markup=confirm_keyboard(contest.id, callback_data.project))
+    await target(query).answer(text, reply_markup=kb.confirm_keyboard(contest.id, callback_data.project))
 
 
 async def _cast(
@@ -184,7 +178,7 @@ async def _cast(
         text = _("✅ Your vote is changed: now «{project}». You can change it until voting closes.")
     else:
         text = _("Your vote for «{project}» is already counted.")
-    markup = main_menu(person) if state is not None else after_vote_keyboard(contest_id)
+    markup = main_menu(person) if state is not None else kb.after_vote_keyboard(contest_id)
     # protect_content: the confirmation cannot be forwarded or saved as proof for a vote buyer
     await message.answer(text.format(project=title), reply_markup=markup, protect_content=True)
 
@@ -213,7 +207,7 @@ async def vote(
                 "To vote, please share your phone number with the button below. One phone number votes "
                 "once per contest. The number is kept with your consent and never shown to anyone."
             ),
-            reply_markup=contact_keyboard(),
+            reply_markup=kb.contact_keyboard(),
         )
         return
     await query.answer()
@@ -229,7 +223,7 @@ async def got_contact(message: Message, person: Person, db: Database, clock: Clo
     if contact.user_id != message.from_user.id:
         await message.answer(
             _("This is someone else's contact. Please press the button below to share your own number."),
-            reply_markup=contact_keyboard(),
+            reply_markup=kb.contact_keyboard(),
         )
         return
     phone = phones.mobile(contact.phone_number)
@@ -266,5 +260,5 @@ async def not_a_contact(message: Message, person: Person, i18n: I18n, state: FSM
         return
     await message.answer(
         _("Please press the «📱 Share my phone number» button below; a typed number cannot be checked."),
-        reply_markup=contact_keyboard(),
+        reply_markup=kb.contact_keyboard(),
     )

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.formatting import escape
+from bot.i18n import N_
 from bot.keyboards import documents as kb
 from bot.keyboards.documents import AdmAct, AdmDoc, Kind
 from bot.rules.documents import file_acceptable, file_too_big
@@ -34,16 +35,43 @@ class DocForm(StatesGroup):
     issuer = State()
 
 
-def _content_prompt(lang: str) -> str:
-    if lang == "kk":
-        return _(
+# The form's steps in order: the one that follows each, and its question (Skip under it).
+_FOLLOWING = {
+    DocForm.title_kk.state: (DocForm.title_ru, N_("Send the title in Russian, or Skip.")),
+    DocForm.title_ru.state: (
+        DocForm.content_kk,
+        N_(
             "Send the text of the document in Kazakh, or its file (PDF or office file, up to 20 MB). "
             "Skip if there is no Kazakh version."
-        )
-    return _(
-        "Send the text of the document in Russian, or its file (PDF or office file, up to 20 MB). "
-        "Skip if there is no Russian version."
-    )
+        ),
+    ),
+    DocForm.content_kk.state: (
+        DocForm.content_ru,
+        N_(
+            "Send the text of the document in Russian, or its file (PDF or office file, up to 20 MB). "
+            "Skip if there is no Russian version."
+        ),
+    ),
+    DocForm.content_ru.state: (
+        DocForm.url,
+        N_(
+            "Send the link to this document on the single platform of state bodies' internet resources "
+            "(its official place of publication), or Skip."
+        ),
+    ),
+}
+_ISSUER = N_("Which body issued the audit results? For example: the audit commission of the region. Or Skip.")
+# What a step may not end without (one of these kept), and the answer when it is missing.
+_NEEDED = {
+    DocForm.title_ru.state: (
+        ("title_kk", "title_ru", "old_kk", "old_ru"),
+        N_("A document needs a title in at least one language. Please send the title in Russian."),
+    ),
+    DocForm.content_ru.state: (
+        ("text_kk", "text_ru", "file_kk", "file_ru"),
+        N_("A document needs a text or a file. Please send the text or the file in Russian."),
+    ),
+}
 
 
 @router.callback_query(AdmDoc.filter(F.act == AdmAct.NEW))
@@ -93,44 +121,20 @@ async def _ask_next(message: Message, state: FSMContext, person: Person, db: Dat
     """Move the form one step on, or save the draft after the last step."""
     step = await state.get_state()
     data = await state.get_data()
-    if step == DocForm.title_kk.state:
-        await state.set_state(DocForm.title_ru)
-        await message.answer(_("Send the title in Russian, or Skip."), reply_markup=kb.skip_keyboard())
-    elif step == DocForm.title_ru.state:
-        if not any(data.get(k) for k in ("title_kk", "title_ru", "old_kk", "old_ru")):
-            await message.answer(
-                _("A document needs a title in at least one language. Please send the title in Russian."),
-                reply_markup=kb.skip_keyboard(),
-            )
+    if step in _NEEDED:
+        keys, missing = _NEEDED[step]
+        if not any(data.get(k) for k in keys):
+            await message.answer(_(missing), reply_markup=kb.skip_keyboard())
             return
-        await state.set_state(DocForm.content_kk)
-        await message.answer(_content_prompt("kk"), reply_markup=kb.skip_keyboard())
-    elif step == DocForm.content_kk.state:
-        await state.set_state(DocForm.content_ru)
-        await message.answer(_content_prompt("ru"), reply_markup=kb.skip_keyboard())
-    elif step == DocForm.content_ru.state:
-        if not any(data.get(k) for k in ("text_kk", "text_ru", "file_kk", "file_ru")):
-            await message.answer(
-                _("A document needs a text or a file. Please send the text or the file in Russian."),
-                reply_markup=kb.skip_keyboard(),
-            )
-            return
-        await state.set_state(DocForm.url)
-        await message.answer(
-            _(
-                "Send the link to this document on the single platform of state bodies' internet resources "
-                "(its official place of publication), or Skip."
-            ),
-            reply_markup=kb.skip_keyboard(),
-        )
+    if step in _FOLLOWING:
+        following, question = _FOLLOWING[step]
     elif step == DocForm.url.state and data.get("kind") == Kind.AUDIT_RESULTS:
-        await state.set_state(DocForm.issuer)
-        await message.answer(
-            _("Which body issued the audit results? For example: the audit commission of the region. Or Skip."),
-            reply_markup=kb.skip_keyboard(),
-        )
+        following, question = DocForm.issuer, _ISSUER
     else:
         await _save_draft(message, state, person, db, bot)
+        return
+    await state.set_state(following)
+    await message.answer(_(question), reply_markup=kb.skip_keyboard())
 
 
 async def _save_draft(message: Message, state: FSMContext, person: Person, db: Database, bot: Bot) -> None:
