@@ -137,6 +137,7 @@ async def _in_process(n: int, workdir: Path) -> dict[str, Any]:
     from bot.app import build_bot
     from bot.i18n import build_i18n
     from bot.jobs import JobContext
+    from bot.retry import own_retries
     from bot.rules.clock import SystemClock
     from bot.sender import run_sender
     from storage.db import Database
@@ -147,7 +148,8 @@ async def _in_process(n: int, workdir: Path) -> dict[str, Any]:
     settings = _settings(db_path, server.url)
     db = await Database(db_path).connect()
     bot = build_bot(settings)
-    task = asyncio.create_task(run_sender(JobContext(db, bot, SystemClock(), settings, build_i18n())))
+    with own_retries():  # as bot.app starts it: the sender retries its rows itself, and a 429 pauses it all
+        task = asyncio.create_task(run_sender(JobContext(db, bot, SystemClock(), settings, build_i18n())))
     try:
         while _open_rows(db_path):
             await asyncio.sleep(0.5)
