@@ -14,7 +14,7 @@ import sqlite3
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
@@ -665,47 +665,43 @@ async def curve(db: Database, contest_id: int, tz: str) -> anomalies.Curve:
     """The public turnout curve (``anomalies.curve`` of every vote cast in the bot), read from the
     counts the database keeps by village and quarter hour (migration 012) instead of every vote."""
     async with db.read() as tx:
-        days = await _days(tx, contest_id, tz)
-        villages = await _by_village(tx, contest_id)
+        days, villages = await _counts(tx, contest_id, tz)
     return anomalies.Curve(sorted(days.items()), sorted(villages.items(), key=lambda item: (-item[1], item[0] or 0)))
 
 
-async def _by_village(tx: Tx, contest_id: int) -> dict[int | None, int]:
+# the offset tried first for a district's local days: a zone's winter one (all of Kazakhstan's since 2024)
+_PLAIN_DAY = datetime(2026, 1, 15, tzinfo=UTC)
+
+
+async def _counts(tx: Tx, contest_id: int, tz: str) -> tuple[Counter[str], Counter[int | None]]:
+    """Votes per local day of ``tz`` and per village, from the quarter-hour counts, in one pass: SQLite
+    counts the local days with the zone's offset, and where that offset did not hold over the whole
+    span of the votes (a clock change), the days are counted again quarter by quarter."""
+    zone = ZoneInfo(tz)
+    minutes = int((_PLAIN_DAY.astimezone(zone).utcoffset() or timedelta(0)).total_seconds() // 60)
     rows = await tx.fetchall(
-        "SELECT village, SUM(votes) FROM contest_vote_counts WHERE contest_id = ? GROUP BY village"
-        " HAVING SUM(votes) > 0",
-        (contest_id,),
-    )
-    return {(village or None): int(count) for village, count in rows}
-
-
-async def _days(tx: Tx, contest_id: int, tz: str) -> Counter[str]:
-    """Votes per local day of ``tz``, from the quarter-hour counts."""
-    span = await tx.fetchone(
-        "SELECT MIN(quarter), MAX(quarter) FROM contest_vote_counts WHERE contest_id = ? AND votes > 0", (contest_id,)
+        "SELECT village, date(quarter || ':00', ?), SUM(votes), MIN(quarter), MAX(quarter)"
+        " FROM contest_vote_counts WHERE contest_id = ? AND votes > 0 GROUP BY 1, 2",
+        (f"{minutes:+d} minutes", contest_id),
     )
     days: Counter[str] = Counter()
-    if span is None or span[0] is None:
-        return days
-    zone = ZoneInfo(tz)
-    first, last = (datetime.fromisoformat(q + ":00+00:00") for q in span)
+    villages: Counter[int | None] = Counter()
+    if not rows:
+        return days, villages
+    for village, day, count, _first, _last in rows:
+        days[day] += int(count)
+        villages[village or None] += int(count)
+    first, last = (datetime.fromisoformat(q + ":00+00:00") for q in (min(r[3] for r in rows), max(r[4] for r in rows)))
     moments = [first + timedelta(days=n) for n in range((last - first).days + 1)] + [last]
-    offsets = {moment.astimezone(zone).utcoffset() for moment in moments}
-    if len(offsets) == 1:  # one offset all along (no clock change): SQLite counts the local days
-        minutes = int(offsets.pop().total_seconds() // 60)  # type: ignore[union-attr]
-        rows = await tx.fetchall(
-            "SELECT date(quarter || ':00', ?), SUM(votes) FROM contest_vote_counts WHERE contest_id = ?"
-            " GROUP BY 1 HAVING SUM(votes) > 0",
-            (f"{minutes:+d} minutes", contest_id),
-        )
-        days.update({day: int(count) for day, count in rows})
-        return days
+    if {moment.astimezone(zone).utcoffset() for moment in moments} == {timedelta(minutes=minutes)}:
+        return days, villages
+    days = Counter()
     for quarter, count in await tx.fetchall(
         "SELECT quarter, SUM(votes) FROM contest_vote_counts WHERE contest_id = ? GROUP BY quarter", (contest_id,)
     ):
         if count:
             days[datetime.fromisoformat(quarter + ":00+00:00").astimezone(zone).date().isoformat()] += int(count)
-    return days
+    return days, villages
 
 
 async def stamps(db: Database | Tx, contest_id: int) -> list[anomalies.Stamp]:
@@ -1012,8 +1008,7 @@ async def turnout(db: Database, contest: Contest, tz: str) -> Turnout:
             )
         }
         # by village and by day from the counts kept by quarter hour (migration 012), not every vote
-        votes = await _by_village(tx, contest.id)
-        days = await _days(tx, contest.id, tz)
+        days, votes = await _counts(tx, contest.id, tz)
         paper = await paper_voters(tx, contest.id)
     return Turnout(
         registered=sum(registered.values()),

@@ -302,15 +302,19 @@ async def published(
     db: Database, rural_district_id: int, *, by_support: bool, limit: int, offset: int = 0
 ) -> tuple[list[Initiative], int]:
     """The district's published initiatives, newest or most supported first: a page read through the
-    index of that order (migration 012, whose WHERE this one repeats word for word)."""
+    index of that order (migration 012, whose WHERE this one repeats word for word).
+
+    The page's ids are found in the index alone (SQLite evaluates every column of each row an
+    OFFSET skips, so the last page of 1,000 read 995 whole rows), then only its rows are read."""
     where = " WHERE i.rural_district_id = ? AND i.published = 1 AND i.status NOT IN ('merged', 'hidden')"
     order = " ORDER BY i.supports DESC, i.id DESC" if by_support else " ORDER BY i.submitted_at DESC, i.id DESC"
+    page = f"SELECT i.id FROM initiatives i{where}{order} LIMIT ? OFFSET ?"
     async with db.read() as tx:
-        rows = await tx.fetchall(
-            f"SELECT {_COLUMNS}{_FROM}{where}{order} LIMIT ? OFFSET ?", (rural_district_id, limit, offset)
-        )
+        rows = await tx.fetchall(f"SELECT {_COLUMNS}{_FROM} WHERE i.id IN ({page})", (rural_district_id, limit, offset))
         total = await tx.fetchval(f"SELECT count(*) FROM initiatives i{where}", (rural_district_id,))
-    return [Initiative.from_row(r) for r in rows], int(total)
+    found = [Initiative.from_row(r) for r in rows]  # the page's few rows, in the index's order again
+    found.sort(key=(lambda i: (i.supports, i.id)) if by_support else (lambda i: (i.submitted_at, i.id)), reverse=True)
+    return found, int(total)
 
 
 async def queue(
