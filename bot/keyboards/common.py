@@ -6,9 +6,10 @@ keyboard is in the other language is still understood.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from enum import StrEnum
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
 
 from aiogram.filters import BaseFilter
 from aiogram.filters.callback_data import CallbackData
@@ -19,7 +20,7 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
 )
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGES, N_
@@ -36,6 +37,29 @@ MENU_LABELS = {
     "admin": N_("🛠 Admin"),
 }
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский"}
+
+
+M = TypeVar("M")
+
+
+def per_language(build: Callable[..., M]) -> Callable[..., M]:
+    """A keyboard built once for each language and each set of (hashable, positional) arguments.
+    aiogram's types are frozen, so the same object serves every press: the screens with many
+    buttons (the documents' home, a list of contests) no longer validate each button every time."""
+
+    @lru_cache(maxsize=2048)
+    def cached(_lang: str, *args: Hashable) -> M:
+        return build(*args)
+
+    @wraps(build)
+    def keyboard(*args: Hashable) -> M:
+        try:
+            lang = get_i18n().current_locale
+        except LookupError:  # no language in this context: nothing to key the texts on
+            return build(*args)
+        return cached(lang, *args)
+
+    return keyboard
 
 
 class MenuButton(BaseFilter):
@@ -58,8 +82,13 @@ def menu_label(key: str) -> str:
 
 def main_menu(person: Person | None) -> ReplyKeyboardMarkup:
     """Big buttons, always there: two per row, Admin only for staff and operators."""
+    return _main_menu(person is not None and person.is_staff)
+
+
+@per_language
+def _main_menu(staff: bool) -> ReplyKeyboardMarkup:
     keys = [["initiatives", "contests"], ["events", "documents"], ["settings"]]
-    if person is not None and person.is_staff:
+    if staff:
         keys[2].append("admin")
     rows = [[KeyboardButton(text=menu_label(key)) for key in row] for row in keys]
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)

@@ -22,6 +22,7 @@ from bot.keyboards.common import (
     cancel_button,
     inline,
     menu_button,
+    per_language,
     request_keyboard,
     with_back,
     yes_no,
@@ -155,7 +156,12 @@ def category_label(category: str) -> str:
 
 
 def list_keyboard(contests: list[Contest], lang: str) -> InlineKeyboardMarkup:
-    rows = [[button(_short(c.title(lang)), ContestCb(act=Act.CONTEST, contest=c.id))] for c in contests]
+    return _list_keyboard(tuple((c.id, c.title(lang)) for c in contests))
+
+
+@per_language
+def _list_keyboard(contests: tuple[tuple[int, str], ...]) -> InlineKeyboardMarkup:
+    rows = [[button(_short(title), ContestCb(act=Act.CONTEST, contest=id_))] for id_, title in contests]
     rows.append([menu_button()])
     return inline(rows)
 

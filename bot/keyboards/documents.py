@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
 from bot.keyboards.admin import AdminMenu, back_to_admin
-from bot.keyboards.common import back_button, cancel_button, inline, menu_button, with_back
+from bot.keyboards.common import back_button, cancel_button, inline, menu_button, per_language, with_back
 from bot.rules.documents import KINDS
 from bot.web.links import web_row
 
@@ -105,6 +105,14 @@ class QSupport(CallbackData, prefix="qsup"):
 
 
 def documents_home(counts: dict[str, int], budget_button: InlineKeyboardButton | None) -> InlineKeyboardMarkup:
+    return _documents_home(tuple(sorted(counts.items())), budget_button)
+
+
+@per_language
+def _documents_home(
+    counted: tuple[tuple[str, int], ...], budget_button: InlineKeyboardButton | None
+) -> InlineKeyboardMarkup:
+    counts = dict(counted)
     rows = [
         [InlineKeyboardButton(text=f"{kind_label(kind)} ({counts[kind]})", callback_data=DocKind(kind=kind).pack())]
         for kind in Kind
@@ -133,6 +141,13 @@ def document_list(
     items: list[tuple[int, str]], page: int, total: int, *, kind: Kind | None = None
 ) -> InlineKeyboardMarkup:
     """One document per row (id, title); paging; back to the documents home."""
+    return _document_list(tuple(items), page, total, kind)
+
+
+@per_language
+def _document_list(
+    items: tuple[tuple[int, str], ...], page: int, total: int, kind: Kind | None
+) -> InlineKeyboardMarkup:
     rows = [
         [InlineKeyboardButton(text=short(title), callback_data=Doc(act=DocAct.OPEN, id=i).pack())] for i, title in items
     ]
