@@ -11,13 +11,18 @@ from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import format_time as _format_time
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, parse_pattern
 
 from bot.rules.clock import local
 
 BABEL_LOCALES = {"kk": "kk_KZ", "ru": "ru_RU"}
 # parsed once: Babel parses a locale given by its name again on every call
 _LOCALES = {lang: Locale.parse(name) for lang, name in BABEL_LOCALES.items()}
+
+
+# and number patterns parsed once: Babel parses a pattern given as a string on every call too
+_WHOLE = parse_pattern("#,##0")
+_SHARES = {digits: parse_pattern("#,##0." + "0" * digits + " %" if digits else "#,##0 %") for digits in range(4)}
 
 
 def babel_locale(lang: str) -> Locale:
@@ -57,7 +62,7 @@ def format_weekday_datetime(at: datetime, tz: str, lang: str) -> str:
 @lru_cache(maxsize=4096)  # and the same sums: a budget's lines, a contest's projects
 def format_money(amount: int | Decimal, lang: str) -> str:
     """Whole tenge with the locale's grouping: «1 500 000 ₸»."""
-    return f"{format_decimal(amount, format='#,##0', locale=babel_locale(lang))} ₸"
+    return f"{format_decimal(amount, format=_WHOLE, locale=babel_locale(lang))} ₸"
 
 
 def format_number(value: int | float | Decimal, lang: str) -> str:
@@ -66,7 +71,7 @@ def format_number(value: int | float | Decimal, lang: str) -> str:
 
 def format_share(share: float, lang: str, digits: int = 1) -> str:
     """A share (0.253) as a percent in the locale's style: «25,3 %»."""
-    pattern = "#,##0." + "0" * digits + " %" if digits else "#,##0 %"
+    pattern = _SHARES.get(digits) or parse_pattern("#,##0." + "0" * digits + " %" if digits else "#,##0 %")
     return format_percent(share, format=pattern, locale=babel_locale(lang))
 
 
