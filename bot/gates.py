@@ -111,19 +111,20 @@ def handler_keys(kind: str, handler: HandlerObject) -> Keys | None:
     return min(named, key=_narrowness) if named else None
 
 
-def router_keys(router: Router, kind: str) -> Keys | None:
-    """The union over a router's handlers of this kind and its sub-routers; None if any is open."""
-    keys = Keys()
+def router_keys(router: Router, kind: str, known: dict[int, Keys | None] | None = None) -> Keys | None:
+    """The union over a router's handlers of this kind and its sub-routers; None if any is open.
+    ``known`` keeps each router's answer, so a tree is read once however deep it is."""
+    known = {} if known is None else known
+    if id(router) in known:
+        return known[id(router)]
+    keys: Keys | None = Keys()
     for handler in router.observers[kind].handlers:
         own = handler_keys(kind, handler)
-        if own is None:
-            return None
-        keys |= own
-    for sub in router.sub_routers:
-        below = router_keys(sub, kind)
-        if below is None:
-            return None
-        keys |= below
+        keys = None if own is None or keys is None else keys | own
+    for sub in router.sub_routers:  # every sub-router is read, so each is known for its own gate
+        below = router_keys(sub, kind, known)
+        keys = None if below is None or keys is None else keys | below
+    known[id(router)] = keys
     return keys
 
 
@@ -180,11 +181,12 @@ _gates: weakref.WeakKeyDictionary[Router, dict[str, Gate]] = weakref.WeakKeyDict
 def install(routers: Iterable[Router]) -> dict[str, list[str]]:
     """Give every router of these trees its gates; returns, per kind, the routers left open."""
     open_: dict[str, list[str]] = {kind: [] for kind in GATED}
+    known: dict[str, dict[int, Keys | None]] = {kind: {} for kind in GATED}
     for top in routers:
         for router in _walk(top):
             gates = _gates.setdefault(router, {})
             for kind in GATED:
-                keys = router_keys(router, kind)
+                keys = router_keys(router, kind, known[kind])
                 if keys is None:
                     open_[kind].append(router.name)
                 if kind in gates:
